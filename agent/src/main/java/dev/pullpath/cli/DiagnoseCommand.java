@@ -1,0 +1,119 @@
+package dev.pullpath.cli;
+
+import dev.pullpath.config.ConfigException;
+import dev.pullpath.config.Durations;
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.export.ReportJson;
+import dev.pullpath.probe.PathProber;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code pullpath diagnose}: walk the pull path once for each target, print the diagnosis, exit 0/1/2. */
+@Command(name = "diagnose", mixinStandardHelpOptions = true,
+        description = "Walk DNS, TCP, TLS and the registry API for each TARGET once and name the failing hop.",
+        footer = {"", "Exit status: 0 every target reachable, 1 a failure was diagnosed, 2 usage or config error."})
+public final class DiagnoseCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "TARGET", arity = "0..*", defaultValue = "public.ecr.aws",
+            description = "host, host:port or https://host[:port] (default: ${DEFAULT-VALUE})")
+    List<String> targets = new ArrayList<>();
+
+    @Option(names = "--resolver", paramLabel = "HOST[:PORT]",
+            description = "Nameserver to ask instead of resolv.conf's (repeatable).")
+    List<String> resolvers = new ArrayList<>();
+
+    @Option(names = "--resolv-conf", paramLabel = "PATH", defaultValue = "/etc/resolv.conf",
+            description = "Resolver configuration (search, ndots, nameservers) (default: ${DEFAULT-VALUE}).")
+    Path resolvConf;
+
+    @Option(names = "--hosts-file", paramLabel = "PATH", defaultValue = "/etc/hosts",
+            description = "Hosts file consulted before DNS, as containerd does (default: ${DEFAULT-VALUE}).")
+    Path hostsFile;
+
+    @Option(names = "--ca-file", paramLabel = "PEM", description = "Extra trusted CA certificates (repeatable).")
+    List<Path> caFiles = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s",
+            description = "Timeout of each phase, e.g. 2s or 500ms (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--max-addresses", paramLabel = "N", defaultValue = "4",
+            description = "Addresses probed per address family (default: ${DEFAULT-VALUE}).")
+    int maxAddresses;
+
+    @Option(names = "--json", description = "One JSON object per target per line.")
+    boolean json;
+
+    @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto",
+            description = "auto (on a terminal), always or never (default: ${DEFAULT-VALUE}).")
+    String color;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The probe options these flags describe; a bad value is a {@link ConfigException}. */
+    public ProbeOptions options() {
+        List<InetSocketAddress> servers = resolvers.stream().map(ProbeOptions::parseResolver).toList();
+        return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public List<Target> parsedTargets() {
+        return targets.stream().map(Target::parse).toList();
+    }
+
+    @Override
+    public Integer call() {
+        List<Target> parsed = parsedTargets();
+        ProbeOptions options = options();
+        boolean ansi = switch (color) {
+            case "always" -> true;
+            case "never" -> false;
+            case "auto" -> System.console() != null && System.getenv("NO_COLOR") == null
+                    && !"dumb".equals(System.getenv("TERM"));
+            default -> throw new ConfigException("--color must be auto, always or never");
+        };
+        PrintWriter out = spec.commandLine().getOut();
+        List<TargetReport> reports;
+        try (PathProber prober = new PathProber(options, 1)) {
+            reports = probeAll(prober, parsed, options.timeout());
+        }
+        HumanReport human = new HumanReport(ansi, 80);
+        for (TargetReport r : reports) {
+            out.println(json ? ReportJson.line(r) : human.render(r));
+        }
+        out.flush();
+        return reports.stream().allMatch(TargetReport::ok) ? Main.EXIT_OK : Main.EXIT_DIAGNOSED;
+    }
+
+    /** Probes every target at once; each phase is bounded, so the whole is too. */
+    static List<TargetReport> probeAll(PathProber prober, List<Target> targets, Duration phaseTimeout) {
+        List<CompletableFuture<TargetReport>> running = targets.stream().map(prober::probe).toList();
+        // DNS, connect, TLS, HTTP, token (with its own DNS, connect, TLS) and the retried /v2/: at most 9 phases.
+        long bound = phaseTimeout.toMillis() * 10 + 5_000;
+        try {
+            CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(bound, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("a probe did not complete: " + e, e);
+        }
+        return running.stream().map(CompletableFuture::join).toList();
+    }
+}

@@ -1,0 +1,89 @@
+package dev.pullpath.cli;
+
+import dev.pullpath.diagnosis.AddressReport;
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.TargetReport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The terminal view of a diagnosis: a block per target that reads on an 80-column terminal. */
+final class HumanReport {
+    private static final String RESET = "\u001b[0m";
+    private static final String RED = "\u001b[31m";
+    private static final String GREEN = "\u001b[32m";
+    private static final String YELLOW = "\u001b[33m";
+    private static final String BOLD = "\u001b[1m";
+    private static final int PHASE_INDENT = 30;
+
+    private final boolean ansi;
+    private final int width;
+
+    HumanReport(boolean ansi, int width) {
+        this.ansi = ansi;
+        this.width = width;
+    }
+
+    String render(TargetReport r) {
+        StringBuilder b = new StringBuilder();
+        String verdict = r.ok() ? paint(GREEN, "OK") : paint(RED, "FAIL") + "  " + paint(YELLOW,
+                r.category() + "/" + r.reason());
+        b.append(paint(BOLD, r.target())).append("  ").append(verdict).append('\n');
+        for (PhaseReport p : r.phases()) {
+            String head = String.format(Locale.ROOT, "  %-8s%9.1f ms  %s", p.phase().label(), p.durationMs(),
+                    p.ok() ? paint(GREEN, "ok  ") : paint(RED, "FAIL"));
+            b.append(head).append("  ");
+            appendWrapped(b, p.detail(), PHASE_INDENT, width);
+        }
+        if (r.addresses().size() > 1) {
+            b.append("  addresses:\n");
+            for (AddressReport a : r.addresses()) {
+                String state = a.ok() ? paint(GREEN, "ok") : paint(RED, a.category() + "/" + a.reason());
+                b.append("    ").append(String.format(Locale.ROOT, "%-39s %-5s ", a.address(), a.family()))
+                        .append(state).append('\n');
+            }
+        }
+        if (!r.ok()) {
+            b.append("  diagnosis: ");
+            appendWrapped(b, r.summary(), 13, width);
+            b.append("  hint: ");
+            appendWrapped(b, r.hint(), 8, width);
+        }
+        b.setLength(b.length() - 1);
+        return b.toString();
+    }
+
+    private String paint(String code, String text) {
+        return ansi ? code + text + RESET : text;
+    }
+
+    /** Appends {@code text} word-wrapped to {@code width}, continuation lines indented by {@code indent}. */
+    static void appendWrapped(StringBuilder b, String text, int indent, int width) {
+        int room = Math.max(20, width - indent);
+        List<String> lines = new ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : (text == null ? "" : text).split(" ")) {
+            while (word.length() > room) {
+                if (line.length() > 0) {
+                    lines.add(line.toString());
+                    line.setLength(0);
+                }
+                lines.add(word.substring(0, room));
+                word = word.substring(room);
+            }
+            if (line.length() > 0 && line.length() + 1 + word.length() > room) {
+                lines.add(line.toString());
+                line.setLength(0);
+            }
+            if (line.length() > 0) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        lines.add(line.toString());
+        String pad = " ".repeat(indent);
+        for (int i = 0; i < lines.size(); i++) {
+            b.append(i == 0 ? "" : pad).append(lines.get(i)).append('\n');
+        }
+    }
+}

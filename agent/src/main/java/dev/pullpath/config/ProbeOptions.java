@@ -1,0 +1,73 @@
+package dev.pullpath.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How to walk the path: the same for the CLI and the daemon.
+ *
+ * @param timeout       the budget of each phase (DNS, connect, TLS, HTTP, token), not of the whole probe
+ * @param maxAddresses  addresses probed per family
+ * @param resolvers     nameservers to use instead of resolv.conf's; empty for resolv.conf's
+ * @param resolvConf    the resolver configuration the node uses
+ * @param hostsFile     consulted before DNS, as Go's resolver (containerd's) does
+ * @param caFiles       extra trust anchors (PEM) on top of the node's trust store
+ * @param maxBodyBytes  bound on every HTTP body read
+ */
+public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                           Path hostsFile, List<Path> caFiles, int maxBodyBytes) {
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    public static final int DEFAULT_MAX_ADDRESSES = 4;
+    public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+    public ProbeOptions {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new ConfigException("--timeout must be positive");
+        }
+        if (timeout.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new ConfigException("--timeout must be at most 5m");
+        }
+        if (maxAddresses < 1 || maxAddresses > 64) {
+            throw new ConfigException("--max-addresses must be 1-64");
+        }
+        resolvers = List.copyOf(resolvers);
+        caFiles = List.copyOf(caFiles);
+    }
+
+    public static ProbeOptions defaults() {
+        return new ProbeOptions(DEFAULT_TIMEOUT, DEFAULT_MAX_ADDRESSES, List.of(), Path.of("/etc/resolv.conf"),
+                Path.of("/etc/hosts"), List.of(), DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public long timeoutMillis() {
+        return timeout.toMillis();
+    }
+
+    /** Parses {@code IP[:PORT]}, {@code [V6]:PORT} or a bare IPv6 literal; port 53 unless given. */
+    public static InetSocketAddress parseResolver(String spec) {
+        String s = spec.trim();
+        String host = s;
+        int port = 53;
+        int colons = s.length() - s.replace(":", "").length();
+        try {
+            if (s.startsWith("[") && s.contains("]:")) {
+                host = s.substring(1, s.indexOf(']'));
+                port = Integer.parseInt(s.substring(s.indexOf("]:") + 2));
+            } else if (s.startsWith("[") && s.endsWith("]")) {
+                host = s.substring(1, s.length() - 1);
+            } else if (colons == 1) {
+                host = s.substring(0, s.indexOf(':'));
+                port = Integer.parseInt(s.substring(s.indexOf(':') + 1));
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigException("invalid --resolver '" + spec + "': bad port");
+        }
+        if (port < 1 || port > 65_535 || !IpLiterals.isLiteral(host)) {
+            throw new ConfigException("invalid --resolver '" + spec + "': expected IP[:PORT] or [IPv6]:PORT");
+        }
+        return new InetSocketAddress(IpLiterals.parse(host), port);
+    }
+}

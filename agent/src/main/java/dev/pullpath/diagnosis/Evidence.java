@@ -1,0 +1,55 @@
+package dev.pullpath.diagnosis;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Map;
+
+/** What the hops saw, structured for machines. Every field is optional: a hop that did not run leaves it null. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Evidence(Dns dns, Tls tls, Http http, Token token) {
+
+    /**
+     * @param source      {@code dns}, {@code hosts-file} or {@code literal}
+     * @param name        the name whose answer was used (after search-list expansion)
+     * @param cnameChain  the CNAMEs followed from {@code name}, in order
+     * @param answers     the addresses, in answer order
+     * @param minTtl      the smallest TTL on the path, seconds
+     * @param queries     every query sent, with its server and outcome
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Dns(String source, String name, List<String> cnameChain, List<String> answers, Long minTtl,
+                      String hostsFileLine, List<DnsQuery> queries) {
+    }
+
+    /** One query on the wire: {@code rcode} is the DNS rcode name, or {@code timeout}/{@code error}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DnsQuery(String name, String type, String server, String rcode, int answers, double durationMs,
+                           String error) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Tls(String address, String protocol, String cipherSuite, String alpn, String earliestNotAfter,
+                      List<Certificate> chain) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Certificate(String subject, String issuer, List<String> subjectAltNames, String notBefore,
+                              String notAfter, String sha256) {
+    }
+
+    /** A response as evidence: status line, the headers that identify who answered, a bounded, redacted body. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Http(String address, String protocol, String statusLine, Map<String, String> headers,
+                       String bodySnippet, Challenge challenge) {
+    }
+
+    /** A parsed {@code Www-Authenticate} challenge. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Challenge(String scheme, String realm, String service, String scope) {
+    }
+
+    /** The anonymous token hop: never the token itself. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Token(String realm, String statusLine, Long expiresInSeconds, String retryStatusLine) {
+    }
+}

@@ -1,0 +1,23 @@
+package dev.pullpath.diagnosis;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** A hop of the pull path, in the order a pull walks it. The label is stable API (metric label {@code phase}). */
+public enum Phase {
+    DNS("dns"),
+    CONNECT("connect"),
+    TLS("tls"),
+    HTTP("http"),
+    TOKEN("token");
+
+    private final String label;
+
+    Phase(String label) {
+        this.label = label;
+    }
+
+    @JsonValue
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,138 @@
+package dev.pullpath.diagnosis;
+
+/**
+ * The failure taxonomy: every outcome a probe can reach, with its category, its stable reason string and
+ * the hint a node operator acts on. Adding a reason is a constant here plus a line in docs/taxonomy.md.
+ *
+ * <p>Declaration order is severity order across addresses of one target: a hop that fails earlier on the
+ * path hides everything after it, so it ranks worse. {@link #OK} comes last.
+ */
+public enum Reason {
+    DNS_NO_RESOLVER(Category.DNS, "no_resolver",
+            "No usable nameserver: check /etc/resolv.conf on the node (the file the kubelet and containerd read) "
+                    + "and that the VPC resolver (the .2 address of the VPC CIDR, or 169.254.169.253) is reachable."),
+    DNS_TIMEOUT(Category.DNS, "timeout",
+            "The resolver did not answer in time: check that UDP and TCP port 53 to the nameserver are allowed by "
+                    + "the security group and NACL, and that the resolver (CoreDNS, node-local-dns, VPC resolver) is up."),
+    DNS_SERVFAIL(Category.DNS, "servfail",
+            "The resolver failed to resolve {host}: check its upstream forwarding (Route 53 Resolver rules, "
+                    + "conditional forwarders) and DNSSEC; retry with --resolver to compare another resolver."),
+    DNS_REFUSED(Category.DNS, "refused",
+            "The nameserver refused the query: it does not serve recursion to this node. Point /etc/resolv.conf "
+                    + "at a resolver that allows this subnet."),
+    DNS_NXDOMAIN(Category.DNS, "nxdomain",
+            "{host} does not exist according to the resolver: check the spelling, and any private hosted zone or "
+                    + "forwarding rule that shadows the parent domain."),
+    DNS_NO_DATA(Category.DNS, "no_data",
+            "{host} exists but has no A or AAAA record: a private hosted zone or split-horizon view probably "
+                    + "shadows it without the record; check the zones associated with this VPC."),
+
+    FIREWALL_NETWORK_UNREACHABLE(Category.FIREWALL, "network_unreachable",
+            "The kernel or a router has no route to the address: check the node's route table and the subnet's "
+                    + "route table (0.0.0.0/0 to a NAT or internet gateway)."),
+    FIREWALL_HOST_UNREACHABLE(Category.FIREWALL, "host_unreachable",
+            "The node or a router on the way reports {host} unreachable (EHOSTUNREACH: an unreachable route, no "
+                    + "ARP/ND answer, or an ICMP host-unreachable): check the route tables and any firewall that "
+                    + "answers with ICMP."),
+    FIREWALL_CONNECT_REFUSED(Category.FIREWALL, "connect_refused",
+            "The connection was refused (TCP reset): nothing listens on that port, or a firewall rejects with a "
+                    + "reset. Check egress rules for TCP {port} and that {host} is the right endpoint."),
+    FIREWALL_CONNECT_TIMEOUT(Category.FIREWALL, "connect_timeout",
+            "SYN unanswered: a security group, NACL or firewall drops TCP {port} to {host}. Allow egress to TCP "
+                    + "{port} (and the return traffic on the NACL's ephemeral ports)."),
+    FIREWALL_SNI_RESET(Category.FIREWALL, "sni_reset",
+            "TCP connects but the connection is torn down right after the TLS ClientHello: a firewall filters by "
+                    + "SNI/domain (e.g. AWS Network Firewall, a proxy appliance). Allow {host} in its domain list."),
+    FIREWALL_TLS_STALLED(Category.FIREWALL, "tls_stalled",
+            "TCP connects but no TLS ServerHello arrives: a middlebox swallows the handshake (SNI filtering that "
+                    + "drops instead of resetting, or an MTU black hole). Check the firewall's domain rules and path MTU."),
+
+
+    TLS_HANDSHAKE_FAILED(Category.TLS, "handshake_failed",
+            "The TLS handshake failed (alert, protocol or cipher mismatch): compare the server's TLS versions and "
+                    + "ciphers with the client's (TLS 1.2+), or look for a middlebox rewriting the handshake."),
+    TLS_UNTRUSTED_CERTIFICATE(Category.TLS, "untrusted_certificate",
+            "The certificate chain does not lead to a trusted root: add the issuing CA to the node's trust store "
+                    + "or the registry's containerd hosts.toml 'ca' (pullpath: --ca-file)."),
+    TLS_HOSTNAME_MISMATCH(Category.TLS, "hostname_mismatch",
+            "The certificate does not name {host}: the name points at the wrong endpoint (check DNS and hosts-file "
+                    + "overrides) or the server presents the wrong certificate."),
+    TLS_CERTIFICATE_EXPIRED(Category.TLS, "certificate_expired",
+            "A certificate in the chain has expired: renew it on the server, or check that the node's clock is "
+                    + "right (chronyd)."),
+    TLS_CERTIFICATE_NOT_YET_VALID(Category.TLS, "certificate_not_yet_valid",
+            "A certificate in the chain is not yet valid: the node's clock is probably behind; check chronyd/NTP."),
+
+    AUTH_TOKEN_FAILED(Category.AUTH, "token_failed",
+            "The registry's token realm could not issue an anonymous token: check that the realm host in the "
+                    + "Www-Authenticate challenge is reachable from the node."),
+    AUTH_ANONYMOUS_DENIED(Category.AUTH, "anonymous_denied",
+            "The registry refused anonymous access: this repository needs credentials; configure them for "
+                    + "containerd (kubelet credential provider or imagePullSecrets)."),
+
+    REGISTRY_RATE_LIMITED(Category.REGISTRY, "rate_limited",
+            "The registry rate-limits this address (429): every node behind the same NAT shares the quota. "
+                    + "Authenticate pulls, use a pull-through cache, or spread pulls out."),
+    REGISTRY_SERVER_ERROR(Category.REGISTRY, "server_error",
+            "The registry answered a 5xx: check the provider's status page and retry; nothing on the node is at "
+                    + "fault if other hops pass."),
+    REGISTRY_NOT_FOUND(Category.REGISTRY, "not_found",
+            "The endpoint answers 404 for the registry API: {host} is not a registry, or the path is wrong."),
+    REGISTRY_UNEXPECTED_RESPONSE(Category.REGISTRY, "unexpected_response",
+            "Something other than a registry answered (captive portal, load balancer, web filter): check what "
+                    + "{host} resolves to and any transparent proxy on the path."),
+
+    OK(Category.NONE, "ok", "");
+
+    private final Category category;
+    private final String code;
+    private final String hintTemplate;
+
+    Reason(Category category, String code, String hintTemplate) {
+        this.category = category;
+        this.code = code;
+        this.hintTemplate = hintTemplate;
+    }
+
+    public Category category() {
+        return category;
+    }
+
+    /** The stable reason string, unique within its category. */
+    public String code() {
+        return code;
+    }
+
+    public boolean ok() {
+        return this == OK;
+    }
+
+    /** The hint with the target's host and port filled in. */
+    public String hint(String host, int port) {
+        return hintTemplate.replace("{host}", host).replace("{port}", Integer.toString(port));
+    }
+
+    /** True when this outcome hides {@code other}: it is worse, or equally bad and listed first. */
+    public boolean worseThan(Reason other) {
+        return ordinal() < other.ordinal();
+    }
+
+    public static Reason worst(Reason a, Reason b) {
+        return a.worseThan(b) ? a : b;
+    }
+
+    /** The reason named {@code category/code}, for tests, docs and config. */
+    public static Reason of(String category, String code) {
+        for (Reason r : values()) {
+            if (r.category.label().equals(category) && r.code.equals(code)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("no reason " + category + "/" + code);
+    }
+
+    @Override
+    public String toString() {
+        return category.label() + "/" + code;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.pullpath.probe;
+
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Records the chain a server presents before judging it, so that a chain which fails validation is still
+ * evidence (issuer, expiry, names). One per handshake.
+ */
+final class ChainRecorder extends X509ExtendedTrustManager {
+    private final X509ExtendedTrustManager delegate;
+    private volatile X509Certificate[] chain;
+    private volatile CertificateException rejection;
+
+    ChainRecorder(X509ExtendedTrustManager delegate) {
+        this.delegate = delegate;
+    }
+
+    /** The chain the server presented, or null when the handshake never got that far. */
+    X509Certificate[] chain() {
+        return chain;
+    }
+
+    /** Why the chain was rejected, or null. */
+    CertificateException rejection() {
+        return rejection;
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] presented, String authType, SSLEngine engine)
+            throws CertificateException {
+        chain = presented.clone();
+        try {
+            delegate.checkServerTrusted(presented, authType, engine);
+        } catch (CertificateException e) {
+            rejection = e;
+            throw e;
+        }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
+        delegate.checkServerTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        delegate.checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+            throws CertificateException {
+        throw new CertificateException("pullpath is a client only");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+            throws CertificateException {
+        throw new CertificateException("pullpath is a client only");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        throw new CertificateException("pullpath is a client only");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return delegate.getAcceptedIssuers();
+    }
+}

@@ -1,0 +1,149 @@
+package dev.pullpath.probe;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * HTTP over an established TLS channel, in whichever protocol ALPN chose: HTTP/1.1 with keep-alive, or HTTP/2 with
+ * one stream per request. Requests are sequential; each has its own timeout and body bound.
+ */
+final class HttpConnection {
+    static final int MAX_INITIAL_LINE = 4096;
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
+    private final Channel channel;
+    private final String protocol;
+    private final String authority;
+    private final String userAgent;
+    private final int maxBody;
+    private ResponseCollector h1Collector;
+
+    private HttpConnection(Channel channel, String protocol, String authority, String userAgent, int maxBody) {
+        this.channel = channel;
+        this.protocol = protocol;
+        this.authority = authority;
+        this.userAgent = userAgent;
+        this.maxBody = maxBody;
+    }
+
+    static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody) {
+        boolean h2 = "h2".equals(alpn);
+        HttpConnection c = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody);
+        if (h2) {
+            channel.pipeline().addBefore(ExceptionSink.NAME, "h2-frames", Http2FrameCodecBuilder.forClient()
+                    .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(MAX_HEADER_BYTES))
+                    .validateHeaders(true)
+                    .build());
+            channel.pipeline().addBefore(ExceptionSink.NAME, "h2-mux", new Http2MultiplexHandler(new IgnorePushes()));
+        } else {
+            c.h1Collector = new ResponseCollector(c.protocol, maxBody);
+            channel.pipeline().addBefore(ExceptionSink.NAME, "http", new HttpClientCodec(MAX_INITIAL_LINE,
+                    MAX_HEADER_BYTES, 8192));
+            channel.pipeline().addBefore(ExceptionSink.NAME, "collector", c.h1Collector);
+        }
+        return c;
+    }
+
+    String protocol() {
+        return protocol;
+    }
+
+    boolean isOpen() {
+        return channel.isActive();
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    /** GET {@code pathAndQuery} with the given extra headers; completes with the response or its failure. */
+    CompletableFuture<BoundedResponse> get(String pathAndQuery, Map<String, String> headers, long timeoutMillis) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, pathAndQuery);
+        request.headers().set(HttpHeaderNames.HOST, authority);
+        request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
+        request.headers().set(HttpHeaderNames.ACCEPT, "application/json, */*;q=0.5");
+        headers.forEach((k, v) -> request.headers().set(k, v));
+        CompletableFuture<BoundedResponse> response = new CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            if (!channel.isActive()) {
+                request.release();
+                response.completeExceptionally(new java.nio.channels.ClosedChannelException());
+                return;
+            }
+            if (h1Collector != null) {
+                h1Collector.expect(response);
+                send(channel, request, response, timeoutMillis, channel);
+            } else {
+                new Http2StreamChannelBootstrap(channel).open().addListener((Future<Http2StreamChannel> opened) -> {
+                    if (!opened.isSuccess()) {
+                        request.release();
+                        response.completeExceptionally(opened.cause());
+                        return;
+                    }
+                    Http2StreamChannel stream = opened.getNow();
+                    ResponseCollector collector = new ResponseCollector(protocol, maxBody);
+                    collector.expect(response);
+                    stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), collector);
+                    response.whenComplete((r, e) -> stream.close());
+                    send(stream, request, response, timeoutMillis, channel);
+                });
+            }
+        });
+        return response;
+    }
+
+    private static void send(Channel target, FullHttpRequest request, CompletableFuture<BoundedResponse> response,
+                             long timeoutMillis, Channel connection) {
+        ScheduledFuture<?> timer = target.eventLoop().schedule(() -> {
+            if (response.completeExceptionally(new TimeoutException("no complete response within " + timeoutMillis
+                    + "ms"))) {
+                connection.close();
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        response.whenComplete((r, e) -> timer.cancel(false));
+        target.writeAndFlush(request).addListener(written -> {
+            if (!written.isSuccess()) {
+                response.completeExceptionally(written.cause());
+            }
+        });
+    }
+
+    void close() {
+        channel.close();
+    }
+
+    /** Registries do not push; a pushed stream is dropped. */
+    @ChannelHandler.Sharable
+    private static final class IgnorePushes extends ChannelInitializer<Channel> {
+        @Override
+        protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(ChannelHandlerContext ctx) {
+                    ctx.close();
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.pullpath.probe;
+
+import dev.pullpath.config.IpLiterals;
+import dev.pullpath.diagnosis.Evidence;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.Reason;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The TLS hop, as a Go client makes it: SNI for the host, hostname verification, ALPN offering h2 and http/1.1.
+ * The presented chain is recorded before it is judged, and whether the server sent anything at all separates a
+ * firewall that kills the handshake from a server that refuses it.
+ */
+public final class TlsProbe {
+    private static final String[] ALPN = {"h2", "http/1.1"};
+
+    private final X509ExtendedTrustManager trust;
+    private final String trustSource;
+    private final long timeoutMillis;
+
+    /** A handshake that completed: the channel carries on to HTTP. */
+    public record Session(Channel channel, String alpn, Evidence.Tls evidence) {
+    }
+
+    public TlsProbe(TrustAnchors anchors, long timeoutMillis) {
+        this.trust = anchors.trustManager();
+        this.trustSource = anchors.source();
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /**
+     * A context per handshake, so that no session is ever resumed: a resumed session presents no certificate,
+     * and every probe must judge the chain the server presents now. The cost is a few microseconds beside the
+     * key-share generation every handshake pays anyway.
+     */
+    private static SSLContext newContext(ChainRecorder recorder) {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {recorder}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JVM cannot make a TLS context", e);
+        }
+    }
+
+    public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port) {
+        long start = System.nanoTime();
+        String where = DnsProbe.hostPort((java.net.InetSocketAddress) channel.remoteAddress());
+        ChainRecorder recorder = new ChainRecorder(trust);
+        SSLEngine engine = newContext(recorder).createSSLEngine(host, port);
+        engine.setUseClientMode(true);
+        SSLParameters params = engine.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        params.setApplicationProtocols(ALPN);
+        engine.setSSLParameters(params);
+        SslHandler ssl = new SslHandler(engine);
+        ssl.setHandshakeTimeoutMillis(timeoutMillis);
+        channel.pipeline().addAfter(WireObserver.NAME, "tls", ssl);
+
+        CompletableFuture<PhaseResult<Session>> result = new CompletableFuture<>();
+        ssl.handshakeFuture().addListener((Future<Channel> done) -> {
+            if (done.isSuccess()) {
+                SSLSession session = engine.getSession();
+                X509Certificate[] chain = recorder.chain();
+                String alpn = engine.getApplicationProtocol();
+                alpn = alpn == null || alpn.isEmpty() ? "none" : alpn;
+                Instant notAfter = Certificates.earliestNotAfter(chain);
+                Evidence.Tls evidence = new Evidence.Tls(where, session.getProtocol(), session.getCipherSuite(), alpn,
+                        notAfter == null ? null : notAfter.toString(), Certificates.describe(chain));
+                String leaf = chain == null || chain.length == 0 ? "no certificate"
+                        : Certificates.subject(chain[0]) + " issued by " + Certificates.issuer(chain[0]);
+                String detail = session.getProtocol() + " " + session.getCipherSuite() + ", ALPN " + alpn + ", " + leaf
+                        + (notAfter == null ? "" : ", chain valid until " + notAfter);
+                result.complete(PhaseResult.ok(Phase.TLS, start, detail, new Session(channel, alpn, evidence)));
+            } else {
+                WireObserver wire = channel.pipeline().get(WireObserver.class);
+                Failure failure = classify(done.cause(), recorder, wire, host, where);
+                channel.close();
+                result.complete(PhaseResult.failed(Phase.TLS, start, failure.reason, failure.summary,
+                        new Session(null, null, new Evidence.Tls(where, null, null, null,
+                                recorder.chain() == null ? null
+                                        : String.valueOf(Certificates.earliestNotAfter(recorder.chain())),
+                                Certificates.describe(recorder.chain())))));
+            }
+        });
+        return result;
+    }
+
+    private record Failure(Reason reason, String summary) {
+    }
+
+    private Failure classify(Throwable cause, ChainRecorder recorder, WireObserver wire, String host,
+                             String where) {
+        if (recorder.rejection() != null) {
+            return classifyCertificate(recorder.rejection(), recorder.chain(), host, where);
+        }
+        long received = wire == null ? 0 : wire.bytesReceived();
+        String sni = IpLiterals.isLiteral(host) ? "no SNI (IP literal)" : "SNI " + host;
+        if (cause instanceof SslHandshakeTimeoutException) {
+            if (received == 0) {
+                return new Failure(Reason.FIREWALL_TLS_STALLED, where + ": TCP connected, ClientHello (" + sni
+                        + ") sent, no ServerHello within " + timeoutMillis + "ms");
+            }
+            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": handshake stalled after " + received
+                    + " bytes from the server (no Finished within " + timeoutMillis + "ms)");
+        }
+        if (received == 0) {
+            Throwable wireError = wire == null ? null : wire.firstError();
+            boolean reset = wireError instanceof IOException
+                    && String.valueOf(wireError.getMessage()).toLowerCase(Locale.ROOT).contains("reset");
+            return new Failure(Reason.FIREWALL_SNI_RESET, where + ": connection "
+                    + (reset ? "reset (RST)" : "closed (FIN)") + " right after the ClientHello (" + sni
+                    + "), no ServerHello");
+        }
+        Throwable notTls = find(cause, NotSslRecordException.class);
+        if (notTls != null) {
+            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": the peer does not speak TLS (answered "
+                    + received + " bytes of something else)");
+        }
+        String message = rootMessage(cause);
+        if (message.contains("fatal alert")) {
+            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": server sent TLS alert '"
+                    + message.substring(message.indexOf("fatal alert") + 12).trim() + "'");
+        }
+        return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + message);
+    }
+
+    private Failure classifyCertificate(CertificateException rejection, X509Certificate[] chain, String host,
+                                        String where) {
+        X509Certificate leaf = chain == null || chain.length == 0 ? null : chain[0];
+        String leafText = leaf == null ? "the certificate" : Certificates.subject(leaf);
+        Instant now = Instant.now();
+        CertPathValidatorException cpve = find(rejection, CertPathValidatorException.class);
+        boolean expired = find(rejection, CertificateExpiredException.class) != null
+                || (cpve != null && cpve.getReason() == CertPathValidatorException.BasicReason.EXPIRED);
+        boolean notYetValid = find(rejection, CertificateNotYetValidException.class) != null
+                || (cpve != null && cpve.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID);
+        if (expired || notYetValid) {
+            X509Certificate bad = leaf;
+            if (chain != null) {
+                for (X509Certificate c : chain) {
+                    if (expired ? c.getNotAfter().toInstant().isBefore(now) : c.getNotBefore().toInstant().isAfter(now)) {
+                        bad = c;
+                        break;
+                    }
+                }
+            }
+            String who = bad == null ? leafText : Certificates.subject(bad) + " (issuer " + Certificates.issuer(bad) + ")";
+            return expired
+                    ? new Failure(Reason.TLS_CERTIFICATE_EXPIRED, where + ": certificate " + who + " expired "
+                            + (bad == null ? "" : bad.getNotAfter().toInstant()))
+                    : new Failure(Reason.TLS_CERTIFICATE_NOT_YET_VALID, where + ": certificate " + who
+                            + " is not valid before " + (bad == null ? "" : bad.getNotBefore().toInstant()));
+        }
+        String message = rootMessage(rejection);
+        if (message.contains("subject alternative") || message.contains("No name matching")) {
+            List<String> names = leaf == null ? List.of() : Certificates.subjectAltNames(leaf);
+            return new Failure(Reason.TLS_HOSTNAME_MISMATCH, where + ": certificate " + leafText + " names "
+                    + (names.isEmpty() ? "no subject alternative name" : String.join(", ", names)) + ", not " + host);
+        }
+        String issuer = chain == null || chain.length == 0 ? "unknown issuer"
+                : Certificates.issuer(chain[chain.length - 1]);
+        return new Failure(Reason.TLS_UNTRUSTED_CERTIFICATE, where + ": chain of " + leafText + " ends at '" + issuer
+                + "', which is not a trusted root (trust: " + trustSource + ")");
+    }
+
+    private static <T extends Throwable> T find(Throwable t, Class<T> type) {
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable t) {
+        String message = String.valueOf(t.getMessage());
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t.getMessage() != null) {
+                message = t.getMessage();
+            }
+        }
+        return message;
+    }
+}

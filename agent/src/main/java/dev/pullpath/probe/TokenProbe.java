@@ -1,0 +1,177 @@
+package dev.pullpath.probe;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.Diagnosis;
+import dev.pullpath.diagnosis.Evidence;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.Reason;
+import dev.pullpath.diagnosis.Redaction;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The token hop of an anonymous pull: ask the challenge's realm for a token (the distribution token protocol), then
+ * repeat {@code /v2/} with it. The token is used once and never leaves this class.
+ */
+public final class TokenProbe {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final long timeoutMillis;
+
+    public TokenProbe(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    CompletableFuture<PhaseResult<Evidence.Token>> fetch(AuthChallenge challenge, HttpConnection registry,
+                                                         Target target, String address, Dialer dialer) {
+        long start = System.nanoTime();
+        String realmText = challenge.param("realm");
+        URI realm;
+        try {
+            realm = new URI(realmText);
+        } catch (URISyntaxException e) {
+            return done(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED,
+                    "the challenge's realm '" + Redaction.snippet(realmText, 120) + "' is not a URL",
+                    new Evidence.Token(Redaction.snippet(realmText, 200), null, null, null)));
+        }
+        String shownRealm = Redaction.snippet(realm.toString(), 200);
+        if (!"https".equalsIgnoreCase(realm.getScheme()) || realm.getHost() == null) {
+            return done(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED,
+                    "the token realm " + shownRealm + " is not an https URL; pullpath does not send token "
+                            + "requests in clear text", new Evidence.Token(shownRealm, null, null, null)));
+        }
+        String realmHost = realm.getHost().toLowerCase(Locale.ROOT).replaceAll("^\\[|]$", "");
+        int realmPort = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
+        boolean sameEndpoint = realmHost.equals(target.host()) && realmPort == target.port();
+        String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
+                + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(challenge);
+
+        CompletableFuture<HttpConnection> realmConnection = sameEndpoint && registry.isOpen()
+                ? CompletableFuture.completedFuture(registry) : dialer.dial(realmHost, realmPort);
+        return realmConnection.thenCompose(conn -> conn.get(path, Map.of(), timeoutMillis)
+                        .whenComplete((r, e) -> {
+                            if (conn != registry) {
+                                conn.close();
+                            }
+                        }))
+                .thenCompose(response -> {
+                    String tokenStatus = response.statusLine();
+                    Diagnosis refused = judgeTokenResponse(response, shownRealm);
+                    if (refused != null) {
+                        return done(PhaseResult.failed(Phase.TOKEN, start, refused.reason(), refused.summary(),
+                                new Evidence.Token(shownRealm, tokenStatus, null, null)));
+                    }
+                    JsonNode body = parse(response);
+                    String token = text(body, "token", text(body, "access_token", null));
+                    Long expiresIn = body.path("expires_in").isNumber() ? body.path("expires_in").asLong() : null;
+                    return retryWithToken(registry, target, dialer, token).handle((retry, error) -> {
+                        if (error != null) {
+                            Diagnosis d = unwrap(error, address, "GET /v2/ with the anonymous token");
+                            return PhaseResult.failed(Phase.TOKEN, start, d.reason(), d.summary(),
+                                    new Evidence.Token(shownRealm, tokenStatus, expiresIn, null));
+                        }
+                        Diagnosis d = RegistryProbe.classify(retry, true);
+                        Evidence.Token evidence = new Evidence.Token(shownRealm, tokenStatus, expiresIn,
+                                retry.statusLine());
+                        String detail = "anonymous token from " + shownRealm + " (" + tokenStatus
+                                + (expiresIn == null ? "" : ", expires in " + expiresIn + "s")
+                                + "); GET /v2/ with it -> " + retry.statusLine();
+                        return d.ok() ? PhaseResult.ok(Phase.TOKEN, start, detail, evidence)
+                                : PhaseResult.failed(Phase.TOKEN, start, d.reason(), address + ": " + detail + ": "
+                                + d.summary(), evidence);
+                    });
+                })
+                .exceptionally(error -> {
+                    Diagnosis d = unwrap(error, shownRealm, "token request");
+                    Reason reason = d.reason() == Reason.REGISTRY_RATE_LIMITED || d.reason() == Reason.REGISTRY_SERVER_ERROR
+                            ? d.reason() : Reason.AUTH_TOKEN_FAILED;
+                    return PhaseResult.failed(Phase.TOKEN, start, reason, "token realm " + shownRealm + ": "
+                            + d.summary(), new Evidence.Token(shownRealm, null, null, null));
+                });
+    }
+
+    private CompletableFuture<BoundedResponse> retryWithToken(HttpConnection registry, Target target, Dialer dialer,
+                                                              String token) {
+        Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
+        if (registry.isOpen()) {
+            return registry.get(RegistryProbe.V2, auth, timeoutMillis);
+        }
+        return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(RegistryProbe.V2, auth,
+                timeoutMillis).whenComplete((r, e) -> conn.close()));
+    }
+
+    /** Null when the realm issued a token; otherwise why not. */
+    private static Diagnosis judgeTokenResponse(BoundedResponse r, String realm) {
+        if (r.status() == 429) {
+            return new Diagnosis(Reason.REGISTRY_RATE_LIMITED, "token realm " + realm + ": 429 Too Many Requests");
+        }
+        if (r.status() >= 500) {
+            return new Diagnosis(Reason.REGISTRY_SERVER_ERROR, "token realm " + realm + ": " + r.statusLine());
+        }
+        if (r.status() != 200) {
+            return new Diagnosis(Reason.AUTH_TOKEN_FAILED, "token realm " + realm + " answered " + r.statusLine()
+                    + bodyNote(r));
+        }
+        JsonNode body = parse(r);
+        if (text(body, "token", text(body, "access_token", null)) == null) {
+            return new Diagnosis(Reason.AUTH_TOKEN_FAILED, "token realm " + realm
+                    + " answered 200 without a token" + bodyNote(r));
+        }
+        return null;
+    }
+
+    private static String bodyNote(BoundedResponse r) {
+        String s = RegistryProbe.snippet(r);
+        return s == null ? "" : ": " + s;
+    }
+
+    private static JsonNode parse(BoundedResponse r) {
+        if (r.truncated()) {
+            return JSON.missingNode();
+        }
+        try {
+            JsonNode node = JSON.readTree(r.body());
+            return node == null ? JSON.missingNode() : node;
+        } catch (IOException e) {
+            return JSON.missingNode();
+        }
+    }
+
+    private static String text(JsonNode node, String field, String fallback) {
+        JsonNode v = node.path(field);
+        return v.isTextual() && !v.asText().isEmpty() ? v.asText() : fallback;
+    }
+
+    private static String query(AuthChallenge c) {
+        StringBuilder q = new StringBuilder();
+        if (c.param("service") != null) {
+            q.append("service=").append(URLEncoder.encode(c.param("service"), StandardCharsets.UTF_8));
+        }
+        if (c.param("scope") != null) {
+            q.append(q.length() == 0 ? "" : "&").append("scope=")
+                    .append(URLEncoder.encode(c.param("scope"), StandardCharsets.UTF_8));
+        }
+        return q.toString();
+    }
+
+    private Diagnosis unwrap(Throwable error, String where, String what) {
+        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (t instanceof Dialer.DialException dial) {
+            return dial.diagnosis();
+        }
+        return RegistryProbe.failedExchange(t, where, what, timeoutMillis);
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+}

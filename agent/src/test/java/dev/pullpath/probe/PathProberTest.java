@@ -1,0 +1,51 @@
+package dev.pullpath.probe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.Reason;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The prober as the daemon uses it: one instance, many probes. */
+class PathProberTest {
+
+    @Test
+    void aLongLivedProberSeesTheChainEveryTimeBecauseItNeverResumesSessions(@TempDir Path dir) throws Exception {
+        TestPki.Ca ca = TestPki.newCa("CN=pullpath test root CA");
+        Path caPem = dir.resolve("ca.pem");
+        ca.writePem(caPem);
+        ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
+                Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024);
+        try (RegistryResponder registry = new RegistryResponder(ca.issueFor("127.0.0.1"));
+             PathProber prober = new PathProber(options, 1)) {
+            registry.alpn(List.of("http/1.1"));
+            Target target = Target.parse("127.0.0.1:" + registry.port());
+            TargetReport first = prober.probe(target).get(20, TimeUnit.SECONDS);
+            assertEquals(Reason.OK, first.outcome(), first.summary());
+            assertFalse(first.evidence().tls().chain().isEmpty());
+            TargetReport again = prober.probe(target).get(20, TimeUnit.SECONDS);
+            assertEquals(first.evidence().tls().chain(), again.evidence().tls().chain(),
+                    "a second probe sees the full chain again, not a resumed session without certificates");
+
+            Instant now = Instant.now();
+            registry.identity(ca.issue("127.0.0.1", List.of(), List.of("127.0.0.1"), now.minus(Duration.ofDays(9)),
+                    now.minus(Duration.ofDays(2))));
+            TargetReport second = prober.probe(target).get(20, TimeUnit.SECONDS);
+            assertEquals(Reason.TLS_CERTIFICATE_EXPIRED, second.outcome(), second.summary());
+            assertTrue(second.summary().contains("expired"), second.summary());
+        }
+    }
+}

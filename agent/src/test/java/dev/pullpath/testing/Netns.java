@@ -1,0 +1,160 @@
+package dev.pullpath.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A network namespace made for one test: only its own loopback, no link to the host's network, so nothing a
+ * process inside it sends can leave the machine. Names carry this JVM's PID so a crashed run's leftovers are
+ * recognised and removed by the next.
+ */
+public final class Netns implements AutoCloseable {
+    private static final String PREFIX = "pp-";
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    private final String name;
+
+    /** The output of a command run to completion. */
+    public record Result(int exitCode, String out, String err) {
+    }
+
+    private Netns(String name) {
+        this.name = name;
+    }
+
+    /**
+     * Skips the calling test when namespaces cannot be made here (not root, no iproute2), with one clear message;
+     * under {@code CI=true} that is a failure instead, because CI must run these tests.
+     */
+    public static void assumeAvailable() {
+        String why = unavailableReason();
+        if (why == null) {
+            return;
+        }
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail("network-namespace tests must run under CI=true, but " + why);
+        }
+        Assumptions.assumeTrue(false, "skipping network-namespace test: " + why + " (run as root with iproute2)");
+    }
+
+    private static String unavailableReason() {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return "not running as root";
+        }
+        if (!Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
+                && !Files.isExecutable(Path.of("/usr/bin/ip"))) {
+            return "the ip command (iproute2) is missing";
+        }
+        return null;
+    }
+
+    public static Netns create() {
+        removeStale();
+        String name = PREFIX + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+        Netns ns = new Netns(name);
+        host("ip", "netns", "add", name);
+        try {
+            ns.exec("ip", "link", "set", "lo", "up");
+        } catch (RuntimeException e) {
+            ns.close();
+            throw e;
+        }
+        return ns;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Runs a command inside the namespace and fails the test unless it exits 0. */
+    public void exec(String... command) {
+        Result r = run(Duration.ofSeconds(30), command);
+        if (r.exitCode != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " in " + name + " exited " + r.exitCode
+                    + ": " + r.err);
+        }
+    }
+
+    public Result run(Duration timeout, String... command) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
+        full.addAll(List.of(command));
+        return runOnHost(timeout, full);
+    }
+
+    /** Runs this test JVM's classpath's pullpath CLI inside the namespace. */
+    public Result pullpath(Duration timeout, String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp",
+                classpath, "dev.pullpath.cli.Main"));
+        command.addAll(List.of(args));
+        return run(timeout, command.toArray(String[]::new));
+    }
+
+    @Override
+    public void close() {
+        host("ip", "netns", "del", name);
+    }
+
+    /** Deletes namespaces left by earlier runs whose JVM is gone. */
+    static void removeStale() {
+        Result list = runOnHost(Duration.ofSeconds(10), List.of("ip", "netns", "list"));
+        for (String line : list.out.split("\n")) {
+            String ns = line.split("\\s+")[0];
+            if (!ns.startsWith(PREFIX)) {
+                continue;
+            }
+            String[] parts = ns.substring(PREFIX.length()).split("-");
+            try {
+                long pid = Long.parseLong(parts[0]);
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                    runOnHost(Duration.ofSeconds(10), List.of("ip", "netns", "del", ns));
+                }
+            } catch (NumberFormatException ignored) {
+                // not one of ours
+            }
+        }
+    }
+
+    private static void host(String... command) {
+        Result r = runOnHost(Duration.ofSeconds(30), List.of(command));
+        if (r.exitCode != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " exited " + r.exitCode + ": " + r.err);
+        }
+    }
+
+    private static Result runOnHost(Duration timeout, List<String> command) {
+        try {
+            Path out = Files.createTempFile("netns-out", ".txt");
+            Path err = Files.createTempFile("netns-err", ".txt");
+            try {
+                Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    throw new IllegalStateException(String.join(" ", command) + " did not finish within " + timeout);
+                }
+                return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                        Files.readString(err, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted running " + command, e);
+        }
+    }
+}
