@@ -92,6 +92,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
         List<TargetReport> reports;
         try (PathProber prober = new PathProber(options, 1)) {
             reports = probeAll(prober, parsed, options.timeout());
+        } catch (IllegalStateException e) {
+            // A prober bug, not a diagnosis: say so in one line rather than print a stack trace.
+            spec.commandLine().getErr().println("pullpath: internal error: " + e.getMessage());
+            return Main.EXIT_DIAGNOSED;
         }
         HumanReport human = new HumanReport(ansi, 80);
         for (TargetReport r : reports) {
@@ -111,8 +115,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("a probe did not complete: " + e, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a probe failed: " + e.getCause(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("a probe did not complete within " + bound + "ms", e);
         }
         return running.stream().map(CompletableFuture::join).toList();
     }

@@ -23,13 +23,16 @@ public final class ConnectProbe {
     }
 
     public CompletableFuture<PhaseResult<Channel>> connect(InetSocketAddress address) {
-        long start = System.nanoTime();
+        long queued = System.nanoTime();
         CompletableFuture<PhaseResult<Channel>> result = new CompletableFuture<>();
         ChannelFuture f = transport.bootstrap()
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
                 .connect(address);
         String where = DnsProbe.hostPort(address);
         f.addListener((ChannelFuture done) -> {
+            // Time the kernel's work, not the wait for a busy event loop to pick the connect up.
+            WireObserver wire = done.channel().pipeline().get(WireObserver.class);
+            long start = wire != null && wire.connectIssuedNanos() != 0 ? wire.connectIssuedNanos() : queued;
             if (done.isSuccess()) {
                 result.complete(PhaseResult.ok(Phase.CONNECT, start, "connected to " + where, done.channel()));
             } else {

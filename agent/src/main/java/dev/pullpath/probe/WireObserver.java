@@ -1,19 +1,34 @@
 package dev.pullpath.probe;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import java.net.SocketAddress;
 
 /**
- * Sits first in every probe pipeline and notes what arrived from the peer before any decoding: whether the peer
- * sent a single byte tells a firewall that kills the handshake apart from a TLS server that refused it.
+ * Sits first in every probe pipeline and notes what happened on the wire before any decoding: when the connect
+ * was really issued (not when it was queued), and whether the peer sent a single byte, which tells a firewall
+ * that kills the handshake apart from a TLS server that refused it.
  */
-final class WireObserver extends ChannelInboundHandlerAdapter {
+final class WireObserver extends ChannelDuplexHandler {
     static final String NAME = "wire-observer";
 
+    private volatile long connectIssuedNanos;
     private volatile long bytesReceived;
     private volatile Throwable firstError;
     private volatile boolean closedByPeer;
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+        connectIssuedNanos = System.nanoTime();
+        ctx.connect(remote, local, promise);
+    }
+
+    /** When the event loop issued connect(2), or 0 before it did. */
+    long connectIssuedNanos() {
+        return connectIssuedNanos;
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
