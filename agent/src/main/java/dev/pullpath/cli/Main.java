@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code pullpath diagnose|run}: the one entry point of the jar. */
 @Command(name = "pullpath", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Tells why a container image pull cannot get through: DNS, firewall, TLS, auth or registry.",
-        subcommands = {DiagnoseCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DiagnoseCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -15,6 +15,11 @@ public final class Main implements Runnable {
     public static final int EXIT_USAGE = 2;
 
     public static void main(String[] args) {
+        if (args.length > 0 && "run".equals(args[0]) && System.getProperty("logback.configurationFile") == null) {
+            // The daemon logs JSON lines on stdout; the CLI keeps stdout for its result. Chosen before any logger
+            // exists, which is why it happens here.
+            System.setProperty("logback.configurationFile", "logback-run.xml");
+        }
         System.exit(execute(args, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true)));
     }
 
@@ -32,7 +37,10 @@ public final class Main implements Runnable {
                 err.println("pullpath: " + ex.getMessage());
                 return EXIT_USAGE;
             }
-            throw ex;
+            // A bug, not a user error: one line for the user, the stack trace for the log (at debug).
+            org.slf4j.LoggerFactory.getLogger(Main.class).debug("internal error", ex);
+            err.println("pullpath: internal error: " + ex + " (PULLPATH_LOG_LEVEL=DEBUG shows the stack trace)");
+            return EXIT_DIAGNOSED;
         });
         return cl.execute(args);
     }

@@ -42,6 +42,10 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
                 Path.of("/etc/hosts"), List.of(), DEFAULT_MAX_BODY_BYTES);
     }
 
+    public ProbeOptions withTimeout(Duration phaseTimeout) {
+        return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes);
+    }
+
     public long timeoutMillis() {
         return timeout.toMillis();
     }

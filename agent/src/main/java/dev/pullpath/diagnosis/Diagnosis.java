@@ -8,8 +8,4 @@ public record Diagnosis(Reason reason, String summary) {
     public boolean ok() {
         return reason.ok();
     }
-
-    public static Diagnosis worst(Diagnosis a, Diagnosis b) {
-        return b.reason.worseThan(a.reason) ? b : a;
-    }
 }

@@ -117,10 +117,6 @@ public enum Reason {
         return ordinal() < other.ordinal();
     }
 
-    public static Reason worst(Reason a, Reason b) {
-        return a.worseThan(b) ? a : b;
-    }
-
     /** The reason named {@code category/code}, for tests, docs and config. */
     public static Reason of(String category, String code) {
         for (Reason r : values()) {

@@ -11,7 +11,7 @@ public final class Redaction {
 
     private static final Pattern JSON_SECRET = Pattern.compile(
             "(\"(?:token|access_token|refresh_token|id_token|identitytoken|password|secret|auth|authorization"
-                    + "|registrytoken)\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"", Pattern.CASE_INSENSITIVE);
+                    + "|registrytoken)\"\\s*:\\s*)\"(?:[^\"\\\\]++|\\\\.)*+\"", Pattern.CASE_INSENSITIVE);
     private static final Pattern AUTH_SCHEME_VALUE = Pattern.compile(
             "\\b(Bearer|Basic)\\s+[A-Za-z0-9._~+/=-]{8,}", Pattern.CASE_INSENSITIVE);
     private static final Pattern URL_USERINFO = Pattern.compile("(\\b[a-z][a-z0-9+.-]*://)[^/@\\s]+@",

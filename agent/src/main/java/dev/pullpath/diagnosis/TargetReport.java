@@ -17,8 +17,10 @@ import java.util.List;
  * @param addresses   every probed address with its own outcome
  * @param evidence    what each hop saw (answers, chain, status line); never a secret
  * @param checkedAt   when the probe started, RFC 3339
+ * @param registryCheckedAt when the registry hops shown here ran, if not in this probe (the daemon runs them less
+ *                    often than the cheap hops), else null
  */
-@JsonPropertyOrder({"target", "ok", "category", "reason", "summary", "hint", "phases", "addresses", "evidence", "checkedAt"})
+@JsonPropertyOrder({"target", "ok", "category", "reason", "summary", "hint", "phases", "addresses", "evidence", "checkedAt", "registryCheckedAt"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TargetReport(
         String target,
@@ -27,7 +29,8 @@ public record TargetReport(
         List<PhaseReport> phases,
         List<AddressReport> addresses,
         Evidence evidence,
-        String checkedAt) {
+        String checkedAt,
+        String registryCheckedAt) {
 
     public TargetReport {
         phases = List.copyOf(phases);
@@ -57,5 +60,25 @@ public record TargetReport(
     @JsonIgnore
     public Reason outcome() {
         return diagnosis.reason();
+    }
+
+    /**
+     * This probe's cheap hops (DNS, TCP, TLS) completed with the registry hops of an earlier full probe: the view
+     * the daemon shows between two registry checks. A failure on the cheap hops stands on its own; otherwise the
+     * earlier registry outcome (rate limited, token refused...) still holds.
+     */
+    public TargetReport withRegistryHopsOf(TargetReport full) {
+        if (full == null || !ok()) {
+            return this;
+        }
+        List<PhaseReport> merged = new java.util.ArrayList<>(phases);
+        full.phases.stream().filter(p -> p.phase() == Phase.HTTP || p.phase() == Phase.TOKEN).forEach(merged::add);
+        boolean registryFailed = !full.ok() && (full.outcome().category() == Category.REGISTRY
+                || full.outcome().category() == Category.AUTH);
+        Evidence e = evidence == null ? new Evidence(null, null, null, null) : evidence;
+        Evidence fe = full.evidence == null ? new Evidence(null, null, null, null) : full.evidence;
+        return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
+                registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(), fe.http(),
+                fe.token()), checkedAt, full.checkedAt);
     }
 }

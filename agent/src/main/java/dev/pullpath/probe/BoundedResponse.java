@@ -12,9 +12,10 @@ import java.util.Map;
  * An HTTP response read with bounds: headers as the codec limits them, at most {@code maxBody} bytes of body.
  *
  * @param truncated the body was longer than the bound; the rest was not read
+ * @param keepAlive the server lets the connection carry another request (no {@code Connection: close})
  */
 public record BoundedResponse(String protocol, int status, String reasonPhrase, HttpHeaders headers, byte[] body,
-                              boolean truncated) {
+                              boolean truncated, boolean keepAlive) {
 
     /** Headers that say who answered and how; nothing else is kept as evidence (cookies and auth stay out). */
     private static final List<String> EVIDENCE_HEADERS = List.of("server", "via", "content-type", "content-length",

@@ -35,6 +35,11 @@ final class ChainRecorder extends X509ExtendedTrustManager {
         chain = presented.clone();
         try {
             delegate.checkServerTrusted(presented, authType, engine);
+            if (presented.length > 0 && Certificates.subjectAltNames(presented[0]).isEmpty()) {
+                // Go (containerd) ignores the Common Name since 1.15; the JDK still falls back to it.
+                throw new CertificateException("the certificate has no subject alternative names and relies on "
+                        + "the legacy Common Name field, which Go clients such as containerd reject");
+            }
         } catch (CertificateException e) {
             rejection = e;
             throw e;

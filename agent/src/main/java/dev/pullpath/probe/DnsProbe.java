@@ -8,6 +8,7 @@ import dev.pullpath.diagnosis.Evidence;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.Reason;
+import dev.pullpath.diagnosis.Redaction;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -65,6 +67,13 @@ public final class DnsProbe {
             return CompletableFuture.completedFuture(PhaseResult.ok(Phase.DNS, start, "IP literal, no lookup",
                     new Resolution(List.of(a), new Evidence.Dns("literal", host, List.of(), List.of(IpLiterals.text(a)),
                             null, null, List.of()))));
+        }
+        try {
+            toName(host);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(PhaseResult.failed(Phase.DNS, start, Reason.DNS_NXDOMAIN,
+                    Redaction.snippet(host, 80) + " is not a valid DNS name (a label over 63 characters, or more than "
+                            + "255 in all): no resolver can answer for it"));
         }
         HostsFile hosts = HostsFile.read(options.hostsFile());
         HostsFile.Match match = hosts.lookup(host);
@@ -190,7 +199,9 @@ public final class DnsProbe {
             }
             long sent = System.nanoTime();
             String serverText = hostPort(server);
-            return resolver.sendAsync(query, executor).toCompletableFuture().handle((response, error) -> {
+            // dnsjava notices its own timeouts only when its selector wakes (once a second): hold the share here.
+            return resolver.sendAsync(query, executor).toCompletableFuture()
+                    .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handle((response, error) -> {
                 double ms = PhaseReport.millisSince(sent);
                 if (error != null) {
                     QueryOutcome outcome = classify(error);
@@ -235,11 +246,20 @@ public final class DnsProbe {
 
         private PhaseResult<Resolution> failure(List<NameOutcome> failures) {
             // The host's own name decides, as the search-list variants failing is the normal case.
-            NameOutcome decisive = failures.stream().filter(f -> f.name.equals(host + ".")).findFirst()
-                    .orElse(failures.isEmpty() ? null : failures.get(failures.size() - 1));
-            QueryOutcome outcome = decisive == null ? QueryOutcome.TIMEOUT : decisive.outcome();
-            String tried = servers.stream().map(DnsProbe::hostPort).reduce((x, y) -> x + ", " + y).orElse("");
-            String name = decisive == null ? host : trimDot(decisive.name);
+            NameOutcome decisive = failures.stream().filter(f -> f.name.equals(host + ".")).findFirst().orElse(null);
+            boolean ownNameAsked = decisive != null;
+            if (decisive == null && !candidates.contains(host + ".") && !failures.isEmpty()) {
+                decisive = failures.get(failures.size() - 1);
+                ownNameAsked = true;
+            }
+            // Time ran out before the name itself was asked: the search-list variants' answers decide nothing.
+            QueryOutcome outcome = ownNameAsked ? decisive.outcome() : QueryOutcome.TIMEOUT;
+            String tried;
+            synchronized (queries) {
+                tried = queries.stream().map(Evidence.DnsQuery::server).distinct().reduce((x, y) -> x + ", " + y)
+                        .orElse(servers.stream().map(DnsProbe::hostPort).findFirst().orElse(""));
+            }
+            String name = decisive == null || !ownNameAsked ? host : trimDot(decisive.name);
             Reason reason;
             String summary;
             switch (outcome) {
@@ -271,7 +291,7 @@ public final class DnsProbe {
                             + " within " + options.timeout().toMillis() + "ms";
                 }
             }
-            List<String> chain = decisive == null ? List.of() : decisive.a.chain;
+            List<String> chain = decisive == null || !ownNameAsked ? List.of() : decisive.a.chain;
             return PhaseResult.failed(Phase.DNS, start, reason, summary, new Resolution(List.of(),
                     new Evidence.Dns("dns", name, chain.stream().map(DnsProbe::trimDot).toList(), List.of(), null, null,
                             List.copyOf(queries))));

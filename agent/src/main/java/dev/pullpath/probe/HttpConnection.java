@@ -38,6 +38,7 @@ final class HttpConnection {
     private final String userAgent;
     private final int maxBody;
     private ResponseCollector h1Collector;
+    private volatile boolean reusable = true;
 
     private HttpConnection(Channel channel, String protocol, String authority, String userAgent, int maxBody) {
         this.channel = channel;
@@ -47,8 +48,16 @@ final class HttpConnection {
         this.maxBody = maxBody;
     }
 
+    /** Puts the HTTP stages on a channel whose TLS handshake just completed, on its event loop, in that turn. */
     static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody) {
         boolean h2 = "h2".equals(alpn);
+        if (!channel.isActive() || channel.pipeline().get(ExceptionSink.NAME) == null) {
+            // The server closed right after the handshake: requests fail as on any closed connection.
+            HttpConnection closed = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody);
+            closed.reusable = false;
+            closed.h1Collector = new ResponseCollector(closed.protocol, maxBody);
+            return closed;
+        }
         HttpConnection c = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody);
         if (h2) {
             channel.pipeline().addBefore(ExceptionSink.NAME, "h2-frames", Http2FrameCodecBuilder.forClient()
@@ -69,8 +78,9 @@ final class HttpConnection {
         return protocol;
     }
 
+    /** True while another request may go on this connection (open, and the server did not say close). */
     boolean isOpen() {
-        return channel.isActive();
+        return reusable && channel.isActive();
     }
 
     Channel channel() {
@@ -84,7 +94,19 @@ final class HttpConnection {
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
         request.headers().set(HttpHeaderNames.ACCEPT, "application/json, */*;q=0.5");
         headers.forEach((k, v) -> request.headers().set(k, v));
+        CompletableFuture<BoundedResponse> result = new CompletableFuture<>();
         CompletableFuture<BoundedResponse> response = new CompletableFuture<>();
+        // Whether the connection may carry another request is settled before anyone sees the response.
+        response.whenComplete((r, e) -> {
+            if (e != null || !r.keepAlive()) {
+                reusable = false;
+            }
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(r);
+            }
+        });
         channel.eventLoop().execute(() -> {
             if (!channel.isActive()) {
                 request.release();
@@ -110,7 +132,7 @@ final class HttpConnection {
                 });
             }
         });
-        return response;
+        return result;
     }
 
     private static void send(Channel target, FullHttpRequest request, CompletableFuture<BoundedResponse> response,

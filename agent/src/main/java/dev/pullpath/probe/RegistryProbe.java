@@ -44,16 +44,16 @@ public final class RegistryProbe {
             AuthChallenge shown = bearer != null ? bearer : basic;
             Evidence.Http evidence = new Evidence.Http(address, response.protocol(), response.statusLine(),
                     response.evidenceHeaders(), snippet(response), shown == null ? null
-                    : new Evidence.Challenge(shown.scheme(), shown.param("realm"), shown.param("service"),
-                    shown.param("scope")));
+                    : new Evidence.Challenge(Redaction.snippet(shown.scheme(), 40), safe(shown.param("realm")),
+                    safe(shown.param("service")), safe(shown.param("scope"))));
             String line = "GET /v2/ -> " + response.statusLine() + " (" + response.protocol() + ")";
             if (response.status() == 401 && bearer != null) {
-                return PhaseResult.ok(Phase.HTTP, start, line + ", Bearer challenge, realm " + bearer.param("realm")
+                return PhaseResult.ok(Phase.HTTP, start, line + ", Bearer challenge, realm " + safe(bearer.param("realm"))
                         + serviceText(bearer), new Check(evidence, bearer));
             }
             if (response.status() == 401 && basic != null) {
                 return PhaseResult.ok(Phase.HTTP, start, line + ", Basic challenge" + (basic.param("realm") == null ? ""
-                        : ", realm " + basic.param("realm")) + ": the registry wants credentials",
+                        : ", realm " + safe(basic.param("realm"))) + ": the registry wants credentials",
                         new Check(evidence, null));
             }
             Diagnosis d = classify(response, false);
@@ -125,7 +125,12 @@ public final class RegistryProbe {
     }
 
     private static String serviceText(AuthChallenge c) {
-        return c.param("service") == null ? "" : ", service " + c.param("service");
+        return c.param("service") == null ? "" : ", service " + safe(c.param("service"));
+    }
+
+    /** Challenge parameters come from the network: redacted, one line, bounded, before they are evidence. */
+    static String safe(String value) {
+        return value == null ? null : Redaction.snippet(value, 200);
     }
 
     static String snippet(BoundedResponse r) {

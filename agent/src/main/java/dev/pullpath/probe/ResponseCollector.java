@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
@@ -85,7 +86,7 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
     private void finish(boolean truncated) {
         HttpHeaders copy = new DefaultHttpHeaders().add(head.headers());
         pending.complete(new BoundedResponse(protocol, head.status().code(), head.status().reasonPhrase(), copy,
-                body.toByteArray(), truncated));
+                body.toByteArray(), truncated, !truncated && HttpUtil.isKeepAlive(head)));
     }
 
     @Override

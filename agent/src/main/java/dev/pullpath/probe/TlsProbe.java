@@ -43,9 +43,9 @@ public final class TlsProbe {
     public record Session(Channel channel, String alpn, Evidence.Tls evidence) {
     }
 
-    public TlsProbe(TrustAnchors anchors, long timeoutMillis) {
-        this.trust = anchors.trustManager();
-        this.trustSource = anchors.source();
+    public TlsProbe(X509ExtendedTrustManager trust, String trustSource, long timeoutMillis) {
+        this.trust = trust;
+        this.trustSource = trustSource;
         this.timeoutMillis = timeoutMillis;
     }
 
@@ -65,8 +65,26 @@ public final class TlsProbe {
     }
 
     public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port) {
+        CompletableFuture<PhaseResult<Session>> result = new CompletableFuture<>();
+        // Pipeline changes belong on the channel's event loop, and a channel the peer already closed has none.
+        if (channel.eventLoop().inEventLoop()) {
+            start(channel, host, port, result);
+        } else {
+            channel.eventLoop().execute(() -> start(channel, host, port, result));
+        }
+        return result;
+    }
+
+    private void start(Channel channel, String host, int port, CompletableFuture<PhaseResult<Session>> result) {
         long start = System.nanoTime();
-        String where = DnsProbe.hostPort((java.net.InetSocketAddress) channel.remoteAddress());
+        String where = channel.remoteAddress() instanceof java.net.InetSocketAddress remote
+                ? DnsProbe.hostPort(remote) : "the peer";
+        if (!channel.isActive() || channel.pipeline().get(WireObserver.NAME) == null) {
+            result.complete(PhaseResult.failed(Phase.TLS, start, Reason.FIREWALL_SNI_RESET, where
+                    + ": connection closed by the peer before the ClientHello could be sent",
+                    new Session(null, null, null)));
+            return;
+        }
         ChainRecorder recorder = new ChainRecorder(trust);
         SSLEngine engine = newContext(recorder).createSSLEngine(host, port);
         engine.setUseClientMode(true);
@@ -78,7 +96,6 @@ public final class TlsProbe {
         ssl.setHandshakeTimeoutMillis(timeoutMillis);
         channel.pipeline().addAfter(WireObserver.NAME, "tls", ssl);
 
-        CompletableFuture<PhaseResult<Session>> result = new CompletableFuture<>();
         ssl.handshakeFuture().addListener((Future<Channel> done) -> {
             if (done.isSuccess()) {
                 SSLSession session = engine.getSession();
@@ -104,8 +121,8 @@ public final class TlsProbe {
                                 Certificates.describe(recorder.chain())))));
             }
         });
-        return result;
     }
+
 
     private record Failure(Reason reason, String summary) {
     }
@@ -174,7 +191,8 @@ public final class TlsProbe {
                             + " is not valid before " + (bad == null ? "" : bad.getNotBefore().toInstant()));
         }
         String message = rootMessage(rejection);
-        if (message.contains("subject alternative") || message.contains("No name matching")) {
+        if (message.contains("subject alternative") || message.contains("No name matching")
+                || message.contains("legacy Common Name")) {
             List<String> names = leaf == null ? List.of() : Certificates.subjectAltNames(leaf);
             return new Failure(Reason.TLS_HOSTNAME_MISMATCH, where + ": certificate " + leafText + " names "
                     + (names.isEmpty() ? "no subject alternative name" : String.join(", ", names)) + ", not " + host);

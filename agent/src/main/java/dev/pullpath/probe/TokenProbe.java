@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The token hop of an anonymous pull: ask the challenge's realm for a token (the distribution token protocol), then
@@ -26,14 +27,43 @@ public final class TokenProbe {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final long timeoutMillis;
+    private final TokenCache cache;
 
-    public TokenProbe(long timeoutMillis) {
+    /** @param cache where tokens are kept between probes, or null to fetch one every time */
+    public TokenProbe(long timeoutMillis, TokenCache cache) {
         this.timeoutMillis = timeoutMillis;
+        this.cache = cache;
     }
 
+    /**
+     * The token hop, bounded as a whole at twice the phase timeout: it may open its own connection to the realm
+     * (DNS, TCP, TLS, GET) and then repeat {@code /v2/}, and however the realm misbehaves the phase ends in time.
+     */
     CompletableFuture<PhaseResult<Evidence.Token>> fetch(AuthChallenge challenge, HttpConnection registry,
                                                          Target target, String address, Dialer dialer) {
         long start = System.nanoTime();
+        long budget = 2 * timeoutMillis;
+        String shown = RegistryProbe.safe(challenge.param("realm"));
+        CompletableFuture<PhaseResult<Evidence.Token>> bounded = new CompletableFuture<>();
+        CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS).execute(() -> bounded.complete(
+                PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED, "token realm " + shown
+                        + ": no token and authorized /v2/ answer within " + budget + "ms",
+                        new Evidence.Token(shown, null, null, null))));
+        unbounded(start, challenge, registry, target, address, dialer).whenComplete((r, e) -> {
+            if (e == null) {
+                bounded.complete(r);
+            } else {
+                Diagnosis d = unwrap(e, shown, "token request");
+                bounded.complete(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED, "token realm "
+                        + shown + ": " + d.summary(), new Evidence.Token(shown, null, null, null)));
+            }
+        });
+        return bounded;
+    }
+
+    private CompletableFuture<PhaseResult<Evidence.Token>> unbounded(long start, AuthChallenge challenge,
+                                                                     HttpConnection registry, Target target,
+                                                                     String address, Dialer dialer) {
         String realmText = challenge.param("realm");
         URI realm;
         try {
@@ -49,12 +79,36 @@ public final class TokenProbe {
                     "the token realm " + shownRealm + " is not an https URL; pullpath does not send token "
                             + "requests in clear text", new Evidence.Token(shownRealm, null, null, null)));
         }
+        String key = TokenCache.key(realm.toString(), challenge.param("service"), challenge.param("scope"));
+        TokenCache.Cached cached = cache == null ? null : cache.get(key);
+        if (cached != null) {
+            String detail = "cached anonymous token for " + shownRealm + " (expires in " + cached.remainingSeconds()
+                    + "s)";
+            return retryWithToken(registry, target, dialer, cached.token())
+                    .handle((retry, error) -> new Retried(retry, error))
+                    .thenCompose(r -> {
+                        if (r.response != null && (r.response.status() == 401 || r.response.status() == 403)) {
+                            // The registry no longer honours it: drop it and ask the realm, once.
+                            cache.invalidate(key);
+                            return fresh(start, challenge, realm, shownRealm, key, registry, target, address, dialer);
+                        }
+                        return done(judgeRetry(start, r, address, shownRealm, "cached", null, detail));
+                    });
+        }
+        return fresh(start, challenge, realm, shownRealm, key, registry, target, address, dialer);
+    }
+
+    private record Retried(BoundedResponse response, Throwable error) {
+    }
+
+    private CompletableFuture<PhaseResult<Evidence.Token>> fresh(long start, AuthChallenge challenge, URI realm,
+                                                                 String shownRealm, String key, HttpConnection registry,
+                                                                 Target target, String address, Dialer dialer) {
         String realmHost = realm.getHost().toLowerCase(Locale.ROOT).replaceAll("^\\[|]$", "");
         int realmPort = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
         boolean sameEndpoint = realmHost.equals(target.host()) && realmPort == target.port();
         String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
                 + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(challenge);
-
         CompletableFuture<HttpConnection> realmConnection = sameEndpoint && registry.isOpen()
                 ? CompletableFuture.completedFuture(registry) : dialer.dial(realmHost, realmPort);
         return realmConnection.thenCompose(conn -> conn.get(path, Map.of(), timeoutMillis)
@@ -73,30 +127,39 @@ public final class TokenProbe {
                     JsonNode body = parse(response);
                     String token = text(body, "token", text(body, "access_token", null));
                     Long expiresIn = body.path("expires_in").isNumber() ? body.path("expires_in").asLong() : null;
-                    return retryWithToken(registry, target, dialer, token).handle((retry, error) -> {
-                        if (error != null) {
-                            Diagnosis d = unwrap(error, address, "GET /v2/ with the anonymous token");
-                            return PhaseResult.failed(Phase.TOKEN, start, d.reason(), d.summary(),
-                                    new Evidence.Token(shownRealm, tokenStatus, expiresIn, null));
-                        }
-                        Diagnosis d = RegistryProbe.classify(retry, true);
-                        Evidence.Token evidence = new Evidence.Token(shownRealm, tokenStatus, expiresIn,
-                                retry.statusLine());
-                        String detail = "anonymous token from " + shownRealm + " (" + tokenStatus
-                                + (expiresIn == null ? "" : ", expires in " + expiresIn + "s")
-                                + "); GET /v2/ with it -> " + retry.statusLine();
-                        return d.ok() ? PhaseResult.ok(Phase.TOKEN, start, detail, evidence)
-                                : PhaseResult.failed(Phase.TOKEN, start, d.reason(), address + ": " + detail + ": "
-                                + d.summary(), evidence);
-                    });
+                    if (cache != null) {
+                        cache.put(key, token, expiresIn);
+                    }
+                    String detail = "anonymous token from " + shownRealm + " (" + tokenStatus
+                            + (expiresIn == null ? "" : ", expires in " + expiresIn + "s") + ")";
+                    return retryWithToken(registry, target, dialer, token).handle((retry, error) ->
+                            judgeRetry(start, new Retried(retry, error), address, shownRealm, tokenStatus, expiresIn,
+                                    detail));
                 })
                 .exceptionally(error -> {
-                    Diagnosis d = unwrap(error, shownRealm, "token request");
+                    Diagnosis d = unwrap(error, realm.getHost() + ":" + realmPort, "GET " + realm.getRawPath());
                     Reason reason = d.reason() == Reason.REGISTRY_RATE_LIMITED || d.reason() == Reason.REGISTRY_SERVER_ERROR
                             ? d.reason() : Reason.AUTH_TOKEN_FAILED;
                     return PhaseResult.failed(Phase.TOKEN, start, reason, "token realm " + shownRealm + ": "
                             + d.summary(), new Evidence.Token(shownRealm, null, null, null));
                 });
+    }
+
+    /** Judges {@code /v2/} as answered with the token. */
+    private PhaseResult<Evidence.Token> judgeRetry(long start, Retried retried, String address, String shownRealm,
+                                                   String tokenStatus, Long expiresIn, String detail) {
+        if (retried.error != null) {
+            Diagnosis d = unwrap(retried.error, address, "GET /v2/ with the anonymous token");
+            return PhaseResult.failed(Phase.TOKEN, start, d.reason(), d.summary(),
+                    new Evidence.Token(shownRealm, tokenStatus, expiresIn, null));
+        }
+        BoundedResponse retry = retried.response;
+        Diagnosis d = RegistryProbe.classify(retry, true);
+        Evidence.Token evidence = new Evidence.Token(shownRealm, tokenStatus, expiresIn, retry.statusLine());
+        String full = detail + "; GET /v2/ with it -> " + retry.statusLine();
+        return d.ok() ? PhaseResult.ok(Phase.TOKEN, start, full, evidence)
+                : PhaseResult.failed(Phase.TOKEN, start, d.reason(), address + ": " + full + ": " + d.summary(),
+                evidence);
     }
 
     private CompletableFuture<BoundedResponse> retryWithToken(HttpConnection registry, Target target, Dialer dialer,

@@ -19,9 +19,12 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The roots a pull trusts. containerd is a Go program: it trusts the node's system bundle, not a JVM's cacerts,
- * so pullpath reads the bundle Go would read ({@code SSL_CERT_FILE}, then the distribution paths) and falls back to
- * the JVM's store only when the node has none. {@code --ca-file} anchors are added on top.
+ * The roots a pull trusts. containerd is a Go program: it trusts the node's system roots, not a JVM's cacerts, so
+ * pullpath reads what Go's crypto/x509 reads on Linux: the first bundle file found ({@code SSL_CERT_FILE}, then the
+ * distribution paths), plus every certificate file in the certificate directories ({@code SSL_CERT_DIR}, else
+ * /etc/ssl/certs and /etc/pki/tls/certs), skipping the hash symlinks that point back into the same directory. A
+ * malformed block is skipped, not the whole file, as Go skips it. The JVM's store is used only when the node has
+ * no roots at all. {@code --ca-file} anchors are added on top.
  */
 public final class TrustAnchors {
     /** Go's crypto/x509 root_linux.go search order. */
@@ -32,7 +35,11 @@ public final class TrustAnchors {
             "/etc/pki/tls/cacert.pem",
             "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
             "/etc/ssl/cert.pem");
+    private static final List<String> SYSTEM_DIRECTORIES = List.of("/etc/ssl/certs", "/etc/pki/tls/certs");
     private static final long MAX_BUNDLE_BYTES = 16L * 1024 * 1024;
+    private static final int MAX_DIRECTORY_FILES = 4096;
+    private static final java.util.regex.Pattern PEM_BLOCK = java.util.regex.Pattern.compile(
+            "-----BEGIN CERTIFICATE-----[^-]*+-----END CERTIFICATE-----");
 
     private final List<X509Certificate> anchors;
     private final String source;
@@ -43,35 +50,91 @@ public final class TrustAnchors {
     }
 
     public static TrustAnchors load(List<Path> caFiles) {
-        List<X509Certificate> all = new ArrayList<>();
-        String source = null;
+        java.util.Set<X509Certificate> all = new java.util.LinkedHashSet<>();
+        List<String> sources = new ArrayList<>();
         String env = System.getenv("SSL_CERT_FILE");
-        List<String> candidates = new ArrayList<>();
-        if (env != null && !env.isBlank()) {
-            candidates.add(env);
-        }
-        candidates.addAll(SYSTEM_BUNDLES);
-        for (String candidate : candidates) {
+        List<String> files = env != null && !env.isBlank() ? List.of(env) : SYSTEM_BUNDLES;
+        for (String candidate : files) {
             Path p = Path.of(candidate);
-            if (Files.isReadable(p)) {
-                try {
-                    all.addAll(readPem(p));
-                    source = p.toString();
+            if (Files.isReadable(p) && Files.isRegularFile(p)) {
+                int before = all.size();
+                all.addAll(readPemLenient(p));
+                if (all.size() > before) {
+                    sources.add(p.toString());
                     break;
-                } catch (ConfigException e) {
-                    // an unreadable system bundle is skipped, as Go skips it
                 }
             }
         }
-        if (source == null) {
+        String dirEnv = System.getenv("SSL_CERT_DIR");
+        List<String> dirs = dirEnv != null && !dirEnv.isBlank() ? List.of(dirEnv.split(":")) : SYSTEM_DIRECTORIES;
+        for (String dir : dirs) {
+            int before = all.size();
+            all.addAll(readDirectory(Path.of(dir)));
+            if (all.size() > before) {
+                sources.add(dir + "/");
+            }
+        }
+        if (all.isEmpty()) {
             all.addAll(jvmDefaults());
-            source = "JVM cacerts";
+            sources.add("JVM cacerts");
         }
         for (Path ca : caFiles) {
             all.addAll(readPem(ca));
-            source += " + " + ca;
+            sources.add(ca.toString());
         }
-        return new TrustAnchors(all, source);
+        return new TrustAnchors(new ArrayList<>(all), String.join(" + ", sources));
+    }
+
+    /** Every certificate of every file in {@code dir}, except symlinks that point back into {@code dir}. */
+    private static List<X509Certificate> readDirectory(Path dir) {
+        List<X509Certificate> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (var entries = Files.list(dir)) {
+            for (Path entry : (Iterable<Path>) entries.limit(MAX_DIRECTORY_FILES)::iterator) {
+                try {
+                    if (Files.isSymbolicLink(entry)) {
+                        Path target = dir.resolve(Files.readSymbolicLink(entry)).normalize();
+                        if (dir.normalize().equals(target.getParent())) {
+                            continue;
+                        }
+                    }
+                    if (Files.isRegularFile(entry) && Files.size(entry) <= MAX_BUNDLE_BYTES) {
+                        out.addAll(readPemLenient(entry));
+                    }
+                } catch (IOException | SecurityException e) {
+                    // an unreadable entry is skipped, as Go skips it
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** The certificates of the well-formed PEM blocks of a file; the rest is ignored. */
+    private static List<X509Certificate> readPemLenient(Path path) {
+        List<X509Certificate> out = new ArrayList<>();
+        try {
+            if (Files.size(path) > MAX_BUNDLE_BYTES) {
+                return out;
+            }
+            String text = Files.readString(path, java.nio.charset.StandardCharsets.ISO_8859_1);
+            CertificateFactory factory = CertificateFactory.getInstance("X.509");
+            java.util.regex.Matcher m = PEM_BLOCK.matcher(text);
+            while (m.find()) {
+                try {
+                    out.add((X509Certificate) factory.generateCertificate(new java.io.ByteArrayInputStream(
+                            m.group().getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+                } catch (CertificateException e) {
+                    // one malformed block does not cost the others
+                }
+            }
+        } catch (IOException | SecurityException | CertificateException e) {
+            return out;
+        }
+        return out;
     }
 
     /** Reads every certificate in a PEM file; a missing, empty or malformed file is a config error. */
@@ -136,10 +199,6 @@ public final class TrustAnchors {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot build the trust store", e);
         }
-    }
-
-    public List<X509Certificate> anchors() {
-        return anchors;
     }
 
     /** Where the anchors came from, for the TLS phase's evidence. */

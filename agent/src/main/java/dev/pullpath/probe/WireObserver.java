@@ -17,7 +17,6 @@ final class WireObserver extends ChannelDuplexHandler {
     private volatile long connectIssuedNanos;
     private volatile long bytesReceived;
     private volatile Throwable firstError;
-    private volatile boolean closedByPeer;
 
     @Override
     public void connect(ChannelHandlerContext ctx, SocketAddress remote, SocketAddress local, ChannelPromise promise) {
@@ -46,21 +45,11 @@ final class WireObserver extends ChannelDuplexHandler {
         ctx.fireExceptionCaught(cause);
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        closedByPeer = true;
-        ctx.fireChannelInactive();
-    }
-
     long bytesReceived() {
         return bytesReceived;
     }
 
     Throwable firstError() {
         return firstError;
-    }
-
-    boolean inactive() {
-        return closedByPeer;
     }
 }

@@ -71,7 +71,7 @@ class DiagnoseScenariosTest {
         dns.a("registry.test", "127.0.0.1");
         registry.identity(ca.issueFor("registry.test", "127.0.0.1"));
         registry.mode(Mode.BEARER).alpn(List.of("h2", "http/1.1")).hostForRealm("127.0.0.1").realm(null)
-                .tokenStatus(200).tokenBody(null);
+                .tokenStatus(200).tokenBody(null).connectionClose(false);
         registry.clearRequests();
     }
 
@@ -131,6 +131,50 @@ class DiagnoseScenariosTest {
             assertDiagnosis(r, "none", "ok");
             assertEquals("http/1.1", r.at("/evidence/http/protocol").asText());
             assertEquals(2, registry.handshakes() - before, "one TLS handshake per run (CLI and API)");
+        }
+
+        @Test
+        @DisplayName("registry closes each connection (Connection: close), realm on the same endpoint → none/ok "
+                + "on a new connection")
+        void connectionCloseIsHonoured() {
+            registry.alpn(List.of("http/1.1")).hostForRealm("registry.test").connectionClose(true);
+            JsonNode r = Cli.diagnose(registryTarget(), flags());
+            assertDiagnosis(r, "none", "ok");
+        }
+
+        @Test
+        @DisplayName("first nameserver silent, second answers → resolved within the timeout, both asked")
+        void silentFirstNameserverFallsBack() throws Exception {
+            try (DnsTestServer dead = new DnsTestServer()) {
+                dead.silentAll();
+                List<String> f = flags();
+                int at = f.indexOf("127.0.0.1:" + dns.port());
+                f.set(at, "127.0.0.1:" + dead.port());
+                f.add(at + 1, "--resolver");
+                f.add(at + 2, "127.0.0.1:" + dns.port());
+                JsonNode r = Cli.diagnose(registryTarget(), f);
+                assertDiagnosis(r, "none", "ok");
+                assertTrue(r.at("/phases/0/durationMs").asDouble() < 1_000, r.at("/phases/0").toString());
+                assertTrue(r.at("/evidence/dns/queries").toString().contains("127.0.0.1:" + dead.port()),
+                        "the silent server was asked first");
+            }
+        }
+
+        @Test
+        @DisplayName("h2 registry beside an address that stalls TLS → registry hops still run on the healthy one")
+        void h2RegistryHopsDoNotWaitOnTheSlowestAddress() throws Exception {
+            // 127.0.0.2 is loopback too: a listener there that never speaks keeps the other address waiting 1s.
+            try (java.net.ServerSocket stall = new java.net.ServerSocket()) {
+                stall.bind(new java.net.InetSocketAddress("127.0.0.2", registry.port()));
+                dns.a("registry.test", "127.0.0.1", "127.0.0.2");
+                JsonNode r = Cli.diagnose(registryTarget(), flags());
+                assertDiagnosis(r, "firewall", "tls_stalled", "127.0.0.2");
+                JsonNode healthy = r.get("addresses").get(0);
+                assertTrue(healthy.get("ok").asBoolean(), healthy.toString());
+                assertEquals(List.of("connect", "tls", "http", "token"), StreamSupport.stream(
+                        healthy.get("phases").spliterator(), false).map(p -> p.get("phase").asText()).toList());
+                assertEquals("h2", r.at("/evidence/http/protocol").asText());
+            }
         }
 
         @Test
@@ -365,6 +409,16 @@ class DiagnoseScenariosTest {
         }
 
         @Test
+        @DisplayName("trusted leaf with only a Common Name, no SAN → tls/hostname_mismatch, as Go rejects it")
+        void commonNameOnly() {
+            Instant now = Instant.now();
+            registry.identity(ca.issue("registry.test", List.of(), List.of(), now.minus(Duration.ofHours(1)),
+                    now.plus(Duration.ofDays(1))));
+            assertDiagnosis(Cli.diagnose(registryTarget(), flags()), "tls", "hostname_mismatch",
+                    "no subject alternative name");
+        }
+
+        @Test
         @DisplayName("self-signed leaf → tls/untrusted_certificate")
         void selfSigned() {
             registry.identity(TestPki.selfSigned("registry.test", "registry.test"));
@@ -435,6 +489,16 @@ class DiagnoseScenariosTest {
         void tokenRealmUnreachable() {
             registry.realm("https://127.0.0.1:" + TcpPeers.closedPort() + "/token/");
             assertDiagnosis(Cli.diagnose(registryTarget(), flags()), "auth", "token_failed", "ECONNREFUSED");
+        }
+
+        @Test
+        @DisplayName("realm carrying user info and a token in its query → neither appears in the report")
+        void realmSecretsAreRedacted() {
+            registry.realm("https://robot:s3cretpass@127.0.0.1:" + registry.port() + "/token/?token=abc123secret");
+            JsonNode r = Cli.diagnose(registryTarget(), flags());
+            assertFalse(r.toString().contains("s3cretpass"), r.toString());
+            assertFalse(r.toString().contains("abc123secret"), r.toString());
+            assertTrue(r.at("/evidence/http/challenge/realm").asText().contains("<redacted>"), r.toString());
         }
 
         @Test

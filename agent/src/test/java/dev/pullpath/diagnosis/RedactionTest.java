@@ -27,6 +27,13 @@ class RedactionTest {
     }
 
     @Test
+    void hugeSecretValuesAreRedactedWithoutBlowingTheStack() {
+        String value = "A".repeat(200_000);
+        String out = Redaction.redact("{\"password\":\"" + value + "\"}");
+        assertEquals("{\"password\":\"<redacted>\"}", out);
+    }
+
+    @Test
     void snippetIsOneBoundedLine() {
         assertEquals("a b c", Redaction.snippet("a\n\r\tb\u0000 c", 100));
         assertEquals("x".repeat(10) + "...", Redaction.snippet("x".repeat(50), 10));

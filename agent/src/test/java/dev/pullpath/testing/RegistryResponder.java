@@ -142,6 +142,7 @@ public final class RegistryResponder implements AutoCloseable {
     private volatile int tokenStatus = 200;
     private volatile String tokenBody;
     private volatile long hugeBodyBytes = 8L << 20;
+    private volatile boolean connectionClose;
 
     public RegistryResponder(TestPki.Issued identity) {
         this(identity.key(), identity.chainArray());
@@ -234,6 +235,12 @@ public final class RegistryResponder implements AutoCloseable {
     }
 
     // ---- observation ----------------------------------------------------------------------
+
+    /** Answer every HTTP/1.1 request with {@code Connection: close} and close the connection after it. */
+    public RegistryResponder connectionClose(boolean close) {
+        this.connectionClose = close;
+        return this;
+    }
 
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -494,7 +501,7 @@ public final class RegistryResponder implements AutoCloseable {
         ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(new FillerStream(size), 64 * 1024)));
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status,
+    private void send(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status,
                              String contentType, String body, boolean registryHeaders, String... extraHeaders) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         boolean head = req.method().equals(HttpMethod.HEAD);
@@ -507,6 +514,10 @@ public final class RegistryResponder implements AutoCloseable {
         }
         for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
             h.add(extraHeaders[i], extraHeaders[i + 1]);
+        }
+        if (connectionClose) {
+            // HttpServerKeepAliveHandler closes the connection once this response is written.
+            h.set(HttpHeaderNames.CONNECTION, "close");
         }
         ctx.writeAndFlush(resp);
     }

@@ -1,0 +1,156 @@
+package dev.pullpath;
+
+import dev.pullpath.config.AgentConfig;
+import dev.pullpath.config.ConfigLoader;
+import dev.pullpath.config.ConfigWatcher;
+import dev.pullpath.config.TargetConfig;
+import dev.pullpath.export.AgentHttpServer;
+import dev.pullpath.export.AgentMetrics;
+import dev.pullpath.export.ProbeMetrics;
+import dev.pullpath.export.StateChangeLog;
+import dev.pullpath.probe.PathProber;
+import dev.pullpath.probe.TokenCache;
+import dev.pullpath.schedule.ProbeScheduler;
+import dev.pullpath.schedule.StatusBoard;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon ({@code pullpath run}) put together: prober, scheduler, status board, metrics, logs, HTTP server and
+ * the configuration watcher. Everything it starts, {@link #close()} stops, within about two seconds.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final Duration WATCH_PERIOD = Duration.ofSeconds(2);
+
+    private final Clock clock = Clock.systemUTC();
+    private final ConfigLoader loader;
+    private final AgentMetrics metrics;
+    private final StatusBoard board;
+    private final TokenCache tokens;
+    private final ProbeScheduler scheduler;
+    private final AgentHttpServer http;
+    private final ConfigWatcher watcher;
+    private final ScheduledExecutorService retirement;
+    private final Instant started = Instant.now();
+    private volatile PathProber prober;
+    private volatile AgentConfig config;
+
+    private Agent(AgentConfig config, ConfigLoader loader) {
+        this.config = config;
+        this.loader = loader;
+        this.metrics = new AgentMetrics(config.node(), config.zone());
+        this.board = new StatusBoard(clock);
+        this.tokens = new TokenCache(clock);
+        this.prober = new PathProber(config.probe(), 1, tokens);
+        this.scheduler = new ProbeScheduler(prober, board, clock, RandomGenerator.getDefault());
+        this.retirement = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pullpath-retire");
+            t.setDaemon(true);
+            return t;
+        });
+        board.listen(new ProbeMetrics(metrics.registry(), config.phaseHistograms()));
+        board.listen(new StateChangeLog(config.node()));
+        AgentHttpServer server = null;
+        try {
+            server = AgentHttpServer.start(config.listen(), new AgentHttpServer.Sources(metrics.registry(), board,
+                    scheduler, this::healthy, clock));
+            scheduler.apply(config);
+            metrics.configLoaded(true);
+        } catch (RuntimeException e) {
+            scheduler.close();
+            prober.close();
+            metrics.close();
+            throw e;
+        }
+        this.http = server;
+        this.watcher = config.file() == null ? null
+                : new ConfigWatcher(config.file(), loader, this::reload, this::refuse).start(WATCH_PERIOD);
+    }
+
+    public static Agent start(AgentConfig config, ConfigLoader loader) {
+        Agent agent = new Agent(config, loader);
+        LOG.info("pullpath {} running on node {}: {} target(s), listening on {}, configuration from {}",
+                Version.get(), config.node(), config.targets().size(),
+                dev.pullpath.config.Target.parse("https://" + bracket(agent.address()) + ":" + agent.address().getPort())
+                        .name().substring("https://".length()),
+                config.source());
+        return agent;
+    }
+
+    private static String bracket(InetSocketAddress a) {
+        String host = dev.pullpath.config.IpLiterals.text(a.getAddress());
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    public InetSocketAddress address() {
+        return http.address();
+    }
+
+    public boolean ready() {
+        return scheduler.ready();
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    private void reload(AgentConfig next) {
+        AgentConfig previous = config;
+        if (!next.listen().equals(previous.listen())) {
+            LOG.warn("listen address changed to {}: that takes a restart; still serving on {}", next.listen(),
+                    address());
+        }
+        if (!next.probe().caFiles().equals(previous.probe().caFiles())) {
+            PathProber old = prober;
+            prober = new PathProber(next.probe(), 1, tokens);
+            scheduler.prober(prober);
+            long drain = next.targets().stream().map(TargetConfig::timeout).max(Duration::compareTo)
+                    .orElse(Duration.ofSeconds(5)).toMillis() * 10;
+            retirement.schedule(old::close, drain, TimeUnit.MILLISECONDS);
+        }
+        config = next;
+        scheduler.apply(next);
+        metrics.configLoaded(true);
+        LOG.info("configuration reloaded from {}: {} target(s)", next.source(), next.targets().size());
+    }
+
+    private void refuse(String problem) {
+        metrics.configLoaded(false);
+        LOG.error("new configuration refused, the running one stays: {}", problem);
+    }
+
+    /**
+     * Alive while probes keep being recorded: a wedged scheduler is worth a restart. Before the first probe, the
+     * agent gets the same grace from its start.
+     */
+    boolean healthy() {
+        AgentConfig c = config;
+        Duration slowest = c.targets().stream().map(t -> t.interval().plus(t.timeout().multipliedBy(10)))
+                .max(Duration::compareTo).orElse(Duration.ofMinutes(1));
+        Duration grace = slowest.multipliedBy(3);
+        Instant last = Objects.requireNonNullElse(board.lastRecord(), started);
+        return Duration.between(last, clock.instant()).compareTo(grace) < 0;
+    }
+
+    @Override
+    public void close() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        scheduler.close();
+        http.close();
+        prober.close();
+        retirement.shutdownNow();
+        metrics.close();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.pullpath.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The daemon's configuration after defaults, file and environment are merged and validated.
+ *
+ * @param source                    where it came from (a path, or "built-in defaults"), for logs and errors
+ * @param listen                    the HTTP server's address
+ * @param node                      the node name (downward API {@code NODE_NAME}), a label of pullpath_agent_info
+ * @param zone                      the availability zone, likewise
+ * @param maxConcurrentProbes       probes in flight at once, over all targets
+ * @param allowUnconfiguredProbes   whether {@code /probe} may name a target that is not configured
+ * @param phaseHistograms           whether pullpath_probe_duration_seconds is exported per phase
+ * @param probe                     resolver, trust and bounds shared by all targets (timeout per target)
+ * @param targets                   what to probe
+ */
+public record AgentConfig(String source, InetSocketAddress listen, String node, String zone,
+                          int maxConcurrentProbes, boolean allowUnconfiguredProbes, boolean phaseHistograms,
+                          ProbeOptions probe, List<TargetConfig> targets, Path file) {
+
+    public AgentConfig {
+        targets = List.copyOf(targets);
+    }
+
+    public TargetConfig target(String name) {
+        return targets.stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
+    }
+}

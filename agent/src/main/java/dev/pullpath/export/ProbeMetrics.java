@@ -1,0 +1,145 @@
+package dev.pullpath.export;
+
+import dev.pullpath.config.IpLiterals;
+import dev.pullpath.config.TargetConfig;
+import dev.pullpath.diagnosis.AddressScope;
+import dev.pullpath.diagnosis.Evidence;
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.schedule.StatusBoard;
+import dev.pullpath.schedule.TargetStatus;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The probe metrics, each registered beside the measurement that feeds it. Labels are bounded by construction:
+ * the configured target name, the phase, and the taxonomy's category/reason; never an address, an error string or
+ * a URL. See docs/metrics.md for every series and the fleet arithmetic.
+ */
+public final class ProbeMetrics implements StatusBoard.Listener {
+    /** Five bounds: a loopback hop, a same-region hop, a cross-region hop, a slow hop, a timeout. */
+    static final double[] DURATION_BOUNDS = {0.01, 0.05, 0.25, 1, 5};
+
+    private final Gauge success;
+    private final Histogram duration;
+    private final Counter failures;
+    private final Gauge status;
+    private final Gauge certNotAfter;
+    private final Gauge dnsAnswers;
+    private final Gauge lastProbe;
+    private final boolean phaseHistograms;
+    /** The status series and DNS answer series each target currently has, to remove them when they change. */
+    private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> dnsSeries = new ConcurrentHashMap<>();
+
+    public ProbeMetrics(PrometheusRegistry registry, boolean phaseHistograms) {
+        this.phaseHistograms = phaseHistograms;
+        success = Gauge.builder().withoutExemplars().name("pullpath_probe_success")
+                .help("1 when the last probe found the whole configured path working, else 0")
+                .labelNames("target").register(registry);
+        duration = Histogram.builder().withoutExemplars().name("pullpath_probe_duration_seconds").unit(Unit.SECONDS)
+                .help("Time of each hop of the pull path (phase: dns, connect, tls, http, token)")
+                .classicOnly().classicUpperBounds(DURATION_BOUNDS)
+                .labelNames("target", "phase").register(registry);
+        failures = Counter.builder().withoutExemplars().name("pullpath_probe_failures_total")
+                .help("Probes that diagnosed a failure, by category and reason (docs/taxonomy.md)")
+                .labelNames("target", "category", "reason").register(registry);
+        status = Gauge.builder().withoutExemplars().name("pullpath_probe_status")
+                .help("The current diagnosis of each target: one series per target, value 1")
+                .labelNames("target", "category", "reason").register(registry);
+        certNotAfter = Gauge.builder().withoutExemplars().name("pullpath_tls_cert_not_after_seconds").unit(Unit.SECONDS)
+                .help("Earliest notAfter of the certificate chain the target presented, Unix time")
+                .labelNames("target").register(registry);
+        dnsAnswers = Gauge.builder().withoutExemplars().name("pullpath_dns_answers")
+                .help("Addresses the target's name resolved to, by family and address scope")
+                .labelNames("target", "family", "scope").register(registry);
+        lastProbe = Gauge.builder().withoutExemplars().name("pullpath_last_probe_timestamp_seconds").unit(Unit.SECONDS)
+                .help("When the target was last probed, Unix time")
+                .labelNames("target").register(registry);
+    }
+
+    @Override
+    public void onProbe(TargetConfig target, TargetReport probed, TargetStatus previous, TargetStatus current) {
+        String name = target.name();
+        TargetReport report = current.report();
+        success.labelValues(name).set(report.ok() ? 1 : 0);
+        // Durations are of what ran in this probe, not of registry hops carried over from an earlier one.
+        for (PhaseReport p : probed.phases()) {
+            if (phaseHistograms || p.phase() == dev.pullpath.diagnosis.Phase.DNS) {
+                duration.labelValues(name, p.phase().label()).observe(p.durationSeconds());
+            }
+        }
+        if (!probed.ok()) {
+            failures.labelValues(name, probed.category(), probed.reason()).inc();
+        }
+        String[] labels = {name, report.category(), report.reason()};
+        String[] old = statusLabels.put(name, labels);
+        if (old != null && !java.util.Arrays.equals(old, labels)) {
+            status.remove(old);
+        }
+        status.labelValues(labels).set(1);
+        Evidence.Tls tls = probed.evidence() == null ? null : probed.evidence().tls();
+        if (tls != null && tls.earliestNotAfter() != null && !"null".equals(tls.earliestNotAfter())) {
+            certNotAfter.labelValues(name).set(Instant.parse(tls.earliestNotAfter()).getEpochSecond());
+        }
+        recordAnswers(name, probed);
+        lastProbe.labelValues(name).set(Instant.parse(probed.checkedAt()).toEpochMilli() / 1000.0);
+    }
+
+    private void recordAnswers(String name, TargetReport probed) {
+        Evidence.Dns dns = probed.evidence() == null ? null : probed.evidence().dns();
+        if (dns == null) {
+            return;
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        for (String a : dns.answers()) {
+            if (IpLiterals.isLiteral(a)) {
+                java.net.InetAddress address = IpLiterals.parse(a);
+                counts.merge(IpLiterals.family(address) + "\n" + AddressScope.of(address).label(), 1, Integer::sum);
+            }
+        }
+        Set<String> before = dnsSeries.getOrDefault(name, Set.of());
+        for (String gone : before) {
+            if (!counts.containsKey(gone)) {
+                String[] fs = gone.split("\n");
+                dnsAnswers.remove(name, fs[0], fs[1]);
+            }
+        }
+        counts.forEach((key, n) -> {
+            String[] fs = key.split("\n");
+            dnsAnswers.labelValues(name, fs[0], fs[1]).set(n);
+        });
+        dnsSeries.put(name, new HashSet<>(counts.keySet()));
+    }
+
+    @Override
+    public void onRemoved(String name) {
+        success.remove(name);
+        certNotAfter.remove(name);
+        lastProbe.remove(name);
+        String[] old = statusLabels.remove(name);
+        if (old != null) {
+            status.remove(old);
+        }
+        for (String key : dnsSeries.getOrDefault(name, Set.of())) {
+            String[] fs = key.split("\n");
+            dnsAnswers.remove(name, fs[0], fs[1]);
+        }
+        dnsSeries.remove(name);
+        for (dev.pullpath.diagnosis.Phase p : dev.pullpath.diagnosis.Phase.values()) {
+            duration.remove(name, p.label());
+        }
+        for (dev.pullpath.diagnosis.Reason r : dev.pullpath.diagnosis.Reason.values()) {
+            failures.remove(name, r.category().label(), r.code());
+        }
+    }
+}

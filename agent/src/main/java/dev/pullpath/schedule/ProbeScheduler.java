@@ -1,0 +1,304 @@
+package dev.pullpath.schedule;
+
+import dev.pullpath.config.AgentConfig;
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.TargetConfig;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.Reason;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Depth;
+import dev.pullpath.probe.PathProber;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes every configured target on its own interval, so that a fleet never probes in lockstep and never hammers a
+ * registry:
+ * <ul>
+ *   <li>the first probe of a target runs within a second of start (cheap hops only, so the agent is ready fast),
+ *       the second after a random part of its interval (which spreads a fleet's nodes over the interval), and
+ *       every later one after its interval ±10 %;
+ *   <li>a target's next probe is scheduled when its previous one has finished, so a probe never overlaps itself;
+ *   <li>at most {@code maxConcurrentProbes} run at once, the others queue;
+ *   <li>the cheap hops (DNS, TCP, TLS) run every interval, the registry hops ({@code /v2/}, token) every registry
+ *       interval, the first within two intervals of start, at a random point;
+ *   <li>while the registry answers 429, its hops back off exponentially, with jitter, up to an hour, and never
+ *       sooner than its Retry-After.
+ * </ul>
+ */
+public final class ProbeScheduler implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
+    static final Duration MAX_BACKOFF = Duration.ofHours(1);
+    private static final Duration FIRST_PROBE_WINDOW = Duration.ofSeconds(1);
+
+    private volatile PathProber prober;
+    private final StatusBoard board;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final ScheduledExecutorService timer;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final Object admission = new Object();
+    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private final Set<String> probedOnce = ConcurrentHashMap.newKeySet();
+    private volatile AgentConfig config;
+    private volatile Semaphore onDemand;
+    private int inFlight;
+    private volatile boolean closed;
+
+    public ProbeScheduler(PathProber prober, StatusBoard board, Clock clock, RandomGenerator random) {
+        this.prober = prober;
+        this.board = board;
+        this.clock = clock;
+        this.random = random;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pullpath-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts, or moves to, {@code next}: unchanged targets keep their schedule and state. */
+    public synchronized void apply(AgentConfig next) {
+        this.config = next;
+        this.onDemand = new Semaphore(next.maxConcurrentProbes());
+        Set<String> wanted = new HashSet<>();
+        for (TargetConfig t : next.targets()) {
+            wanted.add(t.name());
+            Job existing = jobs.get(t.name());
+            if (existing != null && existing.target.equals(t)) {
+                continue;
+            }
+            if (existing != null) {
+                existing.cancel();
+            }
+            Job job = new Job(t);
+            jobs.put(t.name(), job);
+            Duration startWindow = t.interval().compareTo(FIRST_PROBE_WINDOW) < 0 ? t.interval() : FIRST_PROBE_WINDOW;
+            job.scheduleIn(fraction(startWindow, random.nextDouble()));
+        }
+        for (String name : Set.copyOf(jobs.keySet())) {
+            if (!wanted.contains(name)) {
+                jobs.remove(name).cancel();
+                probedOnce.remove(name);
+                board.remove(name);
+            }
+        }
+        drain();
+    }
+
+    /** Probes started from now on use {@code next}; the caller closes the previous one when it has drained. */
+    public void prober(PathProber next) {
+        this.prober = next;
+    }
+
+    /** True once every configured target has been probed at least once. */
+    public boolean ready() {
+        return !jobs.isEmpty() && probedOnce.containsAll(jobs.keySet());
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    /**
+     * Probes {@code target} now, the whole path, outside the schedule (for {@code /probe}); null when as many
+     * on-demand probes as the concurrency limit are already running.
+     */
+    public CompletableFuture<TargetReport> probeNow(TargetConfig target) {
+        Semaphore permits = onDemand;
+        if (!permits.tryAcquire()) {
+            return null;
+        }
+        return prober.probe(target.target(), options(target), depth(target, true))
+                .whenComplete((r, e) -> permits.release());
+    }
+
+    private ProbeOptions options(TargetConfig t) {
+        return config.probe().withTimeout(t.timeout());
+    }
+
+    private static Depth depth(TargetConfig t, boolean registryDue) {
+        return switch (t.kind()) {
+            case REGISTRY -> registryDue ? Depth.REGISTRY : Depth.TLS;
+            case TLS -> Depth.TLS;
+            case TCP -> Depth.TCP;
+            case DNS -> Depth.DNS;
+        };
+    }
+
+    private void admit(Job job) {
+        synchronized (admission) {
+            if (closed || job.cancelled) {
+                return;
+            }
+            if (inFlight >= config.maxConcurrentProbes()) {
+                waiting.add(job);
+                return;
+            }
+            inFlight++;
+        }
+        job.run();
+    }
+
+    private void finished() {
+        synchronized (admission) {
+            inFlight--;
+        }
+        drain();
+    }
+
+    private void drain() {
+        while (true) {
+            Job next;
+            synchronized (admission) {
+                if (closed || inFlight >= config.maxConcurrentProbes() || waiting.isEmpty()) {
+                    return;
+                }
+                next = waiting.poll();
+                if (next.cancelled) {
+                    continue;
+                }
+                inFlight++;
+            }
+            next.run();
+        }
+    }
+
+    private static Duration fraction(Duration d, double f) {
+        return Duration.ofNanos((long) (d.toNanos() * f));
+    }
+
+    /** {@code d} scaled by a random factor in [1 - spread, 1 + spread]. */
+    private Duration jitter(Duration d, double spread) {
+        return fraction(d, 1 - spread + 2 * spread * random.nextDouble());
+    }
+
+    /** One target's schedule and the state its probes carry forward. */
+    private final class Job {
+        final TargetConfig target;
+        volatile boolean cancelled;
+        private ScheduledFuture<?> next;
+        private Instant registryDueAt;
+        private int rateLimitStreak;
+        private TargetReport lastFull;
+        private long runs;
+
+        Job(TargetConfig target) {
+            this.target = target;
+            Duration window = target.registryInterval().compareTo(target.interval().multipliedBy(2)) < 0
+                    ? target.registryInterval() : target.interval().multipliedBy(2);
+            this.registryDueAt = clock.instant().plus(fraction(window, random.nextDouble()));
+        }
+
+        synchronized void scheduleIn(Duration delay) {
+            if (!cancelled && !closed) {
+                next = timer.schedule(() -> admit(this), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        synchronized void cancel() {
+            cancelled = true;
+            if (next != null) {
+                next.cancel(false);
+            }
+        }
+
+        void run() {
+            boolean registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY
+                    && !clock.instant().isBefore(registryDueAt);
+            Depth depth = depth(target, registryDue);
+            CompletableFuture<TargetReport> probe;
+            try {
+                probe = prober.probe(target.target(), options(target), depth);
+            } catch (RuntimeException e) {
+                probe = CompletableFuture.failedFuture(e);
+            }
+            probe.whenComplete((report, error) -> {
+                try {
+                    if (error != null) {
+                        LOG.error("probe of {} failed inside pullpath (a bug, not a diagnosis)", target.name(), error);
+                    } else if (!cancelled) {
+                        record(report, depth);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("recording the probe of {} failed", target.name(), e);
+                } finally {
+                    finished();
+                    // After the first probe, a random phase within the interval: nodes started together drift apart.
+                    scheduleIn(runs++ == 0 ? fraction(target.interval(), random.nextDouble())
+                            : jitter(target.interval(), 0.1));
+                }
+            });
+        }
+
+        private void record(TargetReport report, Depth depth) {
+            TargetReport status = report;
+            if (depth == Depth.REGISTRY) {
+                boolean reachedRegistry = report.phases().stream().anyMatch(p -> p.phase() == Phase.HTTP);
+                if (reachedRegistry) {
+                    lastFull = report;
+                    registryDueAt = clock.instant().plus(nextRegistryDelay(report));
+                }
+            } else if (target.kind() == dev.pullpath.config.TargetKind.REGISTRY) {
+                status = report.withRegistryHopsOf(lastFull);
+            }
+            probedOnce.add(target.name());
+            board.record(target, report, status);
+        }
+
+        private Duration nextRegistryDelay(TargetReport full) {
+            if (full.outcome() != Reason.REGISTRY_RATE_LIMITED) {
+                rateLimitStreak = 0;
+                return jitter(target.registryInterval(), 0.1);
+            }
+            rateLimitStreak = Math.min(rateLimitStreak + 1, 16);
+            Duration backoff = target.registryInterval().multipliedBy(1L << Math.min(rateLimitStreak, 10));
+            if (backoff.compareTo(MAX_BACKOFF) > 0) {
+                backoff = MAX_BACKOFF;
+            }
+            // Full jitter over the upper half: nodes that were limited together do not come back together.
+            Duration delay = fraction(backoff, 0.5 + 0.5 * random.nextDouble());
+            Duration retryAfter = retryAfter(full);
+            return retryAfter != null && retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
+        }
+    }
+
+    /** Retry-After in seconds from the rate-limited response's evidence, bounded by the maximum backoff. */
+    static Duration retryAfter(TargetReport full) {
+        if (full.evidence() == null || full.evidence().http() == null || full.evidence().http().headers() == null) {
+            return null;
+        }
+        String value = full.evidence().http().headers().get("retry-after");
+        if (value == null) {
+            return null;
+        }
+        try {
+            long seconds = Long.parseLong(value.trim());
+            return seconds <= 0 ? null : Duration.ofSeconds(Math.min(seconds, MAX_BACKOFF.toSeconds()));
+        } catch (NumberFormatException e) {
+            return null; // an HTTP-date: the exponential backoff already waits long enough
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        jobs.values().forEach(Job::cancel);
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,438 @@
+package dev.pullpath.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoublePredicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real Prometheus server (Debian's {@code prometheus} package) started for one test, scraping one target on
+ * 127.0.0.1 and queried through its HTTP API.
+ *
+ * <p>Network containment: it listens on 127.0.0.1 only, its single static target is 127.0.0.1, redirects are not
+ * followed, proxy variables are stripped from its environment, and the config has no alerting, remote read/write,
+ * rule files or service discovery beyond {@code static_configs}, so nothing it does leaves the loopback interface.
+ *
+ * <p>Timing: {@code /-/ready} answers within a fraction of a second, but the first scrape only happens a few seconds
+ * later, because Prometheus's discovery and scrape managers apply target updates on a fixed 5 s tick. Use
+ * {@link #awaitValue} rather than asserting right after {@link #start}.
+ */
+public final class PrometheusServer implements AutoCloseable {
+    public static final Path BINARY = Path.of("/usr/bin/prometheus");
+    public static final String DEFAULT_METRICS_PATH = "/metrics";
+    public static final Duration DEFAULT_SCRAPE_INTERVAL = Duration.ofSeconds(1);
+
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Picking a free port and handing it to Prometheus races with other processes; retry that many times. */
+    private static final int BIND_ATTEMPTS = 3;
+    private static final int LOG_TAIL_LINES = 40;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Proxy variables a Go HTTP client may honour; stripped so scrapes can only go straight to 127.0.0.1. */
+    private static final List<String> PROXY_VARIABLES = List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+            "http_proxy", "https_proxy", "no_proxy", "all_proxy");
+
+    private final Path dir;
+    private final Path logFile;
+    // NO_PROXY: a JVM-wide proxy selector must not divert requests meant for 127.0.0.1.
+    private final HttpClient http = HttpClient.newBuilder()
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    /** Kills Prometheus if the JVM exits without {@link #close} (crashed or interrupted test run). */
+    private final Thread shutdownHook;
+    private volatile Process process;
+    private volatile int port;
+    private boolean closed;
+
+    private PrometheusServer(Path dir) {
+        this.dir = dir;
+        this.logFile = dir.resolve("prometheus.log");
+        this.shutdownHook = new Thread(this::stopProcess, "prometheus-fixture-shutdown");
+    }
+
+    /**
+     * Skips the calling test when Prometheus is not installed; under {@code CI=true} that is a failure instead,
+     * because CI must run these tests.
+     */
+    public static void assumeAvailable() {
+        assumeInstalled(BINARY);
+    }
+
+    /** Shared with {@link Promtool}: both binaries come from the same Debian package. */
+    static void assumeInstalled(Path binary) {
+        if (Files.isExecutable(binary)) {
+            return;
+        }
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail("prometheus must be installed under CI=true (" + binary + " is not executable); .ci/run installs it");
+        }
+        Assumptions.assumeTrue(false,
+                "skipping: Debian's prometheus is not installed (apt-get install prometheus); " + binary + " missing");
+    }
+
+    /** Starts Prometheus scraping {@code http://127.0.0.1:<targetPort>/metrics} every second. */
+    public static PrometheusServer start(int targetPort) {
+        return start(targetPort, DEFAULT_METRICS_PATH, DEFAULT_SCRAPE_INTERVAL);
+    }
+
+    /**
+     * Starts Prometheus scraping {@code http://127.0.0.1:<targetPort><metricsPath>} every {@code scrapeInterval},
+     * and returns once {@code /-/ready} answers 200.
+     */
+    public static PrometheusServer start(int targetPort, String metricsPath, Duration scrapeInterval) {
+        if (targetPort < 1 || targetPort > 65535) {
+            throw new IllegalArgumentException("target port out of range: " + targetPort);
+        }
+        if (metricsPath == null || !metricsPath.startsWith("/")) {
+            throw new IllegalArgumentException("metrics path must start with '/': " + metricsPath);
+        }
+        // Prometheus durations have millisecond resolution; anything shorter would be written as 0ms and rejected.
+        if (scrapeInterval == null || scrapeInterval.toMillis() < 1) {
+            throw new IllegalArgumentException("scrape interval must be at least 1ms: " + scrapeInterval);
+        }
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("pullpath-prometheus-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temp dir for prometheus", e);
+        }
+        PrometheusServer server = new PrometheusServer(dir);
+        try {
+            server.launch(server.writeConfig(targetPort, metricsPath, scrapeInterval));
+            return server;
+        } catch (IOException e) {
+            UncheckedIOException failure = new UncheckedIOException("cannot start prometheus in " + dir, e);
+            server.closeAfterFailedStart(failure);
+            throw failure;
+        } catch (RuntimeException | Error e) {
+            server.closeAfterFailedStart(e);
+            throw e;
+        }
+    }
+
+    private void closeAfterFailedStart(Throwable cause) {
+        try {
+            close();
+        } catch (RuntimeException suppressed) {
+            cause.addSuppressed(suppressed);
+        }
+    }
+
+
+    /** The port Prometheus listens on, on 127.0.0.1. */
+    public int port() {
+        return port;
+    }
+
+    /** The base URI of Prometheus's web endpoints, e.g. {@code http://127.0.0.1:41234/}. */
+    public URI uri() {
+        return URI.create("http://127.0.0.1:" + port + "/");
+    }
+
+    /** Prometheus's combined stdout and stderr; deleted by {@link #close}. */
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** Evaluates {@code promql} now and returns {@code data.result} (for a vector: an array of series). */
+    public JsonNode query(String promql) {
+        return api("api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)).path("result");
+    }
+
+    /**
+     * The value of {@code promql} now: empty when no series matches, the sample value when exactly one does.
+     *
+     * @throws IllegalStateException when several series match, or the result is not an instant vector or scalar
+     */
+    public Optional<Double> value(String promql) {
+        return singleValue(promql, query(promql));
+    }
+
+    /**
+     * Polls every 250 ms until {@code promql} yields exactly one series whose value satisfies {@code p}; fails the
+     * test after {@code timeout} with the last result and the scrape target's health. A query Prometheus rejects
+     * fails at once, since retrying cannot fix it.
+     */
+    public void awaitValue(String promql, DoublePredicate p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last;
+        while (true) {
+            JsonNode result = query(promql);
+            last = result.toString();
+            try {
+                Optional<Double> v = singleValue(promql, result);
+                if (v.isPresent() && p.test(v.get())) {
+                    return;
+                }
+            } catch (IllegalStateException e) {
+                // Several series can be transient (an old series not yet marked stale), so keep polling.
+                last = e.getMessage();
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            sleep(POLL_INTERVAL);
+        }
+        fail("no single series of " + promql + " satisfied the predicate within " + timeout + "; last result: " + last
+                + "; scrape targets: " + describeTargets());
+    }
+
+    /** {@code /api/v1/targets} data: {@code activeTargets} and {@code droppedTargets}. */
+    public JsonNode targets() {
+        return api("api/v1/targets");
+    }
+
+    /** Stops Prometheus (SIGTERM, then SIGKILL after 10 s) and deletes its temp dir. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            stopProcess();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException | IllegalArgumentException ignored) {
+                // JVM already shutting down (the hook runs anyway), or the hook was never registered.
+            }
+            deleteRecursively(dir);
+        }
+    }
+
+    private Path writeConfig(int targetPort, String metricsPath, Duration scrapeInterval) throws IOException {
+        String interval = scrapeInterval.toMillis() + "ms";
+        // Prometheus rejects scrape_timeout > scrape_interval; its default timeout is 10s.
+        String timeout = Math.min(scrapeInterval.toMillis(), 10_000) + "ms";
+        // The path is written as a JSON string, which YAML reads as a double-quoted scalar: escaping for free.
+        String yaml = """
+                # Written by dev.pullpath.testing.PrometheusServer. No alerting, rule_files, remote_write/read or
+                # discovery other than static_configs: nothing here may reach beyond 127.0.0.1.
+                global:
+                  scrape_interval: %1$s
+                  scrape_timeout: %2$s
+                  evaluation_interval: 1s
+                scrape_configs:
+                  - job_name: pullpath
+                    scheme: http
+                    metrics_path: %3$s
+                    follow_redirects: false
+                    static_configs:
+                      - targets: ["127.0.0.1:%4$d"]
+                """.formatted(interval, timeout, JSON.writeValueAsString(metricsPath), targetPort);
+        Path config = dir.resolve("prometheus.yml");
+        Files.writeString(config, yaml, StandardCharsets.UTF_8);
+        return config;
+    }
+
+    private void launch(Path config) throws IOException {
+        Files.createDirectories(dir.resolve("data"));
+        for (int attempt = 1; ; attempt++) {
+            port = freeLoopbackPort();
+            List<String> command = List.of(BINARY.toString(),
+                    "--config.file=" + config,
+                    "--storage.tsdb.path=" + dir.resolve("data"),
+                    "--storage.tsdb.retention.time=1h",
+                    "--web.listen-address=127.0.0.1:" + port,
+                    // Otherwise derived from os.Hostname(); keeps generated links on loopback too.
+                    "--web.external-url=http://127.0.0.1:" + port + "/",
+                    "--web.enable-lifecycle");
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
+            PROXY_VARIABLES.forEach(pb.environment()::remove);
+            process = pb.start();
+            if (attempt == 1) {
+                Runtime.getRuntime().addShutdownHook(shutdownHook);
+            }
+            if (awaitReady()) {
+                return;
+            }
+            String tail = logTail();
+            if (attempt < BIND_ATTEMPTS && tail.contains("address already in use")) {
+                stopProcess(); // already exited; this only reaps it
+                continue;
+            }
+            fail("prometheus did not become ready within " + READY_TIMEOUT + " (exit: "
+                    + (process.isAlive() ? "still running" : process.exitValue()) + "); log tail:\n" + tail);
+        }
+    }
+
+    /** True once {@code /-/ready} answers 200; false if the process exits or {@link #READY_TIMEOUT} passes. */
+    private boolean awaitReady() {
+        HttpRequest ready = HttpRequest.newBuilder(uri().resolve("-/ready")).timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            if (!process.isAlive()) {
+                return false;
+            }
+            try {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return true;
+                }
+            } catch (IOException notListeningYet) {
+                // connection refused until the web server is up
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for prometheus", e);
+            }
+            sleep(Duration.ofMillis(50));
+        }
+        return false;
+    }
+
+    /** GETs an API path relative to {@link #uri()} and returns {@code data}, or throws with the body. */
+    private JsonNode api(String path) {
+        HttpRequest request = HttpRequest.newBuilder(uri().resolve(path)).timeout(REQUEST_TIMEOUT).build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + request.uri() + " failed; prometheus log tail:\n" + logTail(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during GET " + request.uri(), e);
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(response.body());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("GET " + request.uri() + " answered " + response.statusCode()
+                    + " with non-JSON: " + response.body(), e);
+        }
+        if (!"success".equals(body.path("status").asText())) {
+            throw new IllegalStateException("GET " + request.uri() + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        return body.path("data");
+    }
+
+    private static Optional<Double> singleValue(String promql, JsonNode result) {
+        if (!result.isArray()) {
+            throw new IllegalStateException(promql + " returned no result array: " + result);
+        }
+        // A scalar result is [timestamp, "value"] itself rather than an array of series.
+        if (result.size() == 2 && result.get(0).isNumber()) {
+            return Optional.of(parseSample(result.get(1).asText()));
+        }
+        if (result.isEmpty()) {
+            return Optional.empty();
+        }
+        if (result.size() > 1) {
+            throw new IllegalStateException(promql + " matched " + result.size() + " series: " + result);
+        }
+        JsonNode sample = result.get(0).path("value");
+        if (!sample.isArray() || sample.size() != 2) {
+            throw new IllegalStateException(promql + " is not an instant vector: " + result);
+        }
+        return Optional.of(parseSample(sample.get(1).asText()));
+    }
+
+    /** Prometheus writes special values Go-style ("+Inf"), which {@link Double#parseDouble} does not accept. */
+    private static double parseSample(String text) {
+        return switch (text) {
+            case "+Inf" -> Double.POSITIVE_INFINITY;
+            case "-Inf" -> Double.NEGATIVE_INFINITY;
+            case "NaN" -> Double.NaN;
+            default -> Double.parseDouble(text);
+        };
+    }
+
+    /** One line per active target for failure messages; never throws, since it runs while reporting a failure. */
+    private String describeTargets() {
+        try {
+            List<String> lines = new ArrayList<>();
+            for (JsonNode t : targets().path("activeTargets")) {
+                lines.add(t.path("scrapeUrl").asText() + " health=" + t.path("health").asText() + " lastError="
+                        + JSON.writeValueAsString(t.path("lastError").asText()) + " lastScrape="
+                        + t.path("lastScrape").asText());
+            }
+            return lines.isEmpty() ? "(no active targets yet)" : String.join("; ", lines);
+        } catch (RuntimeException | JsonProcessingException e) {
+            return "(unavailable: " + e + ")";
+        }
+    }
+
+    private void stopProcess() {
+        Process p = process;
+        if (p == null) {
+            return;
+        }
+        // Process.destroy() is SIGTERM to this PID on Unix: Prometheus then shuts its TSDB down cleanly.
+        ProcessHandle handle = p.toHandle();
+        handle.destroy();
+        try {
+            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                handle.destroyForcibly();
+                p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            handle.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static int freeLoopbackPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, Loopback.IPV4)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root, e);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
