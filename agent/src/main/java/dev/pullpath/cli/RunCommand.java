@@ -53,6 +53,7 @@ public final class RunCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                org.slf4j.LoggerFactory.getLogger(RunCommand.class).info("stopping");
                 agent.close();
             } finally {
                 stopped.countDown();

@@ -114,7 +114,7 @@ public final class ConfigLoader {
         try {
             raw = text.isBlank() ? null : yaml.readValue(text, RawConfig.class);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(describe(file, e));
+            throw new ConfigException(describe(file, text, e));
         } catch (ConfigException e) {
             throw new ConfigException(file + ": " + e.getMessage());
         }
@@ -284,9 +284,14 @@ public final class ConfigLoader {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port = positiveInt(s.substring(colon + 1));
-        if (port > 65_535) {
-            throw new ConfigException("listen '" + text + "': port must be 1-65535");
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 0 || port > 65_535) {
+            throw new ConfigException("listen '" + text + "': port must be 0-65535 (0: any free port)");
         }
         if (host.isEmpty()) {
             host = "0.0.0.0";
@@ -347,9 +352,24 @@ public final class ConfigLoader {
     }
 
     /** {@code file:line:column: key: problem}, from whatever Jackson says went wrong. */
-    static String describe(Path file, JsonProcessingException e) {
-        JsonLocation loc = e.getLocation();
+    static String describe(Path file, String text, JsonProcessingException e) {
+        // Where the offending token starts: the parser may have moved past it already.
+        JsonLocation loc = e.getProcessor() instanceof JsonParser p && p.currentTokenLocation() != null
+                && p.currentTokenLocation().getLineNr() > 0 ? p.currentTokenLocation() : e.getLocation();
         String at = file + (loc == null || loc.getLineNr() < 1 ? "" : ":" + loc.getLineNr() + ":" + loc.getColumnNr());
+        if (e instanceof UnrecognizedPropertyException u) {
+            // Records are read whole before unknown keys are reported, so find the key in the text instead.
+            String[] lines = text.split("\n", -1);
+            java.util.regex.Pattern key = java.util.regex.Pattern.compile(
+                    "^(\\s*(?:-\\s+)?)" + java.util.regex.Pattern.quote(u.getPropertyName()) + "\\s*:");
+            for (int i = 0; i < lines.length; i++) {
+                java.util.regex.Matcher m = key.matcher(lines[i]);
+                if (m.find()) {
+                    at = file + ":" + (i + 1) + ":" + (m.group(1).length() + 1);
+                    break;
+                }
+            }
+        }
         String key = e instanceof JsonMappingException m ? path(m) : "";
         String problem;
         if (e instanceof UnrecognizedPropertyException u) {
@@ -358,7 +378,7 @@ public final class ConfigLoader {
                     .collect(Collectors.joining(", ")) + ")");
             key = key.endsWith("." + u.getPropertyName()) ? key.substring(0, key.length() - u.getPropertyName().length() - 1)
                     : key;
-        } else if (e instanceof InvalidFormatException f) {
+        } else if (e instanceof InvalidFormatException f && !isJacksonScalar(f.getTargetType())) {
             problem = f.getOriginalMessage();
         } else if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m) {
             problem = "wrong type: expected " + simpleType(m.getTargetType());
@@ -378,6 +398,11 @@ public final class ConfigLoader {
             }
         }
         return b.toString();
+    }
+
+    /** Types Jackson converts itself: its own message is about Java types, ours names what the YAML needs. */
+    private static boolean isJacksonScalar(Class<?> type) {
+        return type != null && (Number.class.isAssignableFrom(type) || type.isPrimitive() || type == Boolean.class);
     }
 
     private static String simpleType(Class<?> type) {

@@ -125,10 +125,11 @@ public final class AgentHttpServer implements AutoCloseable {
         return (InetSocketAddress) server.localAddress();
     }
 
+    /** Bounded: a shutdown must finish within the pod's grace period whatever state the loop is in. */
     @Override
     public void close() {
-        server.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly(1, TimeUnit.SECONDS);
     }
 
     @ChannelHandler.Sharable

@@ -1,0 +1,135 @@
+package dev.pullpath.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    private static final Path FILE = Path.of("/etc/pullpath/config.yaml");
+
+    private static AgentConfig parse(String yaml, Map<String, String> env) {
+        return new ConfigLoader(env::get).parse(yaml, FILE);
+    }
+
+    private static String error(String yaml) {
+        return assertThrows(ConfigException.class, () -> parse(yaml, Map.of())).getMessage();
+    }
+
+    @Test
+    void aFullConfigurationReadsAsWritten() {
+        AgentConfig c = parse("""
+                listen: 127.0.0.1:9999
+                zone: eu-west-1a
+                interval: 15s
+                registryInterval: 10m
+                timeout: 2s
+                maxConcurrentProbes: 2
+                targets:
+                  - name: ecr-public
+                    url: https://public.ecr.aws
+                    labels: {team: platform}
+                  - host: 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+                    kind: tls
+                    interval: 1m
+                  - host: 10.0.0.2
+                    port: 53
+                    kind: tcp
+                """, Map.of("NODE_NAME", "ip-10-0-1-7.ec2.internal"));
+        assertEquals("127.0.0.1", c.listen().getAddress().getHostAddress());
+        assertEquals(9999, c.listen().getPort());
+        assertEquals("ip-10-0-1-7.ec2.internal", c.node());
+        assertEquals("eu-west-1a", c.zone());
+        assertEquals(2, c.maxConcurrentProbes());
+        assertEquals(3, c.targets().size());
+        TargetConfig ecr = c.targets().get(0);
+        assertEquals("ecr-public", ecr.name());
+        assertEquals(TargetKind.REGISTRY, ecr.kind());
+        assertEquals(Duration.ofSeconds(15), ecr.interval());
+        assertEquals(Duration.ofMinutes(10), ecr.registryInterval());
+        assertEquals(Duration.ofSeconds(2), ecr.timeout());
+        assertEquals(Map.of("team", "platform"), ecr.labels());
+        TargetConfig priv = c.targets().get(1);
+        assertEquals("123456789012.dkr.ecr.eu-west-1.amazonaws.com", priv.name(), "named after the host");
+        assertEquals(Duration.ofMinutes(1), priv.interval());
+        assertEquals("10.0.0.2:53", c.targets().get(2).name());
+    }
+
+    @Test
+    void noFileMeansUsefulDefaults(@TempDir Path dir) {
+        AgentConfig c = new ConfigLoader(Map.<String, String>of()::get).load(dir.resolve("absent.yaml"), false);
+        assertEquals("built-in defaults", c.source());
+        assertEquals(ConfigLoader.DEFAULT_PORT, c.listen().getPort());
+        assertEquals(1, c.targets().size());
+        TargetConfig t = c.targets().get(0);
+        assertEquals("public.ecr.aws", t.name());
+        assertEquals(Duration.ofSeconds(30), t.interval());
+        assertEquals(Duration.ofSeconds(5), t.timeout());
+        assertEquals(Duration.ofMinutes(5), t.registryInterval());
+    }
+
+    @Test
+    void anExplicitlyNamedFileMustExist(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> new ConfigLoader(Map.<String, String>of()::get).load(dir.resolve("absent.yaml"), true));
+        assertTrue(e.getMessage().endsWith("absent.yaml: no such file"), e.getMessage());
+    }
+
+    @Test
+    void environmentOverridesTheFile() {
+        AgentConfig c = parse("interval: 15s\ntargets: [{url: registry.test}]\n", Map.of("PULLPATH_INTERVAL", "45s",
+                "PULLPATH_TARGETS", "public.ecr.aws, quay.io:8443", "PULLPATH_ZONE", "use1-az1",
+                "PULLPATH_LISTEN", ":9100"));
+        assertEquals(List.of("public.ecr.aws", "quay.io:8443"), c.targets().stream().map(TargetConfig::name).toList());
+        assertEquals(Duration.ofSeconds(45), c.targets().get(0).interval());
+        assertEquals("use1-az1", c.zone());
+        assertEquals(9100, c.listen().getPort());
+    }
+
+    @Test
+    void aBadEnvironmentValueNamesTheVariable() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> parse("", Map.of("PULLPATH_INTERVAL", "often")));
+        assertTrue(e.getMessage().startsWith("environment PULLPATH_INTERVAL: invalid duration 'often'"), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "typo in a target key | targets:\\n  - url: registry.test\\n    intervall: 5s\\n"
+                    + " | config.yaml:3:5: targets[0]: unknown key 'intervall' (known: ",
+            "bad duration | interval: soon\\n | config.yaml:1:11: interval: invalid duration 'soon'",
+            "bad target URL | targets:\\n  - url: http://registry.test\\n"
+                    + " | config.yaml:2:10: targets[0].url: invalid target 'http://registry.test': only https://",
+            "wrong type | targets:\\n  - host: registry.test\\n    port: https\\n"
+                    + " | config.yaml:3:11: targets[0].port: wrong type: expected a number",
+            "unknown kind | targets:\\n  - url: registry.test\\n    kind: ping\\n"
+                    + " | config.yaml:3:11: targets[0].kind: unknown kind 'ping' (use registry, tls, tcp, dns)",
+            "YAML syntax | targets: [\\n | config.yaml:1:10: targets: YAML syntax:",
+            "duplicate key | interval: 5s\\ninterval: 6s\\n | config.yaml:2:",
+            "list where a value goes | timeout: [1s]\\n | config.yaml:1:10: timeout: expected a single value",
+            "duplicate names | targets:\\n  - url: registry.test\\n  - host: registry.test\\n"
+                    + " | targets[1].name: duplicate target name 'registry.test'",
+            "registry hammering | registryInterval: 1s\\n | targets[0].registryInterval: at least 10s",
+            "proxy slot | targets:\\n  - url: registry.test\\n    proxy: {url: http://proxy:3128}\\n"
+                    + " | targets[0].proxy: proxy settings are not supported by this release yet",
+            "listen by name | listen: localhost:9847\\n | listen 'localhost:9847': give an IP address",
+            "bad label | targets:\\n  - url: registry.test\\n    labels: {bad-key: x}\\n"
+                    + " | targets[0].labels.bad-key: label keys are",
+    })
+    void everyErrorNamesFileLineAndKey(String scenario, String yaml, String expected) {
+        String message = error(yaml.replace("\\n", "\n"));
+        assertTrue(message.contains(expected), scenario + ": " + message);
+        assertTrue(message.startsWith("/etc/pullpath/config.yaml"), message);
+        assertFalse(message.contains("\n"), "one line: " + message);
+        assertFalse(message.contains("com.fasterxml"), "no library internals: " + message);
+    }
+}
