@@ -27,6 +27,13 @@ public enum Reason {
             "{host} exists but has no A or AAAA record: a private hosted zone or split-horizon view probably "
                     + "shadows it without the record; check the zones associated with this VPC."),
 
+    FIREWALL_NO_EGRESS_ROUTE(Category.FIREWALL, "no_egress_route",
+            "The node has no route for this address family to a public address: a private subnet without a NAT "
+                    + "gateway (public.ecr.aws has no VPC endpoint for pulls). Add a NAT gateway route, or pull "
+                    + "through a registry reachable by a VPC endpoint (private ECR, a pull-through cache)."),
+    FIREWALL_ADMIN_PROHIBITED(Category.FIREWALL, "admin_prohibited",
+            "A firewall rejected the connection with ICMP administratively prohibited: find the rule on the "
+                    + "rejecting hop named in the evidence and allow TCP {port} to {host}."),
     FIREWALL_NETWORK_UNREACHABLE(Category.FIREWALL, "network_unreachable",
             "The kernel or a router has no route to the address: check the node's route table and the subnet's "
                     + "route table (0.0.0.0/0 to a NAT or internet gateway)."),

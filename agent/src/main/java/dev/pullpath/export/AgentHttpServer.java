@@ -175,10 +175,15 @@ public final class AgentHttpServer implements AutoCloseable {
         }
 
         private FullHttpResponse metrics(String accept) {
+            return exposition(sources.registry, accept, 16 * 1024);
+        }
+
+        /** A registry's scrape in the format the scraper asked for (text 0.0.4 unless it wants OpenMetrics). */
+        private FullHttpResponse exposition(PrometheusRegistry registry, String accept, int sizeHint) {
             ExpositionFormatWriter writer = formats.findWriter(accept);
-            ByteBuf body = Unpooled.buffer(16 * 1024);
+            ByteBuf body = Unpooled.buffer(sizeHint);
             try (OutputStream out = new ByteBufOutputStream(body)) {
-                writer.write(out, sources.registry.scrape());
+                writer.write(out, registry.scrape());
             } catch (IOException e) {
                 body.release();
                 throw new IllegalStateException("writing metrics failed", e);
@@ -290,17 +295,7 @@ public final class AgentHttpServer implements AutoCloseable {
             }
             Gauge.builder().withoutExemplars().name("pullpath_probe_total_duration_seconds").help("Time of the whole probe")
                     .register(one).set(total);
-            ExpositionFormatWriter writer = formats.findWriter(accept);
-            ByteBuf body = Unpooled.buffer(2048);
-            try (OutputStream out = new ByteBufOutputStream(body)) {
-                writer.write(out, one.scrape());
-            } catch (IOException e) {
-                body.release();
-                throw new IllegalStateException("writing metrics failed", e);
-            }
-            FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, writer.getContentType());
-            return resp;
+            return exposition(one, accept, 2048);
         }
 
         private static FullHttpResponse text(HttpResponseStatus status, String text) {

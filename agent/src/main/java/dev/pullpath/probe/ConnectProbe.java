@@ -1,5 +1,6 @@
 package dev.pullpath.probe;
 
+import dev.pullpath.diagnosis.AddressScope;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.Reason;
 import io.netty.channel.Channel;
@@ -36,8 +37,11 @@ public final class ConnectProbe {
             if (done.isSuccess()) {
                 result.complete(PhaseResult.ok(Phase.CONNECT, start, "connected to " + where, done.channel()));
             } else {
+                // Read before the close: the queue belongs to the socket.
+                IcmpErrorQueue.IcmpError icmp = IcmpErrorQueue.read(Transport.fd(done.channel()));
                 done.channel().close();
-                Failure failure = classify(done.cause(), where, timeoutMillis);
+                Failure failure = noEgressRoute(classify(done.cause(), icmp, address, where, timeoutMillis), icmp,
+                        address, where);
                 result.complete(PhaseResult.failed(Phase.CONNECT, start, failure.reason, failure.summary));
             }
         });
@@ -47,12 +51,69 @@ public final class ConnectProbe {
     record Failure(Reason reason, String summary) {
     }
 
-    /** Maps what the socket layer reported to the hop's reason; the summary keeps the errno. */
-    static Failure classify(Throwable cause, String where, long timeoutMillis) {
+    /**
+     * The kernel refused a public address for want of any route: with no default route for the family, that is a
+     * private subnet without NAT, which is what the operator needs to hear, not "network unreachable".
+     */
+    static Failure noEgressRoute(Failure failure, IcmpErrorQueue.IcmpError icmp, InetSocketAddress address,
+                                 String where) {
+        if (failure.reason != Reason.FIREWALL_NETWORK_UNREACHABLE || icmp != null
+                || AddressScope.of(address.getAddress()) != AddressScope.PUBLIC) {
+            return failure;
+        }
+        boolean v6 = address.getAddress() instanceof java.net.Inet6Address;
+        if (!Boolean.FALSE.equals(RouteTable.hasDefaultRoute(v6))) {
+            return failure;
+        }
+        return new Failure(Reason.FIREWALL_NO_EGRESS_ROUTE, where + ": ENETUNREACH: the node has no default "
+                + (v6 ? "IPv6" : "IPv4") + " route, so no public address is reachable from it");
+    }
+
+    /**
+     * Maps what the socket layer reported to the hop's reason; the summary keeps the errno, and the ICMP message
+     * and the hop that sent it when the error queue held one.
+     */
+    static Failure classify(Throwable cause, IcmpErrorQueue.IcmpError icmp, InetSocketAddress address, String where,
+                            long timeoutMillis) {
         String message = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+        if (icmp != null) {
+            String from = icmp.offender() == null ? "a router" : dev.pullpath.config.IpLiterals.text(icmp.offender());
+            if (icmp.adminProhibited()) {
+                return new Failure(Reason.FIREWALL_ADMIN_PROHIBITED, where + ": rejected by " + from + ": "
+                        + icmp.describe());
+            }
+            if (icmp.hostUnreachable()) {
+                return new Failure(Reason.FIREWALL_HOST_UNREACHABLE, where + ": EHOSTUNREACH, reported by " + from
+                        + ": " + icmp.describe());
+            }
+            if (icmp.networkUnreachable()) {
+                return new Failure(Reason.FIREWALL_NETWORK_UNREACHABLE, where + ": ENETUNREACH, reported by " + from
+                        + ": " + icmp.describe());
+            }
+            if (icmp.portUnreachable()) {
+                return new Failure(Reason.FIREWALL_CONNECT_REFUSED, where + ": refused by " + from + ": "
+                        + icmp.describe());
+            }
+        }
         if (cause instanceof ConnectTimeoutException || message.contains("connection timed out")) {
             return new Failure(Reason.FIREWALL_CONNECT_TIMEOUT,
                     where + ": no SYN-ACK within " + timeoutMillis + "ms (SYN dropped)");
+        }
+        if (cause instanceof NoRouteToHostException && icmp == null) {
+            // epoll reports ENETUNREACH and EHOSTUNREACH alike; the route table tells them apart.
+            switch (RouteTable.lookup(address.getAddress())) {
+                case NONE -> {
+                    return new Failure(Reason.FIREWALL_NETWORK_UNREACHABLE,
+                            where + ": ENETUNREACH (no route to this address in the node's route table)");
+                }
+                case REJECT -> {
+                    return new Failure(Reason.FIREWALL_HOST_UNREACHABLE,
+                            where + ": EHOSTUNREACH (an unreachable route in the node's route table)");
+                }
+                default -> {
+                    // routed, but the next hop did not answer ARP/ND, or the table could not be read
+                }
+            }
         }
         if (cause instanceof NoRouteToHostException || message.contains("no route to host")) {
             return new Failure(Reason.FIREWALL_HOST_UNREACHABLE, where + ": EHOSTUNREACH (no route to host)");

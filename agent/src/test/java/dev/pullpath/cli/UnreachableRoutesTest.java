@@ -31,15 +31,25 @@ class UnreachableRoutesTest {
     }
 
     @Test
-    @DisplayName("no route for the destination → firewall/network_unreachable")
-    void noRouteIsNetworkUnreachable() throws Exception {
+    @DisplayName("no default route, public target → firewall/no_egress_route (a subnet without NAT)")
+    void noDefaultRouteToAPublicAddressIsNoEgressRoute() throws Exception {
         try (Netns ns = Netns.create()) {
             JsonNode r = diagnoseInside(ns, "203.0.113.10");
+            assertEquals("firewall/no_egress_route", r.get("category").asText() + "/" + r.get("reason").asText());
+            assertTrue(r.get("summary").asText().contains("no default IPv4 route"), r.toString());
+            JsonNode v6 = diagnoseInside(ns, "[2001:db8::10]");
+            assertEquals("no_egress_route", v6.get("reason").asText(), v6.toString());
+            assertTrue(v6.get("summary").asText().startsWith("[2001:db8::10]:443"), "RFC 5952 text: " + v6);
+        }
+    }
+
+    @Test
+    @DisplayName("no route to a private address → firewall/network_unreachable")
+    void noRouteToAPrivateAddressIsNetworkUnreachable() throws Exception {
+        try (Netns ns = Netns.create()) {
+            JsonNode r = diagnoseInside(ns, "10.1.2.3");
             assertEquals("firewall/network_unreachable", r.get("category").asText() + "/" + r.get("reason").asText());
             assertTrue(r.get("summary").asText().contains("ENETUNREACH"), r.toString());
-            JsonNode v6 = diagnoseInside(ns, "[2001:db8::10]");
-            assertEquals("network_unreachable", v6.get("reason").asText(), v6.toString());
-            assertTrue(v6.get("summary").asText().startsWith("[2001:db8::10]:443"), "RFC 5952 text: " + v6);
         }
     }
 
@@ -50,7 +60,8 @@ class UnreachableRoutesTest {
             ns.exec("ip", "route", "add", "unreachable", "198.51.100.0/24");
             JsonNode r = diagnoseInside(ns, "198.51.100.7");
             assertEquals("firewall/host_unreachable", r.get("category").asText() + "/" + r.get("reason").asText());
-            assertTrue(r.get("summary").asText().contains("198.51.100.7:443: EHOSTUNREACH"), r.toString());
+            assertTrue(r.get("summary").asText().contains("198.51.100.7:443: EHOSTUNREACH (an unreachable route"),
+                    r.toString());
         }
     }
 }

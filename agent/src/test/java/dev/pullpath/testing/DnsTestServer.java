@@ -86,6 +86,11 @@ public final class DnsTestServer implements AutoCloseable {
     private volatile boolean closed;
 
     public DnsTestServer() {
+        this(Loopback.IPV4);
+    }
+
+    /** On {@code address}: loopback, or an address inside a network namespace the test made. */
+    public DnsTestServer(java.net.InetAddress address) {
         DatagramSocket u = null;
         ServerSocket t = null;
         IOException last = null;
@@ -93,10 +98,10 @@ public final class DnsTestServer implements AutoCloseable {
         // may already hold. A handful of fresh attempts makes that practically impossible.
         for (int attempt = 0; attempt < 20 && t == null; attempt++) {
             try {
-                u = new DatagramSocket(Loopback.address(0));
+                u = new DatagramSocket(new InetSocketAddress(address, 0));
                 t = new ServerSocket();
                 t.setReuseAddress(true);
-                t.bind(Loopback.address(u.getLocalPort()), 50);
+                t.bind(new InetSocketAddress(address, u.getLocalPort()), 50);
             } catch (BindException e) {
                 last = e;
                 closeQuietly(t);
@@ -201,7 +206,7 @@ public final class DnsTestServer implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        return Loopback.address(port());
+        return (InetSocketAddress) udp.getLocalSocketAddress();
     }
 
     /** Well-formed queries received, including the ones deliberately left unanswered. */

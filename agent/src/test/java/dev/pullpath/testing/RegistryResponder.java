@@ -149,6 +149,14 @@ public final class RegistryResponder implements AutoCloseable {
     }
 
     public RegistryResponder(PrivateKey key, X509Certificate... chain) {
+        this(Loopback.address(0), key, chain);
+    }
+
+    /**
+     * Bound to {@code bind}: loopback for in-process tests, or an address of a network namespace the test made
+     * (the lab's server host), never anything else.
+     */
+    public RegistryResponder(java.net.InetSocketAddress bind, PrivateKey key, X509Certificate... chain) {
         this.key = key;
         this.chain = chain.clone();
         this.sslContext = buildSslContext();
@@ -167,7 +175,7 @@ public final class RegistryResponder implements AutoCloseable {
                             ch.pipeline().addLast(new SniHandler(host -> sslContext), new TlsFailureWatcher(), new Negotiator());
                         }
                     })
-                    .bind(Loopback.IPV4, 0).syncUninterruptibly().channel();
+                    .bind(bind).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw e;
@@ -247,7 +255,7 @@ public final class RegistryResponder implements AutoCloseable {
     }
 
     public InetSocketAddress address() {
-        return Loopback.address(port());
+        return (java.net.InetSocketAddress) serverChannel.localAddress();
     }
 
     public String realm() {

@@ -46,8 +46,14 @@ public final class TcpPeers {
         private volatile boolean closed;
 
         protected Peer() {
+            this(Loopback.address(0));
+        }
+
+        /** Bound to {@code bind}: loopback, or an address inside a network namespace the test made. */
+        protected Peer(InetSocketAddress bind) {
             try {
-                server = new ServerSocket(0, 50, Loopback.IPV4);
+                server = new ServerSocket();
+                server.bind(bind, 50);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -63,7 +69,7 @@ public final class TcpPeers {
         }
 
         public InetSocketAddress address() {
-            return Loopback.address(port());
+            return (InetSocketAddress) server.getLocalSocketAddress();
         }
 
         /** Connections accepted so far. */
@@ -127,6 +133,11 @@ public final class TcpPeers {
             start();
         }
 
+        public SilentAcceptor(InetSocketAddress bind) {
+            super(bind);
+            start();
+        }
+
         @Override
         protected void handle(Socket socket) throws IOException {
             // Keep reading so the client's writes never stall; return only when it hangs up.
@@ -139,6 +150,11 @@ public final class TcpPeers {
         private final AtomicInteger clientHellos = new AtomicInteger();
 
         public ResetAfterClientHello() {
+            start();
+        }
+
+        public ResetAfterClientHello(InetSocketAddress bind) {
+            super(bind);
             start();
         }
 
@@ -161,6 +177,11 @@ public final class TcpPeers {
         private final AtomicInteger clientHellos = new AtomicInteger();
 
         public CloseAfterClientHello() {
+            start();
+        }
+
+        public CloseAfterClientHello(InetSocketAddress bind) {
+            super(bind);
             start();
         }
 
