@@ -91,6 +91,11 @@ public final class DnsTestServer implements AutoCloseable {
 
     /** On {@code address}: loopback, or an address inside a network namespace the test made. */
     public DnsTestServer(java.net.InetAddress address) {
+        this(address, 0);
+    }
+
+    /** On {@code address} and {@code port} (0: any free one, the same for UDP and TCP). */
+    public DnsTestServer(java.net.InetAddress address, int port) {
         DatagramSocket u = null;
         ServerSocket t = null;
         IOException last = null;
@@ -98,7 +103,7 @@ public final class DnsTestServer implements AutoCloseable {
         // may already hold. A handful of fresh attempts makes that practically impossible.
         for (int attempt = 0; attempt < 20 && t == null; attempt++) {
             try {
-                u = new DatagramSocket(new InetSocketAddress(address, 0));
+                u = new DatagramSocket(new InetSocketAddress(address, port));
                 t = new ServerSocket();
                 t.setReuseAddress(true);
                 t.bind(new InetSocketAddress(address, u.getLocalPort()), 50);

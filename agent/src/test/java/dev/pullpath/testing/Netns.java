@@ -106,8 +106,15 @@ public final class Netns implements AutoCloseable {
         host("ip", "netns", "del", name);
     }
 
-    /** Deletes namespaces left by earlier runs whose JVM is gone. */
+    /** Deletes namespaces (and host-side veths) left by earlier runs whose JVM is gone. */
     static void removeStale() {
+        Result links = runOnHost(Duration.ofSeconds(10), List.of("ip", "-o", "link", "show"));
+        for (String line : links.out.split("\n")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\d+: (pp(\\d+)x\\d+[ab])[@:]").matcher(line);
+            if (m.find() && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
+                runOnHost(Duration.ofSeconds(10), List.of("ip", "link", "del", m.group(1)));
+            }
+        }
         Result list = runOnHost(Duration.ofSeconds(10), List.of("ip", "netns", "list"));
         for (String line : list.out.split("\n")) {
             String ns = line.split("\\s+")[0];
@@ -126,7 +133,8 @@ public final class Netns implements AutoCloseable {
         }
     }
 
-    private static void host(String... command) {
+    /** Runs a command on the host (outside any namespace) and fails unless it exits 0. */
+    static void host(String... command) {
         Result r = runOnHost(Duration.ofSeconds(30), List.of(command));
         if (r.exitCode != 0) {
             throw new IllegalStateException(String.join(" ", command) + " exited " + r.exitCode + ": " + r.err);

@@ -1,0 +1,199 @@
+package dev.pullpath.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A small network of the test's own, in namespaces with no link to the host's network:
+ * <pre>
+ *   client 10.0.0.2 fd00:a::2  ──  10.0.0.1 fd00:a::1  router  198.51.100.1 2001:db8:b::1  ──  server
+ *   ("private VPC", default route via the router)          (iptables here)         198.51.100.10, .11, .53
+ *                                                                                  2001:db8:b::10
+ * </pre>
+ * pullpath runs in the client, peers run in the server, faults are iptables rules on the router. Documentation
+ * ranges stand for the public internet; they exist only inside these namespaces, so no probe can leave the
+ * machine. Every namespace (with its veths) and every peer process (by PID) is removed in {@link #close()},
+ * and leftovers of a crashed run are removed by the next.
+ */
+public final class NetworkLab implements AutoCloseable {
+    public static final String CLIENT = "10.0.0.2";
+    public static final String ROUTER_INSIDE = "10.0.0.1";
+    public static final String ROUTER_OUTSIDE = "198.51.100.1";
+    public static final String SERVER = "198.51.100.10";
+    public static final String SERVER_SECOND = "198.51.100.11";
+    public static final String SERVER_DNS = "198.51.100.53";
+    public static final String SERVER_V6 = "2001:db8:b::10";
+    private static final AtomicInteger LINKS = new AtomicInteger();
+
+    private final Netns client;
+    private final Netns router;
+    private final Netns server;
+    private final Path work;
+    private final List<Process> peers = new ArrayList<>();
+
+    private NetworkLab(Netns client, Netns router, Netns server, Path work) {
+        this.client = client;
+        this.router = router;
+        this.server = server;
+        this.work = work;
+    }
+
+    /** Builds the lab; skips the test (fails it under CI=true) when namespaces cannot be made here. */
+    public static NetworkLab start() {
+        Netns.assumeAvailable();
+        List<Netns> made = new ArrayList<>();
+        try {
+            Netns client = track(made, Netns.create());
+            Netns router = track(made, Netns.create());
+            Netns server = track(made, Netns.create());
+            link(client, "c0", router, "r0");
+            link(router, "r1", server, "s0");
+            client.exec("ip", "addr", "add", CLIENT + "/24", "dev", "c0");
+            client.exec("ip", "-6", "addr", "add", "fd00:a::2/64", "dev", "c0", "nodad");
+            router.exec("ip", "addr", "add", ROUTER_INSIDE + "/24", "dev", "r0");
+            router.exec("ip", "-6", "addr", "add", "fd00:a::1/64", "dev", "r0", "nodad");
+            router.exec("ip", "addr", "add", ROUTER_OUTSIDE + "/24", "dev", "r1");
+            router.exec("ip", "-6", "addr", "add", "2001:db8:b::1/64", "dev", "r1", "nodad");
+            for (String a : List.of(SERVER, SERVER_SECOND, SERVER_DNS)) {
+                server.exec("ip", "addr", "add", a + "/24", "dev", "s0");
+            }
+            server.exec("ip", "-6", "addr", "add", SERVER_V6 + "/64", "dev", "s0", "nodad");
+            for (Netns ns : List.of(client, router, server)) {
+                for (String dev : ns == router ? List.of("r0", "r1") : List.of(ns == client ? "c0" : "s0")) {
+                    ns.exec("ip", "link", "set", dev, "up");
+                }
+            }
+            router.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            router.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+            client.exec("ip", "route", "add", "default", "via", ROUTER_INSIDE);
+            client.exec("ip", "-6", "route", "add", "default", "via", "fd00:a::1");
+            server.exec("ip", "route", "add", "default", "via", ROUTER_OUTSIDE);
+            server.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:b::1");
+            return new NetworkLab(client, router, server, Files.createTempDirectory("pullpath-lab"));
+        } catch (IOException | RuntimeException e) {
+            made.forEach(Netns::close);
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+    }
+
+    private static Netns track(List<Netns> made, Netns ns) {
+        made.add(ns);
+        return ns;
+    }
+
+    /** A veth pair between two namespaces; created on the host and moved at once, named for this JVM. */
+    private static void link(Netns a, String devA, Netns b, String devB) {
+        String tag = "pp" + ProcessHandle.current().pid() + "x" + LINKS.incrementAndGet(); // at most 15 characters
+        String hostA = tag + "a";
+        String hostB = tag + "b";
+        Netns.host("ip", "link", "add", hostA, "type", "veth", "peer", "name", hostB);
+        Netns.host("ip", "link", "set", hostA, "netns", a.name());
+        Netns.host("ip", "link", "set", hostB, "netns", b.name());
+        a.exec("ip", "link", "set", hostA, "name", devA);
+        b.exec("ip", "link", "set", hostB, "name", devB);
+    }
+
+    public Netns client() {
+        return client;
+    }
+
+    public Netns router() {
+        return router;
+    }
+
+    public Netns server() {
+        return server;
+    }
+
+    /** A scratch directory for the test's files (certificates, hosts files); removed with the lab. */
+    public Path work() {
+        return work;
+    }
+
+    /** Adds a rule on the router, e.g. {@code "FORWARD", "-p", "tcp", "--dport", "443", "-j", "DROP"}. */
+    public void rule(String chain, String... spec) {
+        List<String> cmd = new ArrayList<>(List.of("iptables", "-A", chain));
+        cmd.addAll(List.of(spec));
+        router.exec(cmd.toArray(String[]::new));
+    }
+
+    public void ruleV6(String chain, String... spec) {
+        List<String> cmd = new ArrayList<>(List.of("ip6tables", "-A", chain));
+        cmd.addAll(List.of(spec));
+        router.exec(cmd.toArray(String[]::new));
+    }
+
+    /** Removes every rule from the router. */
+    public void clearRules() {
+        router.exec("iptables", "-F");
+        router.exec("ip6tables", "-F");
+    }
+
+    /**
+     * Starts a long-running peer in {@code host} and waits until it prints {@code readyLine} (null: until its
+     * port-less start-up is done, i.e. at once). The process is killed by PID in {@link #close()}.
+     */
+    public Process peer(Netns host, List<String> command, String readyLine, Duration timeout) throws Exception {
+        Path log = Files.createTempFile(work, "peer", ".log");
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", host.name()));
+        full.addAll(command);
+        Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        peers.add(p);
+        Instant until = Instant.now().plus(timeout);
+        while (readyLine != null && !Files.readString(log, StandardCharsets.UTF_8).contains(readyLine)) {
+            if (!p.isAlive() || Instant.now().isAfter(until)) {
+                throw new IllegalStateException("peer " + command.get(0) + " did not become ready: "
+                        + Files.readString(log, StandardCharsets.UTF_8));
+            }
+            Thread.sleep(50);
+        }
+        return p;
+    }
+
+    /** This JVM's classpath, running {@code mainClass} in {@code host}. */
+    public Process javaPeer(Netns host, String mainClass, List<String> args, String readyLine) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), mainClass));
+        cmd.addAll(args);
+        return peer(host, cmd, readyLine, Duration.ofSeconds(30));
+    }
+
+    public static void stop(Process p) {
+        p.descendants().forEach(ProcessHandle::destroy);
+        p.destroy();
+        try {
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        peers.forEach(NetworkLab::stop);
+        for (Netns ns : List.of(client, router, server)) {
+            try {
+                ns.close();
+            } catch (RuntimeException e) {
+                // keep removing the others; the next run's stale sweep gets this one
+            }
+        }
+        try (var files = Files.walk(work)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp directory left behind is harmless
+        }
+    }
+}
