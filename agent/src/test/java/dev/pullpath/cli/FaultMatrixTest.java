@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Each fault the way it happens on a node: a real router with iptables between the client (where pullpath runs)
@@ -28,14 +29,19 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultMatrixTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension
+    static final NetworkLab.Extension LAB = new NetworkLab.Extension();
+
     private NetworkLab lab;
     private Path hosts;
     private Path caPem;
     private final List<String> timings = new ArrayList<>();
 
     @BeforeAll
-    void buildLab() throws Exception {
-        lab = NetworkLab.start();
+    void startPeers() throws Exception {
+        lab = LAB.get();
+        Netns.assumeTool("dnsmasq", "openssl");
         Path dir = lab.work();
         TestPki.Ca ca = TestPki.newCa("CN=pullpath lab CA");
         caPem = dir.resolve("ca.pem");
@@ -64,10 +70,7 @@ class FaultMatrixTest {
     }
 
     @AfterAll
-    void removeLab() {
-        if (lab != null) {
-            lab.close();
-        }
+    void reportTimings() {
         timings.forEach(System.out::println);
     }
 
@@ -210,7 +213,6 @@ class FaultMatrixTest {
     @DisplayName("expired / wrong-host / unknown self-signed certificate from openssl s_server → tls reasons")
     void certificatesFromOpenssl() throws Exception {
         Path dir = lab.work();
-        TestPki.Ca ca = null;
         Instant now = Instant.now();
         record Case(String name, TestPki.Issued identity, String expected) {
         }

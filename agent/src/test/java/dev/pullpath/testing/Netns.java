@@ -47,6 +47,26 @@ public final class Netns implements AutoCloseable {
         Assumptions.assumeTrue(false, "skipping network-namespace test: " + why + " (run as root with iproute2)");
     }
 
+    /** Like {@link #assumeAvailable()}, for programs a test needs on the PATH (iptables, dnsmasq...). */
+    public static void assumeTool(String... tools) {
+        for (String tool : tools) {
+            boolean found = false;
+            for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+                found |= Files.isExecutable(Path.of(dir, tool));
+            }
+            for (String dir : List.of("/usr/sbin", "/sbin")) {
+                found |= Files.isExecutable(Path.of(dir, tool));
+            }
+            if (!found) {
+                String why = tool + " is not installed";
+                if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                    fail("this test must run under CI=true, but " + why + " (.ci/run installs it)");
+                }
+                Assumptions.assumeTrue(false, "skipping: " + why);
+            }
+        }
+    }
+
     private static String unavailableReason() {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "not running as root";

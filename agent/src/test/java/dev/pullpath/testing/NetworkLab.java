@@ -46,9 +46,36 @@ public final class NetworkLab implements AutoCloseable {
         this.work = work;
     }
 
-    /** Builds the lab; skips the test (fails it under CI=true) when namespaces cannot be made here. */
+    /**
+     * The lab as a JUnit 5 extension: {@code @RegisterExtension static final NetworkLab.Extension LAB = ...}
+     * builds it before the class's tests and removes it after them, whatever happened in between.
+     */
+    public static final class Extension implements org.junit.jupiter.api.extension.BeforeAllCallback,
+            org.junit.jupiter.api.extension.AfterAllCallback {
+        private NetworkLab lab;
+
+        @Override
+        public void beforeAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+            lab = start();
+        }
+
+        @Override
+        public void afterAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+            if (lab != null) {
+                lab.close();
+                lab = null;
+            }
+        }
+
+        public NetworkLab get() {
+            return lab;
+        }
+    }
+
+    /** Builds the lab; skips the test (fails it under CI=true) when namespaces or iptables are missing here. */
     public static NetworkLab start() {
         Netns.assumeAvailable();
+        Netns.assumeTool("iptables", "ip6tables");
         List<Netns> made = new ArrayList<>();
         try {
             Netns client = track(made, Netns.create());
