@@ -43,6 +43,7 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService retirement;
     private final Instant started = Instant.now();
     private volatile PathProber prober;
+    private final java.util.Set<PathProber> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile AgentConfig config;
 
     private Agent(AgentConfig config, ConfigLoader loader) {
@@ -110,13 +111,24 @@ public final class Agent implements AutoCloseable {
             LOG.warn("listen address changed to {}: that takes a restart; still serving on {}", next.listen(),
                     address());
         }
+        if (next.phaseHistograms() != previous.phaseHistograms() || !next.node().equals(previous.node())
+                || !next.zone().equals(previous.zone())) {
+            LOG.warn("phaseHistograms, node and zone changes take a restart; the metrics keep phaseHistograms={}, "
+                    + "node={}, zone={}", previous.phaseHistograms(), previous.node(), previous.zone());
+        }
         if (!next.probe().caFiles().equals(previous.probe().caFiles())) {
             PathProber old = prober;
             prober = new PathProber(next.probe(), 1, tokens);
             scheduler.prober(prober);
-            long drain = next.targets().stream().map(TargetConfig::timeout).max(Duration::compareTo)
+            // Probes still running on the old prober were started with the old timeouts.
+            long drain = previous.targets().stream().map(TargetConfig::timeout).max(Duration::compareTo)
                     .orElse(Duration.ofSeconds(5)).toMillis() * 10;
-            retirement.schedule(old::close, drain, TimeUnit.MILLISECONDS);
+            retiring.add(old);
+            retirement.schedule(() -> {
+                if (retiring.remove(old)) {
+                    old.close();
+                }
+            }, drain, TimeUnit.MILLISECONDS);
         }
         config = next;
         scheduler.apply(next);
@@ -130,16 +142,21 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Alive while probes keep being recorded: a wedged scheduler is worth a restart. Before the first probe, the
-     * agent gets the same grace from its start.
+     * Alive while every target keeps being probed: a wedged schedule is worth a restart. A target not probed yet
+     * gets the same grace from the agent's start.
      */
     boolean healthy() {
         AgentConfig c = config;
-        Duration slowest = c.targets().stream().map(t -> t.interval().plus(t.timeout().multipliedBy(10)))
-                .max(Duration::compareTo).orElse(Duration.ofMinutes(1));
-        Duration grace = slowest.multipliedBy(3);
-        Instant last = Objects.requireNonNullElse(board.lastRecord(), started);
-        return Duration.between(last, clock.instant()).compareTo(grace) < 0;
+        java.util.Map<String, Instant> last = scheduler.lastProbes();
+        Instant now = clock.instant();
+        for (TargetConfig t : c.targets()) {
+            Duration grace = t.interval().plus(t.timeout().multipliedBy(10)).multipliedBy(3);
+            Instant seen = Objects.requireNonNullElse(last.get(t.name()), started);
+            if (Duration.between(seen, now).compareTo(grace) > 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -149,8 +166,10 @@ public final class Agent implements AutoCloseable {
         }
         scheduler.close();
         http.close();
-        prober.close();
         retirement.shutdownNow();
+        prober.close();
+        retiring.forEach(PathProber::close);
+        retiring.clear();
         metrics.close();
     }
 }

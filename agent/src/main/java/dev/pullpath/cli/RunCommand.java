@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
                 + ConfigLoader.DEFAULT_PORT + ".",
                 "Environment: NODE_NAME, PULLPATH_ZONE, PULLPATH_LISTEN, PULLPATH_TARGETS, PULLPATH_INTERVAL,",
                 "PULLPATH_REGISTRY_INTERVAL, PULLPATH_TIMEOUT, PULLPATH_MAX_CONCURRENT_PROBES, PULLPATH_LOG_LEVEL.",
-                "Exit status: 0 after SIGTERM, 2 for a configuration error."})
+                "Stops within 2 s on SIGTERM (exit status 143, as any JVM); 2 for a configuration error."})
 public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "PATH",

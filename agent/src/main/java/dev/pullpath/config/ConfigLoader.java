@@ -234,22 +234,27 @@ public final class ConfigLoader {
         Duration ti = raw.interval != null ? raw.interval : interval;
         Duration tr = raw.registryInterval != null ? raw.registryInterval : registryInterval;
         Duration tt = raw.timeout != null ? raw.timeout : timeout;
+        // A value inherited from the top level is reported at the top level, where it was written.
+        String where = key.substring(0, Math.max(0, key.indexOf("targets[")));
         if (ti.compareTo(MIN_INTERVAL) < 0) {
-            throw new ConfigException(key + ".interval: at least 1s");
+            throw new ConfigException((raw.interval != null ? key + "." : where) + "interval: at least 1s");
         }
         if (tr.compareTo(MIN_REGISTRY_INTERVAL) < 0) {
-            throw new ConfigException(key + ".registryInterval: at least 10s (registries rate-limit every node "
-                    + "behind a NAT together)");
+            throw new ConfigException((raw.registryInterval != null ? key + "." : where) + "registryInterval: at "
+                    + "least 10s (registries rate-limit every node behind a NAT together)");
         }
         if (tr.compareTo(ti) < 0) {
             tr = ti;
         }
         if (tt.compareTo(Duration.ofMinutes(1)) > 0) {
-            throw new ConfigException(key + ".timeout: at most 1m per phase");
+            throw new ConfigException((raw.timeout != null ? key + "." : where) + "timeout: at most 1m per phase");
         }
         Map<String, String> labels = raw.labels == null ? Map.of() : new LinkedHashMap<>(raw.labels);
         for (Map.Entry<String, String> l : labels.entrySet()) {
-            if (!LABEL_KEY.matcher(l.getKey()).matches() || l.getValue() == null || l.getValue().length() > 128) {
+            if (l.getValue() == null) {
+                throw new ConfigException(key + ".labels." + l.getKey() + ": a label needs a value");
+            }
+            if (!LABEL_KEY.matcher(l.getKey()).matches() || l.getValue().length() > 128) {
                 throw new ConfigException(key + ".labels." + l.getKey() + ": label keys are [a-zA-Z_][a-zA-Z0-9_]*, "
                         + "values at most 128 characters");
             }

@@ -56,6 +56,11 @@ public final class ConfigWatcher implements AutoCloseable {
             onInvalid.accept(file + ": the file disappeared; the running configuration stays");
             return;
         }
+        if (new String(content, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            // A truncated write or an emptied ConfigMap is not a wish for the built-in defaults.
+            onInvalid.accept(file + ": the file is empty; the running configuration stays");
+            return;
+        }
         try {
             onValid.accept(loader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8), file));
         } catch (ConfigException e) {
@@ -89,8 +94,14 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
+    /** Stops watching; a reload in progress finishes first (briefly), so none lands after this returns. */
     @Override
     public void close() {
         timer.shutdownNow();
+        try {
+            timer.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

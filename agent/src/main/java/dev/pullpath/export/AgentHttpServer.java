@@ -69,13 +69,15 @@ import org.slf4j.LoggerFactory;
 public final class AgentHttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentHttpServer.class);
     private static final int MAX_CONNECTIONS = 128;
+    /** Per source address, loopback excepted: one client cannot take every connection (kubelet's probes too). */
+    private static final int MAX_CONNECTIONS_PER_SOURCE = 16;
+    /** From a request's first byte to its last: a slow trickle does not hold a connection. */
+    private static final long REQUEST_DEADLINE_SECONDS = 10;
     private static final int MAX_REQUEST_BYTES = 8 * 1024;
 
     private final EventLoopGroup group;
     private final Channel server;
     private final Routes routes;
-    private final AtomicInteger connections = new AtomicInteger();
-
     /** What the server reads from the rest of the agent. */
     public record Sources(PrometheusRegistry registry, StatusBoard board, ProbeScheduler scheduler,
                           BooleanSupplier healthy, Clock clock) {
@@ -92,19 +94,32 @@ public final class AgentHttpServer implements AutoCloseable {
                 NioIoHandler.newFactory());
         Routes routes = new Routes(sources);
         AtomicInteger connections = new AtomicInteger();
+        java.util.Map<java.net.InetAddress, AtomicInteger> perSource = new java.util.concurrent.ConcurrentHashMap<>();
         try {
             Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 64)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                            if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+                            java.net.InetAddress source = c.remoteAddress().getAddress();
+                            AtomicInteger fromSource = perSource.computeIfAbsent(source, a -> new AtomicInteger());
+                            boolean overSource = !source.isLoopbackAddress()
+                                    && fromSource.incrementAndGet() > MAX_CONNECTIONS_PER_SOURCE;
+                            if (source.isLoopbackAddress()) {
+                                fromSource.incrementAndGet();
+                            }
+                            if (connections.incrementAndGet() > MAX_CONNECTIONS || overSource) {
                                 connections.decrementAndGet();
+                                release(perSource, source, fromSource);
                                 c.close();
                                 return;
                             }
-                            c.closeFuture().addListener(f -> connections.decrementAndGet());
-                            c.pipeline().addLast(new IdleStateHandler(0, 0, 30, TimeUnit.SECONDS))
+                            c.closeFuture().addListener(f -> {
+                                connections.decrementAndGet();
+                                release(perSource, source, fromSource);
+                            });
+                            c.pipeline().addLast(new RequestDeadline(REQUEST_DEADLINE_SECONDS))
+                                    .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
                                     .addLast(new HttpServerCodec(4096, MAX_REQUEST_BYTES, MAX_REQUEST_BYTES))
                                     .addLast(new HttpServerKeepAliveHandler())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
@@ -121,8 +136,55 @@ public final class AgentHttpServer implements AutoCloseable {
         }
     }
 
+    private static void release(java.util.Map<java.net.InetAddress, AtomicInteger> perSource,
+                                java.net.InetAddress source, AtomicInteger counter) {
+        if (counter.decrementAndGet() <= 0) {
+            perSource.remove(source, counter);
+        }
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) server.localAddress();
+    }
+
+    /**
+     * Closes a connection whose request has not arrived in full within the deadline of its first byte: a slowloris
+     * trickle, which an idle timeout alone lets live forever.
+     */
+    private static final class RequestDeadline extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final long seconds;
+        private io.netty.util.concurrent.ScheduledFuture<?> timer;
+
+        RequestDeadline(long seconds) {
+            this.seconds = seconds;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (timer == null) {
+                timer = ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, seconds, TimeUnit.SECONDS);
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        /** A whole request arrived: the next one gets its own deadline from its first byte. */
+        static void met(ChannelHandlerContext ctx) {
+            RequestDeadline d = ctx.pipeline().get(RequestDeadline.class);
+            if (d != null && d.timer != null) {
+                d.timer.cancel(false);
+                d.timer = null;
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            ctx.fireChannelInactive();
+        }
     }
 
     /** Bounded: a shutdown must finish within the pod's grace period whatever state the loop is in. */
@@ -141,8 +203,22 @@ public final class AgentHttpServer implements AutoCloseable {
             this.sources = sources;
         }
 
+        /** Requests that arrived (pipelined) while a /probe answer was pending: answered in order after it. */
+        private static final io.netty.util.AttributeKey<java.util.ArrayDeque<FullHttpRequest>> WAITING =
+                io.netty.util.AttributeKey.valueOf("pullpath.waiting");
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            RequestDeadline.met(ctx);
+            java.util.ArrayDeque<FullHttpRequest> waiting = ctx.channel().attr(WAITING).get();
+            if (waiting != null) {
+                waiting.add(req.retain());
+                return;
+            }
+            handle(ctx, req);
+        }
+
+        private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
             if (!req.decoderResult().isSuccess()) {
                 send(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "bad request\n"));
                 return;
@@ -229,7 +305,8 @@ public final class AgentHttpServer implements AutoCloseable {
             TargetConfig target = config.target(name);
             if (target == null) {
                 if (!config.allowUnconfiguredProbes()) {
-                    send(ctx, req, text(HttpResponseStatus.FORBIDDEN, "target '" + StatusPage.esc(name).replace("&", "")
+                    send(ctx, req, text(HttpResponseStatus.FORBIDDEN, "target '"
+                            + dev.pullpath.diagnosis.Redaction.snippet(name, 100)
                             + "' is not configured; /probe only probes configured targets "
                             + "(allowUnconfiguredProbes: true lifts this)\n"));
                     return;
@@ -249,7 +326,8 @@ public final class AgentHttpServer implements AutoCloseable {
                 return;
             }
             req.retain();
-            running.whenComplete((report, error) -> {
+            ctx.channel().attr(WAITING).set(new java.util.ArrayDeque<>());
+            running.whenComplete((report, error) -> ctx.executor().execute(() -> {
                 try {
                     if (error != null) {
                         send(ctx, req, text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "probe failed inside pullpath\n"));
@@ -261,8 +339,35 @@ public final class AgentHttpServer implements AutoCloseable {
                     }
                 } finally {
                     req.release();
+                    answerWaiting(ctx);
                 }
-            });
+            }));
+        }
+
+        private void answerWaiting(ChannelHandlerContext ctx) {
+            java.util.ArrayDeque<FullHttpRequest> waiting = ctx.channel().attr(WAITING).getAndSet(null);
+            while (waiting != null && !waiting.isEmpty()) {
+                FullHttpRequest next = waiting.poll();
+                try {
+                    handle(ctx, next);
+                } finally {
+                    next.release();
+                }
+                if (ctx.channel().attr(WAITING).get() != null) {
+                    // another /probe started: it answers the rest when it is done
+                    ctx.channel().attr(WAITING).get().addAll(waiting);
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            java.util.ArrayDeque<FullHttpRequest> waiting = ctx.channel().attr(WAITING).getAndSet(null);
+            if (waiting != null) {
+                waiting.forEach(FullHttpRequest::release);
+            }
+            super.channelInactive(ctx);
         }
 
         private static String debugLog(TargetReport r) {

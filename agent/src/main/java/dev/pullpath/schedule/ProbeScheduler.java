@@ -45,6 +45,7 @@ public final class ProbeScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
     private static final Duration FIRST_PROBE_WINDOW = Duration.ofSeconds(1);
+    static final Duration ON_DEMAND_SPACING = Duration.ofSeconds(5);
 
     private volatile PathProber prober;
     private final StatusBoard board;
@@ -59,6 +60,9 @@ public final class ProbeScheduler implements AutoCloseable {
     private volatile Semaphore onDemand;
     private int inFlight;
     private volatile boolean closed;
+    private volatile boolean ready;
+    private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
+    private final Map<String, OnDemand> onDemandResults = new ConcurrentHashMap<>();
 
     public ProbeScheduler(PathProber prober, StatusBoard board, Clock clock, RandomGenerator random) {
         this.prober = prober;
@@ -72,8 +76,13 @@ public final class ProbeScheduler implements AutoCloseable {
         });
     }
 
-    /** Starts, or moves to, {@code next}: unchanged targets keep their schedule and state. */
+    /**
+     * Starts, or moves to, {@code next}. Unchanged targets keep their schedule; a target whose endpoint and kind
+     * are unchanged (its labels, interval or timeout edited) keeps its registry state, backoff included, so that a
+     * ConfigMap edit rolled to a whole fleet does not make every node ask the registry at once.
+     */
     public synchronized void apply(AgentConfig next) {
+        boolean initial = config == null;
         this.config = next;
         this.onDemand = new Semaphore(next.maxConcurrentProbes());
         Set<String> wanted = new HashSet<>();
@@ -83,10 +92,13 @@ public final class ProbeScheduler implements AutoCloseable {
             if (existing != null && existing.target.equals(t)) {
                 continue;
             }
+            Job job = new Job(t, initial);
             if (existing != null) {
                 existing.cancel();
+                if (existing.target.target().equals(t.target()) && existing.target.kind() == t.kind()) {
+                    job.inherit(existing);
+                }
             }
-            Job job = new Job(t);
             jobs.put(t.name(), job);
             Duration startWindow = t.interval().compareTo(FIRST_PROBE_WINDOW) < 0 ? t.interval() : FIRST_PROBE_WINDOW;
             job.scheduleIn(fraction(startWindow, random.nextDouble()));
@@ -106,26 +118,67 @@ public final class ProbeScheduler implements AutoCloseable {
         this.prober = next;
     }
 
-    /** True once every configured target has been probed at least once. */
+    /**
+     * True once every configured target has been probed at least once; then it stays true, so that a reload
+     * adding a target does not take the pod out of service for a second.
+     */
     public boolean ready() {
-        return !jobs.isEmpty() && probedOnce.containsAll(jobs.keySet());
+        if (!ready && !jobs.isEmpty() && probedOnce.containsAll(jobs.keySet())) {
+            ready = true;
+        }
+        return ready;
+    }
+
+    /** When each target's last probe was recorded; a target missing here has not been probed yet. */
+    public Map<String, Instant> lastProbes() {
+        return Map.copyOf(lastProbe);
     }
 
     public AgentConfig config() {
         return config;
     }
 
+    private record OnDemand(Instant at, CompletableFuture<TargetReport> result) {
+    }
+
     /**
-     * Probes {@code target} now, the whole path, outside the schedule (for {@code /probe}); null when as many
+     * Probes {@code target} now, outside the schedule (for {@code /probe}). The registry hops are never run on
+     * demand: a configured target's cheap hops run now and its registry state is the scheduler's (its interval and
+     * its 429 backoff hold whoever calls /probe); an unconfigured one gets the whole path. At most one on-demand
+     * probe per target per {@link #ON_DEMAND_SPACING}: a caller in a loop gets the latest result. Null when as many
      * on-demand probes as the concurrency limit are already running.
      */
     public CompletableFuture<TargetReport> probeNow(TargetConfig target) {
+        OnDemand recent = onDemandResults.get(target.name());
+        if (recent != null && Duration.between(recent.at, clock.instant()).compareTo(ON_DEMAND_SPACING) < 0) {
+            return recent.result;
+        }
         Semaphore permits = onDemand;
         if (!permits.tryAcquire()) {
             return null;
         }
-        return prober.probe(target.target(), options(target), depth(target, true))
-                .whenComplete((r, e) -> permits.release());
+        Job job = jobs.get(target.name());
+        boolean configured = job != null && job.target.equals(target);
+        CompletableFuture<TargetReport> result;
+        try {
+            result = prober.probe(target.target(), options(target), depth(target, !configured))
+                    .orTimeout(probeBound(target).toMillis(), TimeUnit.MILLISECONDS)
+                    .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
+                            ? r.withRegistryHopsOf(job.lastFull()) : r);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((r, e) -> permits.release());
+        if (onDemandResults.size() > 1_000) {
+            onDemandResults.clear(); // unconfigured names are caller-chosen: keep the map bounded
+        }
+        onDemandResults.put(target.name(), new OnDemand(clock.instant(), result));
+        return result;
+    }
+
+    /** However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack. */
+    private static Duration probeBound(TargetConfig t) {
+        return t.timeout().multipliedBy(8).plusSeconds(5);
     }
 
     private ProbeOptions options(TargetConfig t) {
@@ -198,11 +251,28 @@ public final class ProbeScheduler implements AutoCloseable {
         private TargetReport lastFull;
         private long runs;
 
-        Job(TargetConfig target) {
+        /**
+         * At start the first registry check comes within two intervals (the status is complete soon); a target a
+         * reload adds gets its first one anywhere in its registry interval, as a reload reaches a fleet at once.
+         */
+        Job(TargetConfig target, boolean atStart) {
             this.target = target;
-            Duration window = target.registryInterval().compareTo(target.interval().multipliedBy(2)) < 0
-                    ? target.registryInterval() : target.interval().multipliedBy(2);
+            Duration window = atStart && target.registryInterval().compareTo(target.interval().multipliedBy(2)) > 0
+                    ? target.interval().multipliedBy(2) : target.registryInterval();
             this.registryDueAt = clock.instant().plus(fraction(window, random.nextDouble()));
+        }
+
+        synchronized void inherit(Job previous) {
+            synchronized (previous) {
+                registryDueAt = previous.registryDueAt;
+                rateLimitStreak = previous.rateLimitStreak;
+                lastFull = previous.lastFull;
+                runs = previous.runs;
+            }
+        }
+
+        synchronized TargetReport lastFull() {
+            return lastFull;
         }
 
         synchronized void scheduleIn(Duration delay) {
@@ -224,7 +294,8 @@ public final class ProbeScheduler implements AutoCloseable {
             Depth depth = depth(target, registryDue);
             CompletableFuture<TargetReport> probe;
             try {
-                probe = prober.probe(target.target(), options(target), depth);
+                probe = prober.probe(target.target(), options(target), depth)
+                        .orTimeout(probeBound(target).toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }
@@ -232,7 +303,7 @@ public final class ProbeScheduler implements AutoCloseable {
                 try {
                     if (error != null) {
                         LOG.error("probe of {} failed inside pullpath (a bug, not a diagnosis)", target.name(), error);
-                    } else if (!cancelled) {
+                    } else {
                         record(report, depth);
                     }
                 } catch (RuntimeException e) {
@@ -246,7 +317,20 @@ public final class ProbeScheduler implements AutoCloseable {
             });
         }
 
+        /**
+         * Under the scheduler's lock, shared with {@link #apply}: a result that lands after its target was removed
+         * or replaced is dropped, so it cannot bring back series nobody would remove again.
+         */
         private void record(TargetReport report, Depth depth) {
+            synchronized (ProbeScheduler.this) {
+                if (cancelled || jobs.get(target.name()) != this) {
+                    return;
+                }
+                recordCurrent(report, depth);
+            }
+        }
+
+        private synchronized void recordCurrent(TargetReport report, Depth depth) {
             TargetReport status = report;
             if (depth == Depth.REGISTRY) {
                 boolean reachedRegistry = report.phases().stream().anyMatch(p -> p.phase() == Phase.HTTP);
@@ -258,6 +342,7 @@ public final class ProbeScheduler implements AutoCloseable {
                 status = report.withRegistryHopsOf(lastFull);
             }
             probedOnce.add(target.name());
+            lastProbe.put(target.name(), clock.instant());
             board.record(target, report, status);
         }
 
@@ -267,12 +352,18 @@ public final class ProbeScheduler implements AutoCloseable {
                 return jitter(target.registryInterval(), 0.1);
             }
             rateLimitStreak = Math.min(rateLimitStreak + 1, 16);
-            Duration backoff = target.registryInterval().multipliedBy(1L << Math.min(rateLimitStreak, 10));
-            if (backoff.compareTo(MAX_BACKOFF) > 0) {
-                backoff = MAX_BACKOFF;
+            Duration ri = target.registryInterval();
+            Duration cap = ri.compareTo(MAX_BACKOFF) > 0 ? ri : MAX_BACKOFF;
+            Duration backoff = ri.multipliedBy(1L << Math.min(rateLimitStreak, 10));
+            if (backoff.compareTo(cap) > 0) {
+                backoff = cap;
             }
-            // Full jitter over the upper half: nodes that were limited together do not come back together.
+            // Jitter over the upper half, so that nodes limited together do not come back together; never sooner
+            // than the normal registry interval.
             Duration delay = fraction(backoff, 0.5 + 0.5 * random.nextDouble());
+            if (delay.compareTo(ri) < 0) {
+                delay = ri;
+            }
             Duration retryAfter = retryAfter(full);
             return retryAfter != null && retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
         }

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
             "list where a value goes | timeout: [1s]\\n | config.yaml:1:10: timeout: expected a single value",
             "duplicate names | targets:\\n  - url: registry.test\\n  - host: registry.test\\n"
                     + " | targets[1].name: duplicate target name 'registry.test'",
-            "registry hammering | registryInterval: 1s\\n | targets[0].registryInterval: at least 10s",
+            "registry hammering | registryInterval: 1s\\n | config.yaml: registryInterval: at least 10s",
             "proxy slot | targets:\\n  - url: registry.test\\n    proxy: {url: http://proxy:3128}\\n"
                     + " | targets[0].proxy: proxy settings are not supported by this release yet",
             "listen by name | listen: localhost:9847\\n | listen 'localhost:9847': give an IP address",

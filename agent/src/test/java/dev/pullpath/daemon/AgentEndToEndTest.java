@@ -87,6 +87,14 @@ class AgentEndToEndTest {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private void awaitRegistryChecked() throws Exception {
+        Instant until = Instant.now().plusSeconds(20);
+        while (!get("/status", null).body().contains("\"phase\":\"token\"")) {
+            assertTrue(Instant.now().isBefore(until), "no registry check within 20 s");
+            Thread.sleep(100);
+        }
+    }
+
     private void awaitReady() throws Exception {
         Instant until = Instant.now().plusSeconds(20);
         while (!agent.ready()) {
@@ -165,13 +173,24 @@ class AgentEndToEndTest {
                 "a configured host under another name is still unconfigured");
         assertEquals(before, registry.requests().size(), "a refused probe sends nothing");
 
+        awaitRegistryChecked();
         HttpResponse<String> probe = get("/probe?target=reg", null);
         assertEquals(200, probe.statusCode(), probe.body());
         assertTrue(probe.body().contains("pullpath_probe_success 1"), probe.body());
-        assertTrue(probe.body().contains("pullpath_probe_phase_duration_seconds{phase=\"token\"}"), probe.body());
+        assertTrue(probe.body().contains("pullpath_probe_phase_duration_seconds{phase=\"tls\"}"), probe.body());
         HttpResponse<String> debug = get("/probe?target=reg&debug=true", null);
         assertTrue(debug.body().startsWith("target reg: ok"), debug.body());
         assertEquals(400, get("/probe", null).statusCode());
+
+        // A caller in a loop neither reaches the registry nor multiplies handshakes.
+        long v2 = registry.requests().stream().filter(r -> r.pathAndQuery().equals("/v2/")).count();
+        int handshakes = registry.handshakes();
+        for (int i = 0; i < 30; i++) {
+            assertEquals(200, get("/probe?target=reg", null).statusCode());
+        }
+        long v2After = registry.requests().stream().filter(r -> r.pathAndQuery().equals("/v2/")).count();
+        assertTrue(v2After - v2 <= 2, "registry requests caused by 30 /probe calls: " + (v2After - v2));
+        assertTrue(registry.handshakes() - handshakes <= 10, "handshakes: " + (registry.handshakes() - handshakes));
     }
 
     @Test
@@ -221,6 +240,15 @@ class AgentEndToEndTest {
         }
         assertEquals(2, agent.config().targets().size(), "the running configuration stays");
         assertEquals(2, JSON.readTree(get("/status", null).body()).size());
+
+        // An emptied file (a truncated write) is not a wish for the built-in defaults either.
+        Path v4 = Files.createDirectory(dir.resolve("..v4"));
+        Files.writeString(v4.resolve("config.yaml"), "");
+        swap(data, v2);
+        Thread.sleep(2_500);
+        swap(data, v4);
+        Thread.sleep(2_500);
+        assertEquals(2, agent.config().targets().size(), "an empty file is refused");
     }
 
     private static void swap(Path link, Path target) throws Exception {
