@@ -3,6 +3,7 @@ package dev.pullpath.cli;
 import dev.pullpath.config.ConfigException;
 import dev.pullpath.config.Durations;
 import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.export.ReportJson;
@@ -56,6 +57,14 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Addresses probed per address family (default: ${DEFAULT-VALUE}).")
     int maxAddresses;
 
+    @Option(names = "--proxy", paramLabel = "URL",
+            description = "HTTPS proxy, http://[user:password@]host:port (default: HTTPS_PROXY, as containerd).")
+    String proxy;
+
+    @Option(names = "--no-proxy", paramLabel = "LIST",
+            description = "Hosts, domains, IPs and CIDRs to reach directly (default: NO_PROXY), Go's rules.")
+    String noProxy;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -69,8 +78,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
     /** The probe options these flags describe; a bad value is a {@link ConfigException}. */
     public ProbeOptions options() {
         List<InetSocketAddress> servers = resolvers.stream().map(ProbeOptions::parseResolver).toList();
+        ProxySettings proxies = proxy == null && noProxy == null ? ProxySettings.fromEnvironment()
+                : ProxySettings.of(proxy, noProxy);
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES);
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies);
     }
 
     public List<Target> parsedTargets() {

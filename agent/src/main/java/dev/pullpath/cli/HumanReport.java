@@ -26,7 +26,9 @@ final class HumanReport {
 
     String render(TargetReport r) {
         StringBuilder b = new StringBuilder();
-        String verdict = r.ok() ? paint(GREEN, "OK") : paint(RED, "FAIL") + "  " + paint(YELLOW,
+        boolean clean = r.outcome() == dev.pullpath.diagnosis.Reason.OK;
+        String verdict = clean ? paint(GREEN, "OK")
+                : (r.ok() ? paint(YELLOW, "WARN") : paint(RED, "FAIL")) + "  " + paint(YELLOW,
                 r.category() + "/" + r.reason());
         b.append(paint(BOLD, r.target())).append("  ").append(verdict).append('\n');
         for (PhaseReport p : r.phases()) {
@@ -43,7 +45,7 @@ final class HumanReport {
                         .append(state).append('\n');
             }
         }
-        if (!r.ok()) {
+        if (!clean) {
             b.append("  diagnosis: ");
             appendWrapped(b, r.summary(), 13, width);
             b.append("  hint: ");

@@ -15,9 +15,16 @@ import java.util.List;
  * @param hostsFile     consulted before DNS, as Go's resolver (containerd's) does
  * @param caFiles       extra trust anchors (PEM) on top of the node's trust store
  * @param maxBodyBytes  bound on every HTTP body read
+ * @param proxies       the HTTPS proxy and NO_PROXY list, as containerd would use them
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
-                           Path hostsFile, List<Path> caFiles, int maxBodyBytes) {
+                           Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies) {
+
+    /** Without a proxy. */
+    public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                        Path hostsFile, List<Path> caFiles, int maxBodyBytes) {
+        this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, ProxySettings.none());
+    }
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_MAX_ADDRESSES = 4;
@@ -35,6 +42,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
         }
         resolvers = List.copyOf(resolvers);
         caFiles = List.copyOf(caFiles);
+        proxies = proxies == null ? ProxySettings.none() : proxies;
     }
 
     public static ProbeOptions defaults() {
@@ -43,7 +51,13 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
     }
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
-        return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes);
+        return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
+                proxies);
+    }
+
+    public ProbeOptions withProxies(ProxySettings settings) {
+        return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
+                settings);
     }
 
     public long timeoutMillis() {

@@ -95,6 +95,11 @@ public record Target(String name, String host, int port) {
         }
     }
 
+    /** {@code host:port} always, bracketing IPv6 literals: the request target of a CONNECT. */
+    public String authorityWithPort() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
     /** {@code host:port}, bracketing IPv6 literals, as it goes into an HTTP Host header. */
     public String authority() {
         String h = host.contains(":") ? "[" + host + "]" : host;

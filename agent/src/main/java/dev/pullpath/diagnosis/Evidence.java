@@ -6,7 +6,20 @@ import java.util.Map;
 
 /** What the hops saw, structured for machines. Every field is optional: a hop that did not run leaves it null. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Evidence(Dns dns, Tls tls, Http http, Token token) {
+public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy) {
+
+    public Evidence(Dns dns, Tls tls, Http http, Token token) {
+        this(dns, tls, http, token, null);
+    }
+
+    /**
+     * The HTTPS proxy the path went through: its URL without credentials, the address used, and what it answered
+     * to CONNECT (status line, the headers that identify it, a bounded body snippet).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Proxy(String proxy, String address, String connectStatusLine, Map<String, String> headers,
+                        String bodySnippet) {
+    }
 
     /**
      * @param source      {@code dns}, {@code hosts-file} or {@code literal}

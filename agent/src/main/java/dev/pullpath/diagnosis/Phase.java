@@ -5,6 +5,10 @@ import com.fasterxml.jackson.annotation.JsonValue;
 /** A hop of the pull path, in the order a pull walks it. The label is stable API (metric label {@code phase}). */
 public enum Phase {
     DNS("dns"),
+    /** TCP to the HTTPS proxy, when one is in use. */
+    PROXY_CONNECT("proxy_connect"),
+    /** CONNECT through the proxy to the target. */
+    PROXY_TUNNEL("proxy_tunnel"),
     CONNECT("connect"),
     TLS("tls"),
     HTTP("http"),

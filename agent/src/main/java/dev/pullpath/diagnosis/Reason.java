@@ -27,6 +27,20 @@ public enum Reason {
             "{host} exists but has no A or AAAA record: a private hosted zone or split-horizon view probably "
                     + "shadows it without the record; check the zones associated with this VPC."),
 
+    PROXY_UNREACHABLE(Category.PROXY, "proxy_unreachable",
+            "The HTTPS proxy cannot be reached: check HTTPS_PROXY as containerd and the kubelet see it "
+                    + "(systemd drop-ins), and the route and firewall from the node to the proxy."),
+    PROXY_TIMEOUT(Category.PROXY, "proxy_timeout",
+            "The proxy accepted the connection but did not answer CONNECT in time: check the proxy's health and its "
+                    + "own path to {host}."),
+    PROXY_AUTH_REQUIRED(Category.PROXY, "proxy_auth_required",
+            "The proxy wants authentication (407): put credentials in HTTPS_PROXY for containerd "
+                    + "(http://user:password@proxy:port), or have the proxy allow the nodes' addresses."),
+    PROXY_DENIED(Category.PROXY, "proxy_denied",
+            "The proxy refused CONNECT to {host}:{port}: add {host} to the proxy's allow list, or to NO_PROXY for "
+                    + "containerd and the kubelet if the node has a direct path."),
+    PROXY_UPSTREAM_FAILED(Category.PROXY, "proxy_upstream_failed",
+            "The proxy could not reach {host}: check the proxy's own DNS and egress to {host}:{port}."),
     FIREWALL_NO_EGRESS_ROUTE(Category.FIREWALL, "no_egress_route",
             "The node has no route for this address family to a public address: a private subnet without a NAT "
                     + "gateway (public.ecr.aws has no VPC endpoint for pulls). Add a NAT gateway route, or pull "
@@ -47,6 +61,9 @@ public enum Reason {
     FIREWALL_CONNECT_TIMEOUT(Category.FIREWALL, "connect_timeout",
             "SYN unanswered: a security group, NACL or firewall drops TCP {port} to {host}. Allow egress to TCP "
                     + "{port} (and the return traffic on the NACL's ephemeral ports)."),
+    VPC_ENDPOINT_UNREACHABLE(Category.VPC_ENDPOINT, "endpoint_unreachable",
+            "{host} resolves to a VPC interface endpoint that does not accept TCP {port}: allow inbound {port} from the "
+                    + "nodes' subnets in the endpoint's security group, and check the subnets' NACLs."),
     FIREWALL_SNI_RESET(Category.FIREWALL, "sni_reset",
             "TCP connects but the connection is torn down right after the TLS ClientHello: a firewall filters by "
                     + "SNI/domain (e.g. AWS Network Firewall, a proxy appliance). Allow {host} in its domain list."),
@@ -55,6 +72,10 @@ public enum Reason {
                     + "drops instead of resetting, or an MTU black hole). Check the firewall's domain rules and path MTU."),
 
 
+    PROXY_TLS_INTERCEPTED(Category.PROXY, "tls_intercepted",
+            "TLS to {host} is intercepted: the chain ends at a CA {host} does not use. Trust that CA for this "
+                    + "registry (containerd hosts.toml 'ca' under /etc/containerd/certs.d/{host}/, or the node's trust "
+                    + "store), or exempt {host} from inspection on the proxy or firewall."),
     TLS_HANDSHAKE_FAILED(Category.TLS, "handshake_failed",
             "The TLS handshake failed (alert, protocol or cipher mismatch): compare the server's TLS versions and "
                     + "ciphers with the client's (TLS 1.2+), or look for a middlebox rewriting the handshake."),
@@ -77,6 +98,9 @@ public enum Reason {
             "The registry refused anonymous access: this repository needs credentials; configure them for "
                     + "containerd (kubelet credential provider or imagePullSecrets)."),
 
+    VPC_ENDPOINT_POLICY_DENIED(Category.VPC_ENDPOINT, "endpoint_policy_denied",
+            "The VPC endpoint for {host} answered AccessDenied: its endpoint policy does not allow this principal or "
+                    + "repository. Review the endpoint policy (and, for ECR layers, the S3 gateway endpoint's policy)."),
     REGISTRY_RATE_LIMITED(Category.REGISTRY, "rate_limited",
             "The registry rate-limits this address (429): every node behind the same NAT shares the quota. "
                     + "Authenticate pulls, use a pull-through cache, or spread pulls out."),
@@ -89,16 +113,33 @@ public enum Reason {
             "Something other than a registry answered (captive portal, load balancer, web filter): check what "
                     + "{host} resolves to and any transparent proxy on the path."),
 
+    /** A warning: the path works, but not the way it should. */
+    VPC_ENDPOINT_PRIVATE_DNS_OVERRIDE(Category.VPC_ENDPOINT, "private_dns_override",
+            "{host} resolves to private addresses although it has no VPC endpoint: a private hosted zone, "
+                    + "split-horizon DNS or a hosts-file entry overrides it. Remove the override, or make sure it "
+                    + "points at a path that will keep working (a pull-through cache, a proxy).", true),
+
     OK(Category.NONE, "ok", "");
 
     private final Category category;
     private final String code;
     private final String hintTemplate;
+    private final boolean warning;
 
     Reason(Category category, String code, String hintTemplate) {
+        this(category, code, hintTemplate, false);
+    }
+
+    Reason(Category category, String code, String hintTemplate, boolean warning) {
         this.category = category;
         this.code = code;
         this.hintTemplate = hintTemplate;
+        this.warning = warning;
+    }
+
+    /** True for a warning: {@link #ok()} holds (pulls get through), yet the diagnosis names a problem. */
+    public boolean warning() {
+        return warning;
     }
 
     public Category category() {
@@ -110,8 +151,9 @@ public enum Reason {
         return code;
     }
 
+    /** Pulls get through: {@link #OK}, or a warning. */
     public boolean ok() {
-        return this == OK;
+        return this == OK || warning;
     }
 
     /** The hint with the target's host and port filled in. */

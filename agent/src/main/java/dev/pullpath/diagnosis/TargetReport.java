@@ -81,6 +81,6 @@ public record TargetReport(
         Evidence fe = full.evidence == null ? new Evidence(null, null, null, null) : full.evidence;
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
                 registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(), fe.http(),
-                fe.token()), checkedAt, full.checkedAt);
+                fe.token(), e.proxy()), checkedAt, full.checkedAt);
     }
 }

@@ -44,7 +44,7 @@ public final class StateChangeLog implements StatusBoard.Listener {
             fields.put("previousReason", before.reason());
             fields.put("previousSince", previous.since().toString());
         }
-        if (now.ok()) {
+        if (now.outcome() == dev.pullpath.diagnosis.Reason.OK) {
             LOG.info("{} {}: path works", target.name(), before == null ? "first probe" : "recovered", entries(fields));
         } else {
             LOG.warn("{} failing: {}/{}: {}", target.name(), now.category(), now.reason(), now.summary(),
@@ -65,7 +65,7 @@ public final class StateChangeLog implements StatusBoard.Listener {
         f.put("category", r.category());
         f.put("reason", r.reason());
         f.put("summary", r.summary());
-        if (!r.ok()) {
+        if (r.outcome() != dev.pullpath.diagnosis.Reason.OK) {
             f.put("hint", r.hint());
         }
         Map<String, Double> phases = new LinkedHashMap<>();

@@ -3,12 +3,16 @@ package dev.pullpath.probe;
 import dev.pullpath.Version;
 import dev.pullpath.config.IpLiterals;
 import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.AddressReport;
 import dev.pullpath.diagnosis.Diagnosis;
 import dev.pullpath.diagnosis.Evidence;
+import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
+import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
@@ -65,6 +69,7 @@ public final class PathProber implements AutoCloseable {
         private final TlsProbe tls;
         private final RegistryProbe registry;
         private final TokenProbe token;
+        private final ProxyTunnel proxyTunnel;
 
         Walk(ProbeOptions options, Depth depth) {
             long timeout = options.timeoutMillis();
@@ -72,13 +77,18 @@ public final class PathProber implements AutoCloseable {
             this.depth = depth;
             this.dns = new DnsProbe(options, transport.group());
             this.connect = new ConnectProbe(transport, timeout);
-            this.tls = new TlsProbe(trust, anchors.source(), timeout);
+            this.tls = new TlsProbe(trust, anchors.source(), anchors.operatorAnchors(), timeout);
             this.registry = new RegistryProbe(timeout);
             this.token = new TokenProbe(timeout, tokens);
+            this.proxyTunnel = new ProxyTunnel(timeout);
         }
 
         CompletableFuture<TargetReport> probe(Target target) {
             String checkedAt = Instant.now().toString();
+            java.util.Optional<ProxySettings.Proxy> proxy = options.proxies().proxyFor(target.host(), target.port());
+            if (proxy.isPresent() && depth != Depth.DNS) {
+                return viaProxy(target, proxy.get(), checkedAt);
+            }
             return dns.resolve(target.host()).thenCompose(resolved -> {
                 if (!resolved.ok()) {
                     return CompletableFuture.completedFuture(new TargetReport(target.name(), resolved.failure(),
@@ -155,11 +165,133 @@ public final class PathProber implements AutoCloseable {
 
         /** Opens an HTTP connection to a host of the path (a token realm), trying its addresses in order. */
         private CompletableFuture<HttpConnection> dial(String host, int port) {
+            java.util.Optional<ProxySettings.Proxy> proxy = options.proxies().proxyFor(host, port);
+            if (proxy.isPresent()) {
+                Target t = new Target(host, host, port);
+                return tunnel(t, proxy.get(), Depth.TLS).thenApply(p -> {
+                    if (!p.diagnosis().ok() || p.session() == null) {
+                        throw new Dialer.DialException(p.diagnosis());
+                    }
+                    return HttpConnection.open(p.session().channel(), p.session().alpn(), t.authority(),
+                            Version.userAgent(), options.maxBodyBytes());
+                });
+            }
             return dns.resolve(host).thenCompose(resolved -> {
                 if (!resolved.ok()) {
                     throw new Dialer.DialException(resolved.failure());
                 }
                 return dialAddresses(host, port, capPerFamily(resolved.value().addresses()), 0, null);
+            });
+        }
+
+        /** The path through an HTTPS proxy as far as it went; {@code session} is open when TLS succeeded. */
+        private record Tunnelled(List<PhaseReport> phases, Diagnosis diagnosis, InetAddress proxyAddress,
+                                 TlsProbe.Session session, HttpConnection connection, Evidence.Dns dns,
+                                 Evidence.Proxy proxy) {
+        }
+
+        /**
+         * As containerd goes through a proxy: the proxy's name is resolved, its addresses tried in order, CONNECT
+         * names the target (which the node does not resolve), and TLS to the target runs inside the tunnel.
+         */
+        private CompletableFuture<Tunnelled> tunnel(Target target, ProxySettings.Proxy proxy, Depth to) {
+            String shown = proxy.redacted();
+            return dns.resolve(proxy.host()).thenCompose(resolved -> {
+                List<PhaseReport> phases = new ArrayList<>(List.of(resolved.report()));
+                Evidence.Dns dnsEvidence = resolved.value() == null ? null : resolved.value().evidence();
+                if (!resolved.ok()) {
+                    return CompletableFuture.completedFuture(new Tunnelled(phases, new Diagnosis(
+                            Reason.PROXY_UNREACHABLE, "proxy " + shown + ": its name does not resolve: "
+                            + resolved.failure().summary()), null, null, null, dnsEvidence,
+                            new Evidence.Proxy(shown, null, null, null, null)));
+                }
+                if (proxy.isSocks() || proxy.tlsToProxy()) {
+                    return CompletableFuture.completedFuture(new Tunnelled(phases, new Diagnosis(
+                            Reason.PROXY_UNREACHABLE, "proxy " + shown + ": only http:// proxies are probed by this "
+                            + "release"), null, null, null, dnsEvidence, new Evidence.Proxy(shown, null, null, null,
+                            null)));
+                }
+                List<InetAddress> addresses = capPerFamily(resolved.value().addresses());
+                return connectInOrder(addresses, proxy.port(), 0, null).thenCompose(connected -> {
+                    PhaseReport c = connected.report();
+                    phases.add(new PhaseReport(Phase.PROXY_CONNECT, c.ok(), c.durationMs(), c.ok() ? c.detail()
+                            + " (proxy " + shown + ")" : "proxy " + shown + ": " + c.detail()));
+                    if (!connected.ok()) {
+                        return CompletableFuture.completedFuture(new Tunnelled(phases, new Diagnosis(
+                                Reason.PROXY_UNREACHABLE, "proxy " + shown + ": " + connected.failure().summary()),
+                                null, null, null, dnsEvidence, new Evidence.Proxy(shown, null, null, null, null)));
+                    }
+                    Channel channel = connected.value();
+                    InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+                    String where = DnsProbe.hostPort(remote);
+                    return proxyTunnel.open(channel, shown, where, target, proxy.proxyAuthorization().orElse(null))
+                            .thenCompose(opened -> {
+                                phases.add(opened.report());
+                                Evidence.Proxy proxyEvidence = opened.value();
+                                if (!opened.ok() || to == Depth.TCP) {
+                                    if (opened.ok()) {
+                                        channel.close();
+                                    }
+                                    return CompletableFuture.completedFuture(new Tunnelled(phases,
+                                            opened.diagnosis(), remote.getAddress(), null, null, dnsEvidence,
+                                            proxyEvidence));
+                                }
+                                return tls.handshake(channel, target.host(), target.port(), true).thenApply(h -> {
+                                    phases.add(h.report());
+                                    HttpConnection http = h.ok() && to == Depth.REGISTRY
+                                            ? HttpConnection.open(h.value().channel(), h.value().alpn(),
+                                            target.authority(), Version.userAgent(), options.maxBodyBytes()) : null;
+                                    return new Tunnelled(phases, h.diagnosis(), remote.getAddress(), h.value(), http,
+                                            dnsEvidence, proxyEvidence);
+                                });
+                            });
+                });
+            });
+        }
+
+        /** Tries addresses in order until one connects, as Go's dialer does for a proxy. */
+        private CompletableFuture<PhaseResult<Channel>> connectInOrder(List<InetAddress> addresses, int port,
+                                                                       int index, PhaseResult<Channel> last) {
+            if (index >= addresses.size()) {
+                return CompletableFuture.completedFuture(last);
+            }
+            return connect.connect(new InetSocketAddress(addresses.get(index), port)).thenCompose(r -> r.ok()
+                    ? CompletableFuture.completedFuture(r) : connectInOrder(addresses, port, index + 1, r));
+        }
+
+        private CompletableFuture<TargetReport> viaProxy(Target target, ProxySettings.Proxy proxy, String checkedAt) {
+            return tunnel(target, proxy, depth).thenCompose(t -> {
+                AddressPath path = new AddressPath(t.proxyAddress == null ? null : t.proxyAddress, t.phases.subList(1,
+                        t.phases.size()), t.diagnosis, t.session, t.connection, null, null);
+                CompletableFuture<AddressPath> done;
+                if (t.connection == null) {
+                    if (t.session != null && t.session.channel() != null && depth == Depth.TLS) {
+                        t.session.channel().close();
+                    }
+                    done = CompletableFuture.completedFuture(path);
+                } else {
+                    String where = "via proxy " + proxy.redacted();
+                    HttpConnection http = t.connection;
+                    done = registry.check(http, where).thenCompose(check -> {
+                        AddressPath afterHttp = path.then(check, check.value().evidence(), null);
+                        if (!check.ok() || check.value().bearer() == null) {
+                            return CompletableFuture.completedFuture(afterHttp);
+                        }
+                        return token.fetch(check.value().bearer(), http, target, where, this::dial)
+                                .thenApply(tk -> afterHttp.then(tk, afterHttp.http, tk.value()));
+                    }).whenComplete((p, e) -> http.close());
+                }
+                return done.thenApply(p -> {
+                    List<PhaseReport> phases = new ArrayList<>(List.of(t.phases.get(0)));
+                    phases.addAll(p.phases);
+                    List<AddressReport> addresses = p.address == null ? List.of()
+                            : List.of(new AddressReport(IpLiterals.text(p.address), IpLiterals.family(p.address),
+                            p.diagnosis, p.phases));
+                    Evidence evidence = new Evidence(t.dns, t.session == null ? null : t.session.evidence(), p.http,
+                            p.token, t.proxy);
+                    return new TargetReport(target.name(), p.diagnosis, hint(p.diagnosis, target), phases, addresses,
+                            evidence, checkedAt, null);
+                });
             });
         }
 
@@ -186,6 +318,11 @@ public final class PathProber implements AutoCloseable {
 
         private TargetReport assemble(Target target, PhaseResult<DnsProbe.Resolution> resolved, List<AddressPath> paths,
                                       String checkedAt) {
+            Evidence.Dns dnsEvidence = resolved.value().evidence();
+            boolean endpoint = VpcEndpoints.isInterfaceEndpoint(target.host(), dnsEvidence);
+            if (endpoint) {
+                paths = paths.stream().map(p -> endpointView(p, target, dnsEvidence)).toList();
+            }
             int worst = 0;
             for (int i = 1; i < paths.size(); i++) {
                 if (paths.get(i).diagnosis.reason().worseThan(paths.get(worst).diagnosis.reason())) {
@@ -209,11 +346,55 @@ public final class PathProber implements AutoCloseable {
             AddressPath carrier = paths.stream().filter(p -> p.http != null).findFirst().orElse(null);
             Evidence evidence = new Evidence(resolved.value().evidence(), tlsEvidence,
                     carrier == null ? null : carrier.http, carrier == null ? null : carrier.token);
+            diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
             return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses, evidence,
                     checkedAt, null);
         }
 
-        private List<InetAddress> capPerFamily(List<InetAddress> all) {
+        /**
+     * A connect failure to an interface endpoint's address is the endpoint's security group or the subnet's NACL;
+     * an AccessDenied from it is its policy.
+     */
+    private static AddressPath endpointView(AddressPath p, Target target, Evidence.Dns dns) {
+        Reason r = p.diagnosis.reason();
+        boolean connectFailed = r.category() == dev.pullpath.diagnosis.Category.FIREWALL
+                && p.phases.stream().anyMatch(ph -> !ph.ok() && ph.phase() == dev.pullpath.diagnosis.Phase.CONNECT);
+        if (connectFailed) {
+            return new AddressPath(p.address, p.phases, new Diagnosis(Reason.VPC_ENDPOINT_UNREACHABLE,
+                    p.diagnosis.summary() + "; " + target.host() + " is a VPC interface endpoint ("
+                            + VpcEndpoints.source(dns) + ")"), p.session, p.connection, p.http, p.token);
+        }
+        boolean denied = r == Reason.REGISTRY_UNEXPECTED_RESPONSE && p.http != null && p.http.statusLine() != null
+                && p.http.statusLine().startsWith("403") && p.http.bodySnippet() != null
+                && (p.http.bodySnippet().contains("AccessDenied") || p.http.bodySnippet().contains("endpoint policy"));
+        if (denied) {
+            return new AddressPath(p.address, p.phases, new Diagnosis(Reason.VPC_ENDPOINT_POLICY_DENIED,
+                    p.diagnosis.summary()), p.session, p.connection, p.http, p.token);
+        }
+        return p;
+    }
+
+    /**
+     * A registry with no VPC endpoint answering private addresses: a warning while the path works; while it fails,
+     * the failure stands and says where the address came from.
+     */
+    private static Diagnosis dnsOverride(Diagnosis d, Target target, Evidence.Dns dns, boolean endpoint) {
+        if (endpoint || dns == null || !VpcEndpoints.hasNoPrivateEndpoint(target.host())) {
+            return d;
+        }
+        List<String> privates = VpcEndpoints.privateAnswers(dns);
+        if (privates.isEmpty()) {
+            return d;
+        }
+        String what = target.host() + " has no VPC endpoint but resolves to private " + String.join(", ", privates)
+                + " from " + VpcEndpoints.source(dns);
+        if (d.reason() == Reason.OK) {
+            return new Diagnosis(Reason.VPC_ENDPOINT_PRIVATE_DNS_OVERRIDE, what + "; the path through it works now");
+        }
+        return new Diagnosis(d.reason(), d.summary() + " (" + what + ")");
+    }
+
+    private List<InetAddress> capPerFamily(List<InetAddress> all) {
             List<InetAddress> v4 = all.stream().filter(a -> a instanceof java.net.Inet4Address).distinct()
                     .limit(options.maxAddresses()).toList();
             List<InetAddress> v6 = all.stream().filter(a -> a instanceof java.net.Inet6Address).distinct()
@@ -248,7 +429,7 @@ public final class PathProber implements AutoCloseable {
     }
 
     private static String hint(Diagnosis d, Target target) {
-        return d.ok() ? "" : d.reason().hint(target.host(), target.port());
+        return d.reason() == dev.pullpath.diagnosis.Reason.OK ? "" : d.reason().hint(target.host(), target.port());
     }
 
     @Override

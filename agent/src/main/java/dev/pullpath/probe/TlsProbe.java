@@ -37,15 +37,18 @@ public final class TlsProbe {
 
     private final X509ExtendedTrustManager trust;
     private final String trustSource;
+    private final List<X509Certificate> operatorAnchors;
     private final long timeoutMillis;
 
     /** A handshake that completed: the channel carries on to HTTP. */
     public record Session(Channel channel, String alpn, Evidence.Tls evidence) {
     }
 
-    public TlsProbe(X509ExtendedTrustManager trust, String trustSource, long timeoutMillis) {
+    public TlsProbe(X509ExtendedTrustManager trust, String trustSource, List<X509Certificate> operatorAnchors,
+                    long timeoutMillis) {
         this.trust = trust;
         this.trustSource = trustSource;
+        this.operatorAnchors = operatorAnchors;
         this.timeoutMillis = timeoutMillis;
     }
 
@@ -65,17 +68,24 @@ public final class TlsProbe {
     }
 
     public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port) {
+        return handshake(channel, host, port, false);
+    }
+
+    /** @param viaProxy the channel is a CONNECT tunnel: an untrusted CA-issued chain is then the proxy's */
+    public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port,
+                                                             boolean viaProxy) {
         CompletableFuture<PhaseResult<Session>> result = new CompletableFuture<>();
         // Pipeline changes belong on the channel's event loop, and a channel the peer already closed has none.
         if (channel.eventLoop().inEventLoop()) {
-            start(channel, host, port, result);
+            start(channel, host, port, viaProxy, result);
         } else {
-            channel.eventLoop().execute(() -> start(channel, host, port, result));
+            channel.eventLoop().execute(() -> start(channel, host, port, viaProxy, result));
         }
         return result;
     }
 
-    private void start(Channel channel, String host, int port, CompletableFuture<PhaseResult<Session>> result) {
+    private void start(Channel channel, String host, int port, boolean viaProxy,
+                       CompletableFuture<PhaseResult<Session>> result) {
         long start = System.nanoTime();
         String where = channel.remoteAddress() instanceof java.net.InetSocketAddress remote
                 ? DnsProbe.hostPort(remote) : "the peer";
@@ -112,7 +122,7 @@ public final class TlsProbe {
                 result.complete(PhaseResult.ok(Phase.TLS, start, detail, new Session(channel, alpn, evidence)));
             } else {
                 WireObserver wire = channel.pipeline().get(WireObserver.class);
-                Failure failure = classify(done.cause(), recorder, wire, host, where);
+                Failure failure = classify(done.cause(), recorder, wire, host, where, viaProxy);
                 channel.close();
                 result.complete(PhaseResult.failed(Phase.TLS, start, failure.reason, failure.summary,
                         new Session(null, null, new Evidence.Tls(where, null, null, null,
@@ -128,9 +138,9 @@ public final class TlsProbe {
     }
 
     private Failure classify(Throwable cause, ChainRecorder recorder, WireObserver wire, String host,
-                             String where) {
+                             String where, boolean viaProxy) {
         if (recorder.rejection() != null) {
-            return classifyCertificate(recorder.rejection(), recorder.chain(), host, where);
+            return classifyCertificate(recorder.rejection(), recorder.chain(), host, where, viaProxy);
         }
         long received = wire == null ? 0 : wire.bytesReceived();
         String sni = IpLiterals.isLiteral(host) ? "no SNI (IP literal)" : "SNI " + host;
@@ -164,7 +174,7 @@ public final class TlsProbe {
     }
 
     private Failure classifyCertificate(CertificateException rejection, X509Certificate[] chain, String host,
-                                        String where) {
+                                        String where, boolean viaProxy) {
         X509Certificate leaf = chain == null || chain.length == 0 ? null : chain[0];
         String leafText = leaf == null ? "the certificate" : Certificates.subject(leaf);
         Instant now = Instant.now();
@@ -199,6 +209,12 @@ public final class TlsProbe {
         }
         String issuer = chain == null || chain.length == 0 ? "unknown issuer"
                 : Certificates.issuer(chain[chain.length - 1]);
+        if (ExpectedRoots.intercepted(chain, host, viaProxy, operatorAnchors)) {
+            return new Failure(Reason.PROXY_TLS_INTERCEPTED, where + ": TLS intercepted: " + leafText
+                    + " is issued under '" + issuer + "', not a CA " + host + " uses"
+                    + (ExpectedRoots.isAmazonEndpoint(host) ? " (Amazon Root CA 1-4, Starfield Services Root CA G2)"
+                    : "") + (viaProxy ? "; the connection goes through the proxy" : ""));
+        }
         return new Failure(Reason.TLS_UNTRUSTED_CERTIFICATE, where + ": chain of " + leafText + " ends at '" + issuer
                 + "', which is not a trusted root (trust: " + trustSource + ")");
     }

@@ -42,11 +42,18 @@ public final class TrustAnchors {
             "-----BEGIN CERTIFICATE-----[^-]*+-----END CERTIFICATE-----");
 
     private final List<X509Certificate> anchors;
+    private final List<X509Certificate> operatorAnchors;
     private final String source;
 
-    private TrustAnchors(List<X509Certificate> anchors, String source) {
+    private TrustAnchors(List<X509Certificate> anchors, List<X509Certificate> operatorAnchors, String source) {
         this.anchors = List.copyOf(anchors);
+        this.operatorAnchors = List.copyOf(operatorAnchors);
         this.source = source;
+    }
+
+    /** The {@code --ca-file} anchors alone: CAs the operator chose, never taken for an interceptor's. */
+    List<X509Certificate> operatorAnchors() {
+        return operatorAnchors;
     }
 
     public static TrustAnchors load(List<Path> caFiles) {
@@ -78,11 +85,13 @@ public final class TrustAnchors {
             all.addAll(jvmDefaults());
             sources.add("JVM cacerts");
         }
+        List<X509Certificate> operator = new ArrayList<>();
         for (Path ca : caFiles) {
-            all.addAll(readPem(ca));
+            operator.addAll(readPem(ca));
             sources.add(ca.toString());
         }
-        return new TrustAnchors(new ArrayList<>(all), String.join(" + ", sources));
+        all.addAll(operator);
+        return new TrustAnchors(new ArrayList<>(all), operator, String.join(" + ", sources));
     }
 
     /** Every certificate of every file in {@code dir}, except symlinks that point back into {@code dir}. */

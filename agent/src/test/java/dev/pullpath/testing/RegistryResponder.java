@@ -86,7 +86,8 @@ public final class RegistryResponder implements AutoCloseable {
 
     /** What {@code /v2/} (and anything below it) answers. */
     public record Mode(Kind kind, int code) {
-        public enum Kind { BEARER, BASIC, OPEN, STATUS, HTML_200, REJECT_TOKEN, STALE_CREDENTIAL_400, HUGE_BODY }
+        public enum Kind { BEARER, BASIC, OPEN, STATUS, HTML_200, REJECT_TOKEN, STALE_CREDENTIAL_400, HUGE_BODY,
+            POLICY_DENIED }
 
         /** 401 + Bearer challenge unless a token issued by this responder is presented. The default. */
         public static final Mode BEARER = new Mode(Kind.BEARER, 0);
@@ -102,6 +103,8 @@ public final class RegistryResponder implements AutoCloseable {
         public static final Mode STALE_CREDENTIAL_400 = new Mode(Kind.STALE_CREDENTIAL_400, 0);
         /** 200 with a multi-megabyte body (see {@link #hugeBodyBytes(long)}), streamed with backpressure. */
         public static final Mode HUGE_BODY = new Mode(Kind.HUGE_BODY, 0);
+        /** 403 as ECR answers behind a VPC endpoint whose policy denies the caller. */
+        public static final Mode POLICY_DENIED = new Mode(Kind.POLICY_DENIED, 0);
 
         public Mode {
             if ((kind == Kind.STATUS) != (code >= 100 && code <= 599)) {
@@ -472,6 +475,11 @@ public final class RegistryResponder implements AutoCloseable {
                 String[] extra = code == 429 ? new String[] {"Retry-After", "1"} : new String[0];
                 send(ctx, req, HttpResponseStatus.valueOf(code), "application/json",
                         errorBody(errorCode(code), HttpResponseStatus.valueOf(code).reasonPhrase()), true, extra);
+                break;
+            case POLICY_DENIED:
+                send(ctx, req, HttpResponseStatus.FORBIDDEN, "application/json", errorBody("DENIED",
+                        "AccessDenied: User: anonymous is not authorized to perform: ecr:BatchGetImage with an "
+                                + "explicit deny in a VPC endpoint policy"), true);
                 break;
             case HTML_200:
                 send(ctx, req, HttpResponseStatus.OK, "text/html; charset=utf-8", PORTAL_HTML, false);

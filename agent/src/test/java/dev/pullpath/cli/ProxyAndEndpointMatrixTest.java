@@ -1,0 +1,224 @@
+package dev.pullpath.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pullpath.testing.NetworkLab;
+import dev.pullpath.testing.Netns;
+import dev.pullpath.testing.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Corporate proxies (Debian's tinyproxy), TLS interception and VPC endpoints (dnsmasq's CNAMEs into
+ * *.vpce.amazonaws.com, a private subnet behind the router), on the namespace lab. The client's direct path to
+ * the registry host is dropped by the router in the proxy rows, so only the tunnel can get through.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProxyAndEndpointMatrixTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PROXY = "198.51.100.30";
+    private static final String INTERCEPTOR = "198.51.100.12";
+    private static final String PRIVATE_SUBNET_HOST = "10.9.0.10";
+    private static final String ENDPOINT = "10.9.0.20";
+    private static final String PASSWORD = "pr0xy-s3cret-pw";
+
+    @RegisterExtension
+    static final NetworkLab.Extension LAB = new NetworkLab.Extension();
+
+    private NetworkLab lab;
+    private Path caPem;
+    private Path hosts;
+    private final List<String> timings = new ArrayList<>();
+    private final List<String> outputs = new ArrayList<>();
+
+    @BeforeAll
+    void peers() throws Exception {
+        lab = LAB.get();
+        Netns.assumeTool("tinyproxy", "dnsmasq");
+        Path dir = lab.work();
+        for (String a : List.of(PROXY + "/24", INTERCEPTOR + "/24", PRIVATE_SUBNET_HOST + "/24", ENDPOINT + "/24")) {
+            lab.server().exec("ip", "addr", "add", a, "dev", "s0");
+        }
+        lab.router().exec("ip", "route", "add", "10.9.0.0/24", "via", NetworkLab.SERVER);
+
+        TestPki.Ca ca = TestPki.newCa("CN=pullpath lab CA");
+        caPem = dir.resolve("ca.pem");
+        ca.writePem(caPem);
+        TestPki.Issued good = ca.issueFor("registry.test", NetworkLab.SERVER, "public.ecr.aws",
+                "api.ecr.us-east-1.amazonaws.com");
+        good.writeChainPem(dir.resolve("good.pem"));
+        good.writeKeyPem(dir.resolve("good.key"));
+        TestPki.Issued inspected = TestPki.newCa("CN=Corporate Inspection Root")
+                .issueFor("public.ecr.aws", "registry.test");
+        inspected.writeChainPem(dir.resolve("inspected.pem"));
+        inspected.writeKeyPem(dir.resolve("inspected.key"));
+        String good2 = dir.resolve("good.pem") + ":" + dir.resolve("good.key");
+        lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(NetworkLab.SERVER,
+                "registry:443:BEARER:" + good2 + ":" + NetworkLab.SERVER, "silent:3199"), "ready");
+        lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(INTERCEPTOR,
+                "registry:443:BEARER:" + dir.resolve("inspected.pem") + ":" + dir.resolve("inspected.key")
+                        + ":public.ecr.aws"), "ready");
+        lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(PRIVATE_SUBNET_HOST,
+                "registry:443:BEARER:" + good2 + ":public.ecr.aws"), "ready");
+        lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(ENDPOINT,
+                "registry:443:POLICY_DENIED:" + good2 + ":api.ecr.us-east-1.amazonaws.com"), "ready");
+
+        tinyproxy(3128, "ConnectPort 443\n");
+        tinyproxy(3129, "ConnectPort 8443\n");                                    // CONNECT to 443 denied
+        tinyproxy(3130, "ConnectPort 443\nBasicAuth robot " + PASSWORD + "\n");  // wants credentials
+        tinyproxy(3131, "ConnectPort 9\n");                                       // upstream port closed
+        lab.peer(lab.server(), List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
+                "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
+                "--port=53", "--user=root", "--pid-file=",
+                "--address=/vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com/" + ENDPOINT,
+                "--cname=api.ecr.us-east-1.amazonaws.com,vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com"),
+                "started", Duration.ofSeconds(10));
+        hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n" + NetworkLab.SERVER
+                + " registry.test\n");
+    }
+
+    private void tinyproxy(int port, String extra) throws Exception {
+        Path conf = Files.writeString(lab.work().resolve("tinyproxy-" + port + ".conf"), "Port " + port + "\n"
+                + "Listen " + PROXY + "\nTimeout 5\nMaxClients 20\nAllow 10.0.0.0/8\nLogLevel Info\n"
+                + "ViaProxyName \"lab-proxy\"\n" + extra);
+        lab.peer(lab.server(), List.of("tinyproxy", "-d", "-c", conf.toString()), null, Duration.ofSeconds(5));
+        java.time.Instant until = java.time.Instant.now().plusSeconds(10);
+        while (!lab.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(PROXY + ":" + port)) {
+            assertTrue(java.time.Instant.now().isBefore(until), "tinyproxy did not listen on " + port);
+            Thread.sleep(50);
+        }
+    }
+
+    @AfterAll
+    void report() {
+        timings.forEach(System.out::println);
+    }
+
+    private JsonNode diagnose(String expected, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("diagnose", "--json", "--timeout", "1s", "--ca-file",
+                caPem.toString()));
+        all.addAll(List.of(args));
+        long t0 = System.nanoTime();
+        Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), all.toArray(String[]::new));
+        outputs.add(r.out() + r.err());
+        JsonNode json = JSON.readTree(r.out().strip());
+        String got = json.get("category").asText() + "/" + json.get("reason").asText();
+        timings.add(String.format("proxy/endpoint matrix: %-28s %-36s %6d ms", expected, got,
+                (System.nanoTime() - t0) / 1_000_000));
+        assertEquals(expected, got, json::toPrettyString);
+        return json;
+    }
+
+    private void directPathDropped() {
+        lab.rule("FORWARD", "-s", NetworkLab.CLIENT, "-d", NetworkLab.SERVER, "-j", "DROP");
+    }
+
+    @Test
+    @DisplayName("proxy allows CONNECT (direct path dropped) → none/ok through the tunnel")
+    void proxyTunnelWorks() throws Exception {
+        directPathDropped();
+        try {
+            JsonNode r = diagnose("none/ok", "--hosts-file", hosts.toString(), "--proxy", "http://" + PROXY + ":3128",
+                    NetworkLab.SERVER);
+            assertTrue(r.toString().contains("\"phase\":\"proxy_tunnel\""), r.toString());
+            assertTrue(r.at("/evidence/proxy/connectStatusLine").asText().startsWith("200"), r.toString());
+        } finally {
+            lab.clearRules();
+        }
+    }
+
+    @Test
+    @DisplayName("proxy refuses CONNECT to 443 → proxy/proxy_denied with its status line")
+    void proxyDenies() throws Exception {
+        JsonNode r = diagnose("proxy/proxy_denied", "--proxy", "http://" + PROXY + ":3129", NetworkLab.SERVER);
+        assertTrue(r.get("summary").asText().contains("403"), r.toString());
+    }
+
+    @Test
+    @DisplayName("proxy wants credentials → proxy/proxy_auth_required; wrong ones too; right ones → none/ok; the "
+            + "password appears nowhere")
+    void proxyAuth() throws Exception {
+        diagnose("proxy/proxy_auth_required", "--proxy", "http://" + PROXY + ":3130", NetworkLab.SERVER);
+        JsonNode wrong = diagnose("proxy/proxy_auth_required", "--proxy", "http://robot:nope-" + PASSWORD + "@" + PROXY
+                + ":3130", NetworkLab.SERVER);
+        assertTrue(wrong.get("summary").asText().contains("credentials in the proxy URL were refused"), wrong.toString());
+        diagnose("none/ok", "--proxy", "http://robot:" + PASSWORD + "@" + PROXY + ":3130", NetworkLab.SERVER);
+        diagnose("none/ok", "--proxy", "http://robot:" + PASSWORD + "@" + PROXY + ":3130", NetworkLab.SERVER);
+        for (String out : outputs) {
+            assertFalse(out.contains(PASSWORD), "the proxy password leaked: " + out);
+        }
+    }
+
+    @Test
+    @DisplayName("proxy cannot reach the upstream → proxy/proxy_upstream_failed")
+    void proxyUpstreamFails() throws Exception {
+        diagnose("proxy/proxy_upstream_failed", "--proxy", "http://" + PROXY + ":3131", NetworkLab.SERVER + ":9");
+    }
+
+    @Test
+    @DisplayName("nothing listens on the proxy port → proxy/proxy_unreachable; silent proxy → proxy/proxy_timeout")
+    void proxyUnreachableOrSilent() throws Exception {
+        diagnose("proxy/proxy_unreachable", "--proxy", "http://" + PROXY + ":3999", NetworkLab.SERVER);
+        diagnose("proxy/proxy_timeout", "--proxy", "http://" + NetworkLab.SERVER + ":3199", NetworkLab.SERVER);
+    }
+
+    @Test
+    @DisplayName("NO_PROXY covers the registry → direct path, no proxy phase")
+    void noProxyBypasses() throws Exception {
+        JsonNode r = diagnose("none/ok", "--hosts-file", hosts.toString(), "--proxy", "http://" + PROXY + ":3999",
+                "--no-proxy", ".test,198.51.100.0/24", "registry.test");
+        assertFalse(r.toString().contains("proxy_connect"), r.toString());
+    }
+
+    @Test
+    @DisplayName("transparent interceptor with a foreign CA on public.ecr.aws's address → proxy/tls_intercepted")
+    void transparentInterception() throws Exception {
+        Path pinned = Files.writeString(lab.work().resolve("hosts-intercept"), INTERCEPTOR + " public.ecr.aws\n");
+        JsonNode r = diagnose("proxy/tls_intercepted", "--hosts-file", pinned.toString(), "public.ecr.aws");
+        assertTrue(r.get("summary").asText().contains("CN=Corporate Inspection Root"), r.toString());
+    }
+
+    @Test
+    @DisplayName("public.ecr.aws pinned to a private address that answers → vpc_endpoint/private_dns_override "
+            + "(warning, exit 0)")
+    void privateOverride() throws Exception {
+        Path pinned = Files.writeString(lab.work().resolve("hosts-private"), PRIVATE_SUBNET_HOST + " public.ecr.aws\n");
+        JsonNode r = diagnose("vpc_endpoint/private_dns_override", "--hosts-file", pinned.toString(),
+                "public.ecr.aws");
+        assertTrue(r.get("ok").asBoolean(), "a warning: the path works");
+        assertTrue(r.get("summary").asText().contains(PRIVATE_SUBNET_HOST), r.toString());
+    }
+
+    @Test
+    @DisplayName("interface endpoint (CNAME into vpce) whose 443 is dropped → vpc_endpoint/endpoint_unreachable")
+    void endpointUnreachable() throws Exception {
+        lab.rule("FORWARD", "-d", ENDPOINT, "-p", "tcp", "--dport", "443", "-j", "DROP");
+        try {
+            JsonNode r = diagnose("vpc_endpoint/endpoint_unreachable", "--hosts-file", "/dev/null", "--resolver",
+                    NetworkLab.SERVER_DNS, "api.ecr.us-east-1.amazonaws.com");
+            assertTrue(r.get("summary").asText().contains("vpce.amazonaws.com"), r.toString());
+        } finally {
+            lab.clearRules();
+        }
+    }
+
+    @Test
+    @DisplayName("interface endpoint answering AccessDenied → vpc_endpoint/endpoint_policy_denied")
+    void endpointPolicyDenied() throws Exception {
+        diagnose("vpc_endpoint/endpoint_policy_denied", "--hosts-file", "/dev/null", "--resolver",
+                NetworkLab.SERVER_DNS, "api.ecr.us-east-1.amazonaws.com");
+    }
+}
