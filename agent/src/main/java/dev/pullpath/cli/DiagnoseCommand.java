@@ -3,6 +3,7 @@ package dev.pullpath.cli;
 import dev.pullpath.config.ConfigException;
 import dev.pullpath.config.Durations;
 import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.PrivateEcr;
 import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.TargetReport;
@@ -65,6 +66,13 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Hosts, domains, IPs and CIDRs to reach directly (default: NO_PROXY), Go's rules.")
     String noProxy;
 
+    @Option(names = "--ecr-region", paramLabel = "REGION",
+            description = "With --ecr-account: probe private ECR's registry, API and layer-bucket endpoints.")
+    String ecrRegion;
+
+    @Option(names = "--ecr-account", paramLabel = "ACCOUNT", description = "The 12-digit AWS account of the registry.")
+    String ecrAccount;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -85,6 +93,13 @@ public final class DiagnoseCommand implements Callable<Integer> {
     }
 
     public List<Target> parsedTargets() {
+        if (ecrRegion != null || ecrAccount != null) {
+            List<Target> ecr = PrivateEcr.endpoints(ecrRegion, ecrAccount);
+            boolean defaultTarget = targets.size() == 1 && targets.get(0).equals("public.ecr.aws");
+            List<Target> all = new ArrayList<>(defaultTarget ? List.of() : targets.stream().map(Target::parse).toList());
+            all.addAll(ecr);
+            return all;
+        }
         return targets.stream().map(Target::parse).toList();
     }
 
@@ -92,6 +107,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
     public Integer call() {
         List<Target> parsed = parsedTargets();
         ProbeOptions options = options();
+        // containerd would read the same environment: what is wrong with it is a finding, not noise.
+        options.proxies().problems().forEach(p -> spec.commandLine().getErr().println("pullpath: note: " + p));
         boolean ansi = switch (color) {
             case "always" -> true;
             case "never" -> false;

@@ -51,16 +51,20 @@ public final class ConfigLoader {
     record RawConfig(InetSocketAddress listen, String node, String zone, Duration interval, Duration registryInterval,
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Integer maxAddresses, List<String> resolvers, Path resolvConf,
-                     Path hostsFile, List<Path> caFiles, List<RawTarget> targets) {
+                     Path hostsFile, List<Path> caFiles, RawProxy proxy, List<RawTarget> targets) {
+    }
+
+    /** An HTTPS proxy as containerd would use it; without one, HTTPS_PROXY/NO_PROXY of the environment apply. */
+    record RawProxy(String url, String noProxy) {
     }
 
     /**
-     * One target as written. {@code proxy} and {@code credentials} are reserved for the proxy and registry
-     * credential settings of later releases; they are rejected, not ignored, until those exist.
+     * One target as written. {@code credentials} is reserved for the registry credential settings of a later
+     * release; it is rejected, not ignored, until they exist.
      */
     record RawTarget(String name, Target url, String host, Integer port, TargetKind kind, Duration interval,
                      Duration registryInterval, Duration timeout, Map<String, String> labels,
-                     Map<String, Object> proxy, Map<String, Object> credentials) {
+                     RawProxy proxy, Map<String, Object> credentials) {
     }
 
     private final ObjectMapper yaml;
@@ -101,7 +105,7 @@ public final class ConfigLoader {
                 throw new ConfigException(file + ": no such file");
             }
             return resolve(new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null), "built-in defaults", null);
+                    null, null, null), "built-in defaults", null);
         } catch (IOException | SecurityException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
@@ -120,7 +124,7 @@ public final class ConfigLoader {
         }
         if (raw == null) {
             raw = new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null);
+                    null, null);
         }
         return resolve(raw, file.toString(), file);
     }
@@ -158,7 +162,10 @@ public final class ConfigLoader {
             probe = new ProbeOptions(timeout, raw.maxAddresses == null ? ProbeOptions.DEFAULT_MAX_ADDRESSES
                     : raw.maxAddresses, resolvers, raw.resolvConf == null ? Path.of("/etc/resolv.conf") : raw.resolvConf,
                     raw.hostsFile == null ? Path.of("/etc/hosts") : raw.hostsFile,
-                    raw.caFiles == null ? List.of() : raw.caFiles, ProbeOptions.DEFAULT_MAX_BODY_BYTES);
+                    raw.caFiles == null ? List.of() : raw.caFiles, ProbeOptions.DEFAULT_MAX_BODY_BYTES,
+                    raw.proxy == null ? ProxySettings.fromEnvironment(env)
+                            : ProxySettings.of(where + "proxy.url", raw.proxy.url, where + "proxy.noProxy",
+                            raw.proxy.noProxy));
         } catch (ConfigException e) {
             throw new ConfigException(where + e.getMessage().replace("--", ""));
         }
@@ -199,9 +206,6 @@ public final class ConfigLoader {
                                        Duration timeout) {
         if (raw == null) {
             throw new ConfigException(key + ": empty target");
-        }
-        if (raw.proxy != null) {
-            throw new ConfigException(key + ".proxy: proxy settings are not supported by this release yet");
         }
         if (raw.credentials != null) {
             throw new ConfigException(key + ".credentials: credential settings are not supported by this release yet");
@@ -259,8 +263,10 @@ public final class ConfigLoader {
                         + "values at most 128 characters");
             }
         }
+        ProxySettings proxies = raw.proxy == null ? null : ProxySettings.of(key + ".proxy.url", raw.proxy.url,
+                key + ".proxy.noProxy", raw.proxy.noProxy);
         return new TargetConfig(name, new Target(name, target.host(), target.port()),
-                raw.kind == null ? TargetKind.REGISTRY : raw.kind, ti, tr, tt, labels);
+                raw.kind == null ? TargetKind.REGISTRY : raw.kind, ti, tr, tt, labels, proxies);
     }
 
     private <T> T envOr(String variable, Function<String, T> parse, T fromFile, T fallback) {

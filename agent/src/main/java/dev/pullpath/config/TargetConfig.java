@@ -14,11 +14,17 @@ import java.util.Map;
  * @param timeout           the budget of each phase
  * @param labels            operator's labels, carried into {@code /status} and the logs (not into metrics: their
  *                          keys differ per target and would multiply series)
+ * @param proxies           this target's proxy settings, or null for the agent's
  */
 public record TargetConfig(String name, Target target, TargetKind kind, Duration interval, Duration registryInterval,
-                           Duration timeout, Map<String, String> labels) {
+                           Duration timeout, Map<String, String> labels, ProxySettings proxies) {
 
     public TargetConfig {
         labels = Map.copyOf(labels);
+    }
+
+    public TargetConfig(String name, Target target, TargetKind kind, Duration interval, Duration registryInterval,
+                        Duration timeout, Map<String, String> labels) {
+        this(name, target, kind, interval, registryInterval, timeout, labels, null);
     }
 }

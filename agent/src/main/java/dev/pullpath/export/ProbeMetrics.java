@@ -37,6 +37,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     private final Gauge certNotAfter;
     private final Gauge dnsAnswers;
     private final Gauge lastProbe;
+    private final Gauge proxyInUse;
     private final boolean phaseHistograms;
     /** The status series and DNS answer series each target currently has, to remove them when they change. */
     private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
@@ -63,6 +64,9 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         dnsAnswers = Gauge.builder().withoutExemplars().name("pullpath_dns_answers")
                 .help("Addresses the target's name resolved to, by family and address scope")
                 .labelNames("target", "family", "scope").register(registry);
+        proxyInUse = Gauge.builder().withoutExemplars().name("pullpath_proxy_in_use")
+                .help("1 when the target is reached through an HTTPS proxy (HTTPS_PROXY or the config), else 0")
+                .labelNames("target").register(registry);
         lastProbe = Gauge.builder().withoutExemplars().name("pullpath_last_probe_timestamp_seconds").unit(Unit.SECONDS)
                 .help("When the target was last probed, Unix time")
                 .labelNames("target").register(registry);
@@ -99,6 +103,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
             certNotAfter.labelValues(name).set(Instant.parse(tls.earliestNotAfter()).getEpochSecond());
         }
         recordAnswers(name, probed);
+        proxyInUse.labelValues(name).set(probed.evidence() != null && probed.evidence().proxy() != null ? 1 : 0);
         lastProbe.labelValues(name).set(Instant.parse(probed.checkedAt()).toEpochMilli() / 1000.0);
     }
 
@@ -133,6 +138,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         success.remove(name);
         certNotAfter.remove(name);
         lastProbe.remove(name);
+        proxyInUse.remove(name);
         String[] old = statusLabels.remove(name);
         if (old != null) {
             status.remove(old);

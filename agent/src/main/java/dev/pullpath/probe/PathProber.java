@@ -429,7 +429,13 @@ public final class PathProber implements AutoCloseable {
     }
 
     private static String hint(Diagnosis d, Target target) {
-        return d.reason() == dev.pullpath.diagnosis.Reason.OK ? "" : d.reason().hint(target.host(), target.port());
+        if (d.reason() == Reason.OK) {
+            return "";
+        }
+        boolean pathReason = d.reason().category() == dev.pullpath.diagnosis.Category.FIREWALL
+                || d.reason().category() == dev.pullpath.diagnosis.Category.VPC_ENDPOINT;
+        return d.reason().hint(target.host(), target.port())
+                + (pathReason ? dev.pullpath.config.PrivateEcr.endpointAdvice(target.host()) : "");
     }
 
     @Override

@@ -182,7 +182,8 @@ public final class ProbeScheduler implements AutoCloseable {
     }
 
     private ProbeOptions options(TargetConfig t) {
-        return config.probe().withTimeout(t.timeout());
+        ProbeOptions o = config.probe().withTimeout(t.timeout());
+        return t.proxies() == null ? o : o.withProxies(t.proxies());
     }
 
     private static Depth depth(TargetConfig t, boolean registryDue) {

@@ -84,7 +84,9 @@ class ProxyAndEndpointMatrixTest {
                 "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
                 "--port=53", "--user=root", "--pid-file=",
                 "--address=/vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com/" + ENDPOINT,
-                "--cname=api.ecr.us-east-1.amazonaws.com,vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com"),
+                "--cname=api.ecr.us-east-1.amazonaws.com,vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com",
+                "--address=/123456789012.dkr.ecr.us-east-1.amazonaws.com/10.9.0.40",
+                "--address=/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/10.9.0.41"),
                 "started", Duration.ofSeconds(10));
         hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n" + NetworkLab.SERVER
                 + " registry.test\n");
@@ -173,6 +175,79 @@ class ProxyAndEndpointMatrixTest {
     void proxyUnreachableOrSilent() throws Exception {
         diagnose("proxy/proxy_unreachable", "--proxy", "http://" + PROXY + ":3999", NetworkLab.SERVER);
         diagnose("proxy/proxy_timeout", "--proxy", "http://" + NetworkLab.SERVER + ":3199", NetworkLab.SERVER);
+    }
+
+    @Test
+    @DisplayName("proxy whose tunnel ends at a TLS server with a foreign CA → proxy/tls_intercepted")
+    void interceptionThroughTheProxy() throws Exception {
+        JsonNode r = diagnose("proxy/tls_intercepted", "--proxy", "http://" + PROXY + ":3128", INTERCEPTOR);
+        assertTrue(r.get("summary").asText().contains("through the proxy"), r.toString());
+    }
+
+    @Test
+    @DisplayName("private ECR: registry and layer bucket resolving to endpoint addresses nobody serves → "
+            + "vpc_endpoint/endpoint_unreachable with per-endpoint hints")
+    void privateEcrExpansion() throws Exception {
+        List<String> args = List.of("diagnose", "--json", "--timeout", "1s", "--hosts-file", "/dev/null",
+                "--resolver", NetworkLab.SERVER_DNS, "--ecr-region", "us-east-1", "--ecr-account", "123456789012");
+        Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), args.toArray(String[]::new));
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : r.out().strip().split("\n")) {
+            lines.add(JSON.readTree(line));
+        }
+        assertEquals(3, lines.size(), r.out());
+        assertEquals("123456789012.dkr.ecr.us-east-1.amazonaws.com", lines.get(0).get("target").asText());
+        assertEquals("endpoint_unreachable", lines.get(0).get("reason").asText(), lines.get(0).toString());
+        assertTrue(lines.get(0).get("hint").asText().contains("com.amazonaws.REGION.ecr.dkr"), lines.get(0).toString());
+        assertEquals("endpoint_unreachable", lines.get(2).get("reason").asText(), lines.get(2).toString());
+        assertTrue(lines.get(2).get("hint").asText().contains("S3 gateway endpoint"), lines.get(2).toString());
+    }
+
+    @Test
+    @DisplayName("pullpath run with a proxy password in its config → the password appears in no log line, scrape, "
+            + "/status or page")
+    void daemonNeverShowsTheProxyPassword() throws Exception {
+        String yaml = String.join("\n",
+                "listen: 127.0.0.1:9847",
+                "interval: 1s",
+                "timeout: 1s",
+                "caFiles: [\"" + caPem + "\"]",
+                "hostsFile: " + hosts,
+                "proxy: {url: \"http://robot:" + PASSWORD + "@" + PROXY + ":3130\"}",
+                "targets:",
+                "  - {name: reg, url: \"https://" + NetworkLab.SERVER + "\", registryInterval: 10s}",
+                "");
+        Path config = Files.writeString(lab.work().resolve("run.yaml"), yaml);
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "dev.pullpath.cli.Main", "run", "--config", config.toString()));
+        Process agent = lab.peer(lab.client(), cmd, "running on node", Duration.ofSeconds(30));
+        try {
+            String metrics = "";
+            java.time.Instant until = java.time.Instant.now().plusSeconds(20);
+            while (!metrics.contains("pullpath_proxy_in_use{target=\"reg\"} 1")) {
+                assertTrue(java.time.Instant.now().isBefore(until), "no proxy metric: " + metrics);
+                Thread.sleep(200);
+                metrics = lab.client().run(Duration.ofSeconds(5), "curl", "-s", "http://127.0.0.1:9847/metrics").out();
+            }
+            String status = lab.client().run(Duration.ofSeconds(5), "curl", "-s", "http://127.0.0.1:9847/status").out();
+            String page = lab.client().run(Duration.ofSeconds(5), "curl", "-s", "http://127.0.0.1:9847/").out();
+            assertTrue(status.contains("\"target\":\"reg\""), status);
+            for (String text : List.of(metrics, status, page)) {
+                assertFalse(text.contains(PASSWORD), "the proxy password leaked: " + text);
+            }
+        } finally {
+            NetworkLab.stop(agent);
+        }
+        try (var logs = Files.list(lab.work())) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                String text = Files.readString(log);
+                if (text.contains("running on node")) {
+                    assertFalse(text.contains(PASSWORD), "the proxy password leaked into the log");
+                    assertTrue(text.contains("\"target\":\"reg\""), "the log has the diagnosis lines");
+                }
+            }
+        }
     }
 
     @Test

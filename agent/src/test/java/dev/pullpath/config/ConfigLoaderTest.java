@@ -96,6 +96,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void proxiesFromTheFileOrTheEnvironmentAsContainerdWould() {
+        AgentConfig c = parse("""
+                proxy: {url: "http://robot:hunter2@proxy.corp:3128", noProxy: ".internal,10.0.0.0/8"}
+                targets:
+                  - url: public.ecr.aws
+                  - url: registry.internal
+                  - url: quay.io
+                    proxy: {url: "http://other-proxy:8080"}
+                """, Map.of());
+        ProxySettings agent = c.probe().proxies();
+        assertEquals("proxy.corp", agent.proxyFor("public.ecr.aws", 443).orElseThrow().host());
+        assertTrue(agent.proxyFor("registry.internal", 443).isEmpty(), "NO_PROXY .internal");
+        assertEquals("other-proxy", c.targets().get(2).proxies().proxyFor("quay.io", 443).orElseThrow().host());
+        assertFalse(c.toString().contains("hunter2"), "no password in the config's text");
+
+        AgentConfig fromEnv = parse("", Map.of("HTTPS_PROXY", "http://env-proxy:3128", "NO_PROXY", "localhost"));
+        assertEquals("env-proxy", fromEnv.probe().proxies().proxyFor("public.ecr.aws", 443).orElseThrow().host());
+    }
+
+    @Test
     void aBadEnvironmentValueNamesTheVariable() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> parse("", Map.of("PULLPATH_INTERVAL", "often")));
@@ -119,8 +139,8 @@ class ConfigLoaderTest {
             "duplicate names | targets:\\n  - url: registry.test\\n  - host: registry.test\\n"
                     + " | targets[1].name: duplicate target name 'registry.test'",
             "registry hammering | registryInterval: 1s\\n | config.yaml: registryInterval: at least 10s",
-            "proxy slot | targets:\\n  - url: registry.test\\n    proxy: {url: http://proxy:3128}\\n"
-                    + " | targets[0].proxy: proxy settings are not supported by this release yet",
+            "credentials slot | targets:\\n  - url: registry.test\\n    credentials: {helper: ecr-login}\\n"
+                    + " | targets[0].credentials: credential settings are not supported by this release yet",
             "listen by name | listen: localhost:9847\\n | listen 'localhost:9847': give an IP address",
             "bad label | targets:\\n  - url: registry.test\\n    labels: {bad-key: x}\\n"
                     + " | targets[0].labels.bad-key: label keys are",
