@@ -1,6 +1,7 @@
 package dev.pullpath.cli;
 
 import dev.pullpath.config.ConfigException;
+import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.config.Durations;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.PrivateEcr;
@@ -73,6 +74,14 @@ public final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--ecr-account", paramLabel = "ACCOUNT", description = "The 12-digit AWS account of the registry.")
     String ecrAccount;
 
+    @Option(names = "--docker-config", paramLabel = "PATH",
+            description = "Docker's config.json (or its directory) (default: $DOCKER_CONFIG, ~/.docker).")
+    Path dockerConfig;
+
+    @Option(names = "--registry-config", paramLabel = "PATH",
+            description = "Helm's registry config.json (default: $HELM_REGISTRY_CONFIG, ~/.config/helm/registry).")
+    Path registryConfig;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -88,8 +97,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
         List<InetSocketAddress> servers = resolvers.stream().map(ProbeOptions::parseResolver).toList();
         ProxySettings proxies = proxy == null && noProxy == null ? ProxySettings.fromEnvironment()
                 : ProxySettings.of(proxy, noProxy);
+        CredentialStores stores = new CredentialStores(registryConfig, dockerConfig, Duration.ofSeconds(5),
+                System::getenv);
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies);
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores);
     }
 
     public List<Target> parsedTargets() {

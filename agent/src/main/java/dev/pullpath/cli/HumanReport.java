@@ -37,6 +37,26 @@ final class HumanReport {
             b.append(head).append("  ");
             appendWrapped(b, p.detail(), PHASE_INDENT, width);
         }
+        if (r.evidence() != null && r.evidence().credentials() != null) {
+            b.append("  stored logins:\n");
+            for (dev.pullpath.diagnosis.Evidence.Credential c : r.evidence().credentials()) {
+                StringBuilder line = new StringBuilder(c.source()).append(" ").append(c.location());
+                if (c.user() != null) {
+                    line.append(", user ").append(c.user());
+                }
+                if (c.expiresAt() != null) {
+                    line.append(", expires ").append(c.expiresAt());
+                }
+                if (c.problem() != null) {
+                    line.append(": ").append(c.problem());
+                }
+                if (c.checked() != null) {
+                    line.append("; registry answered ").append(c.checked());
+                }
+                b.append("    ");
+                appendWrapped(b, line.toString(), 6, width);
+            }
+        }
         if (r.addresses().size() > 1) {
             b.append("  addresses:\n");
             for (AddressReport a : r.addresses()) {

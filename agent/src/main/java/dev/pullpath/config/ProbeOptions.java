@@ -16,9 +16,17 @@ import java.util.List;
  * @param caFiles       extra trust anchors (PEM) on top of the node's trust store
  * @param maxBodyBytes  bound on every HTTP body read
  * @param proxies       the HTTPS proxy and NO_PROXY list, as containerd would use them
+ * @param credentials   where stored registry logins are looked for
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
-                           Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies) {
+                           Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
+                           dev.pullpath.credentials.CredentialStores credentials) {
+
+    public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                        Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies) {
+        this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies,
+                dev.pullpath.credentials.CredentialStores.none());
+    }
 
     /** Without a proxy. */
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
@@ -43,6 +51,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
         resolvers = List.copyOf(resolvers);
         caFiles = List.copyOf(caFiles);
         proxies = proxies == null ? ProxySettings.none() : proxies;
+        credentials = credentials == null ? dev.pullpath.credentials.CredentialStores.none() : credentials;
     }
 
     public static ProbeOptions defaults() {
@@ -52,12 +61,12 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
         return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies);
+                proxies, credentials);
     }
 
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                settings);
+                settings, credentials);
     }
 
     public long timeoutMillis() {

@@ -6,10 +6,28 @@ import java.util.Map;
 
 /** What the hops saw, structured for machines. Every field is optional: a hop that did not run leaves it null. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy) {
+public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials) {
 
     public Evidence(Dns dns, Tls tls, Http http, Token token) {
-        this(dns, tls, http, token, null);
+        this(dns, tls, http, token, null, null);
+    }
+
+    public Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy) {
+        this(dns, tls, http, token, proxy, null);
+    }
+
+    public Evidence withCredentials(List<Credential> found) {
+        return new Evidence(dns, tls, http, token, proxy, found == null || found.isEmpty() ? null : List.copyOf(found));
+    }
+
+    /**
+     * A stored login found for the target, as evidence: where it is and what it is, never the secret.
+     *
+     * @param checked what the registry answered when it was sent, if it was
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Credential(String source, String location, String user, String expiresAt, String problem,
+                             String checked) {
     }
 
     /**

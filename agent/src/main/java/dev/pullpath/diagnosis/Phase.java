@@ -12,7 +12,9 @@ public enum Phase {
     CONNECT("connect"),
     TLS("tls"),
     HTTP("http"),
-    TOKEN("token");
+    TOKEN("token"),
+    /** The registry check repeated with a stored login, as a client holding one would pull. */
+    AUTH("auth");
 
     private final String label;
 

@@ -91,6 +91,14 @@ public enum Reason {
     TLS_CERTIFICATE_NOT_YET_VALID(Category.TLS, "certificate_not_yet_valid",
             "A certificate in the chain is not yet valid: the node's clock is probably behind; check chronyd/NTP."),
 
+    AUTH_CREDENTIALS_EXPIRED(Category.AUTH, "credentials_expired",
+            "A stored login for {host} has expired and is still sent instead of anonymous access: remove it "
+                    + "(`helm registry logout {host}` for Helm's store, `docker logout {host}` for Docker's, or delete "
+                    + "it from the credential helper's keychain), or log in again "
+                    + "(`aws ecr-public get-login-password | helm registry login --username AWS --password-stdin {host}`)."),
+    AUTH_CREDENTIALS_REJECTED(Category.AUTH, "credentials_rejected",
+            "The registry refuses the stored login for {host} while anonymous access works: remove or renew it "
+                    + "(`helm registry logout {host}`, `docker logout {host}`, or the credential helper's keychain)."),
     AUTH_TOKEN_FAILED(Category.AUTH, "token_failed",
             "The registry's token realm could not issue an anonymous token: check that the realm host in the "
                     + "Www-Authenticate challenge is reachable from the node."),

@@ -70,6 +70,11 @@ public final class PathProber implements AutoCloseable {
         private final RegistryProbe registry;
         private final TokenProbe token;
         private final ProxyTunnel proxyTunnel;
+        private final AuthProbe auth;
+        /** Stored logins for the target (found before the walk, off the event loop) and what each got back. */
+        private List<dev.pullpath.credentials.Credential> credentials = List.of();
+        private final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         Walk(ProbeOptions options, Depth depth) {
             long timeout = options.timeoutMillis();
@@ -81,10 +86,41 @@ public final class PathProber implements AutoCloseable {
             this.registry = new RegistryProbe(timeout);
             this.token = new TokenProbe(timeout, tokens);
             this.proxyTunnel = new ProxyTunnel(timeout);
+            this.auth = new AuthProbe(timeout);
+        }
+
+        /** Repeats the registry check with each stored login (at most four), after the anonymous one. */
+        private CompletableFuture<AddressPath> withCredentials(AddressPath path, HttpConnection http, Target target,
+                                                               String where) {
+            List<dev.pullpath.credentials.Credential> usable = credentials.stream()
+                    .filter(dev.pullpath.credentials.Credential::usable).limit(4).toList();
+            CompletableFuture<AddressPath> chain = CompletableFuture.completedFuture(path);
+            for (dev.pullpath.credentials.Credential c : usable) {
+                chain = chain.thenCompose(p -> auth.check(c, http, target, where, this::dial).thenApply(a -> {
+                    checked.put(c, a.value() == null ? "" : a.value());
+                    // The worst login decides: a client holding it pulls with it.
+                    AddressPath next = p.then(a, p.http, p.token);
+                    return a.ok() && !p.diagnosis.ok() && p.phases.stream().anyMatch(ph -> ph.phase() == Phase.AUTH)
+                            ? new AddressPath(next.address, next.phases, p.diagnosis, next.session, next.connection,
+                            next.http, next.token) : next;
+                }));
+            }
+            return chain;
+        }
+
+        /** The credentials as evidence: where each is, its user and expiry, what the registry said to it. */
+        private Evidence withCredentialEvidence(Evidence e) {
+            List<Evidence.Credential> found = credentials.stream().map(c -> new Evidence.Credential(c.source(),
+                    c.location(), c.username(), c.expiresAt() == null ? null : c.expiresAt().toString(),
+                    c.problem(), checked.get(c))).toList();
+            return e.withCredentials(found);
         }
 
         CompletableFuture<TargetReport> probe(Target target) {
             String checkedAt = Instant.now().toString();
+            if (depth == Depth.REGISTRY) {
+                credentials = options.credentials().find(target.authority());
+            }
             java.util.Optional<ProxySettings.Proxy> proxy = options.proxies().proxyFor(target.host(), target.port());
             if (proxy.isPresent() && depth != Depth.DNS) {
                 return viaProxy(target, proxy.get(), checkedAt);
@@ -93,8 +129,8 @@ public final class PathProber implements AutoCloseable {
                 if (!resolved.ok()) {
                     return CompletableFuture.completedFuture(new TargetReport(target.name(), resolved.failure(),
                             hint(resolved.failure(), target), List.of(resolved.report()), List.of(),
-                            new Evidence(resolved.value() == null ? null : resolved.value().evidence(), null, null, null),
-                            checkedAt, null));
+                            withCredentialEvidence(new Evidence(resolved.value() == null ? null
+                                    : resolved.value().evidence(), null, null, null)), checkedAt, null));
                 }
                 List<InetAddress> addresses = capPerFamily(resolved.value().addresses());
                 if (depth == Depth.DNS) {
@@ -156,7 +192,9 @@ public final class PathProber implements AutoCloseable {
                 }
                 return token.fetch(check.value().bearer(), http, target, where, this::dial)
                         .thenApply(t -> afterHttp.then(t, afterHttp.http, t.value()));
-            }).whenComplete((p, e) -> http.close()).thenApply(updated -> {
+            }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
+                    ? withCredentials(p, http, target, where) : CompletableFuture.completedFuture(p))
+                    .whenComplete((p, e) -> http.close()).thenApply(updated -> {
                 List<AddressPath> out = new ArrayList<>(paths);
                 out.set(index, updated);
                 return out;
@@ -279,7 +317,9 @@ public final class PathProber implements AutoCloseable {
                         }
                         return token.fetch(check.value().bearer(), http, target, where, this::dial)
                                 .thenApply(tk -> afterHttp.then(tk, afterHttp.http, tk.value()));
-                    }).whenComplete((p, e) -> http.close());
+                    }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
+                            ? withCredentials(p, http, target, where) : CompletableFuture.completedFuture(p))
+                            .whenComplete((p, e) -> http.close());
                 }
                 return done.thenApply(p -> {
                     List<PhaseReport> phases = new ArrayList<>(List.of(t.phases.get(0)));
@@ -287,8 +327,8 @@ public final class PathProber implements AutoCloseable {
                     List<AddressReport> addresses = p.address == null ? List.of()
                             : List.of(new AddressReport(IpLiterals.text(p.address), IpLiterals.family(p.address),
                             p.diagnosis, p.phases));
-                    Evidence evidence = new Evidence(t.dns, t.session == null ? null : t.session.evidence(), p.http,
-                            p.token, t.proxy);
+                    Evidence evidence = withCredentialEvidence(new Evidence(t.dns, t.session == null ? null
+                            : t.session.evidence(), p.http, p.token, t.proxy));
                     return new TargetReport(target.name(), p.diagnosis, hint(p.diagnosis, target), phases, addresses,
                             evidence, checkedAt, null);
                 });
@@ -347,8 +387,8 @@ public final class PathProber implements AutoCloseable {
             Evidence evidence = new Evidence(resolved.value().evidence(), tlsEvidence,
                     carrier == null ? null : carrier.http, carrier == null ? null : carrier.token);
             diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
-            return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses, evidence,
-                    checkedAt, null);
+            return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses,
+                    withCredentialEvidence(evidence), checkedAt, null);
         }
 
         /**

@@ -153,7 +153,7 @@ public final class RegistryProbe {
         return ct;
     }
 
-    private static String bodyNote(BoundedResponse r) {
+    static String bodyNote(BoundedResponse r) {
         String s = snippet(r);
         return s == null ? "" : ": " + Redaction.snippet(s, 120);
     }

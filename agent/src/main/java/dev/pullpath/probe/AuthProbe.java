@@ -1,0 +1,147 @@
+package dev.pullpath.probe;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pullpath.config.Target;
+import dev.pullpath.credentials.Credential;
+import dev.pullpath.diagnosis.Diagnosis;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.Reason;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The registry check repeated with a stored login, as a client that holds one pulls: {@code GET /v2/} with Basic,
+ * and on a Bearer challenge the token realm with Basic, then {@code /v2/} with that token. A login the registry
+ * refuses while anonymous access works is the incident this hop exists for: an expired {@code helm registry
+ * login} sent instead of anonymous access. The credential is sent only to the target and its realm, over TLS.
+ */
+public final class AuthProbe {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final long timeoutMillis;
+
+    public AuthProbe(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** The outcome with the registry's answer as the value (for the credential's evidence). */
+    CompletableFuture<PhaseResult<String>> check(Credential credential, HttpConnection registry, Target target,
+                                                 String where, Dialer dialer) {
+        long start = System.nanoTime();
+        String who = credential.describe();
+        boolean expired = credential.expiresAt() != null && credential.expiresAt().isBefore(Instant.now());
+        if (credential.username() == null) {
+            return CompletableFuture.completedFuture(PhaseResult.ok(Phase.AUTH, start, who + ": an identity token is "
+                    + "exchanged at the realm (OAuth2); not checked by this release", "not checked"));
+        }
+        String basic = "Basic " + Base64.getEncoder().encodeToString((credential.username() + ":"
+                + credential.secret()).getBytes(StandardCharsets.UTF_8));
+        CompletableFuture<PhaseResult<String>> bounded = new CompletableFuture<>();
+        long budget = 2 * timeoutMillis;
+        CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS).execute(() -> bounded.complete(
+                PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
+                        + "login within " + budget + "ms (" + who + ")", "no answer")));
+        connection(registry, target, dialer)
+                .thenCompose(conn -> conn.get(RegistryProbe.V2, Map.of("Authorization", basic), timeoutMillis)
+                        .thenCompose(first -> {
+                            List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
+                            AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer")
+                                    && c.param("realm") != null).findFirst().orElse(null);
+                            if (first.status() != 401 || bearer == null) {
+                                return CompletableFuture.completedFuture(first);
+                            }
+                            return viaRealm(bearer, basic, conn, target, dialer);
+                        }))
+                .handle((answer, error) -> {
+                    if (error != null) {
+                        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                ? error.getCause() : error;
+                        Diagnosis d = t instanceof Dialer.DialException dial ? dial.diagnosis()
+                                : RegistryProbe.failedExchange(t, where, "GET /v2/ with the stored login", timeoutMillis);
+                        return PhaseResult.failed(Phase.AUTH, start, expired ? Reason.AUTH_CREDENTIALS_EXPIRED
+                                : d.reason(), who + ": " + d.summary(), "no answer");
+                    }
+                    String line = answer.statusLine() + RegistryProbe.bodyNote(answer);
+                    String detail = who + ": GET /v2/ with it -> " + line;
+                    if (expired) {
+                        return PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_CREDENTIALS_EXPIRED, where + ": "
+                                + detail + " (the token expired " + credential.expiresAt() + ")", line);
+                    }
+                    int status = answer.status();
+                    if (status == 400 || status == 401 || status == 403) {
+                        return PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_CREDENTIALS_REJECTED, where + ": "
+                                + detail, line);
+                    }
+                    Diagnosis d = RegistryProbe.classify(answer, true);
+                    return d.ok() ? PhaseResult.ok(Phase.AUTH, start, detail, line)
+                            : PhaseResult.failed(Phase.AUTH, start, d.reason(), where + ": " + detail + ": "
+                            + d.summary(), line);
+                })
+                .whenComplete((r, e) -> {
+                    if (r != null) {
+                        bounded.complete(r);
+                    }
+                });
+        return bounded;
+    }
+
+    private CompletableFuture<HttpConnection> connection(HttpConnection registry, Target target, Dialer dialer) {
+        return registry.isOpen() ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(target.host(), target.port());
+    }
+
+    /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */
+    private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic, HttpConnection registry,
+                                                        Target target, Dialer dialer) {
+        URI realm = URI.create(bearer.param("realm"));
+        if (!"https".equalsIgnoreCase(realm.getScheme()) || realm.getHost() == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the token realm is not https"));
+        }
+        String host = realm.getHost().toLowerCase(Locale.ROOT);
+        int port = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
+        StringBuilder q = new StringBuilder(realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/"
+                : realm.getRawPath()).append(realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&");
+        if (bearer.param("service") != null) {
+            q.append("service=").append(URLEncoder.encode(bearer.param("service"), StandardCharsets.UTF_8));
+        }
+        if (bearer.param("scope") != null) {
+            q.append("&scope=").append(URLEncoder.encode(bearer.param("scope"), StandardCharsets.UTF_8));
+        }
+        boolean same = host.equals(target.host()) && port == target.port() && registry.isOpen();
+        CompletableFuture<HttpConnection> realmConn = same ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(host, port);
+        return realmConn.thenCompose(conn -> conn.get(q.toString(), Map.of("Authorization", basic), timeoutMillis)
+                .whenComplete((r, e) -> {
+                    if (conn != registry) {
+                        conn.close();
+                    }
+                })).thenCompose(tokenAnswer -> {
+                    String token = null;
+                    if (tokenAnswer.status() == 200 && !tokenAnswer.truncated()) {
+                        try {
+                            JsonNode body = JSON.readTree(tokenAnswer.body());
+                            JsonNode t = body == null ? null : body.has("token") ? body.get("token")
+                                    : body.get("access_token");
+                            token = t != null && t.isTextual() ? t.asText() : null;
+                        } catch (java.io.IOException e) {
+                            token = null;
+                        }
+                    }
+                    if (token == null) {
+                        return CompletableFuture.completedFuture(tokenAnswer); // the realm's refusal is the answer
+                    }
+                    String bearerHeader = "Bearer " + token;
+                    return connection(registry, target, dialer).thenCompose(conn -> conn.get(RegistryProbe.V2,
+                            Map.of("Authorization", bearerHeader), timeoutMillis));
+                });
+    }
+}
