@@ -19,7 +19,11 @@ for _ in $(seq 100); do grep -q '^ready' "$work/peers.log" 2>/dev/null && break;
 start_ns=$(date +%s%N)
 java "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/config.yaml" > "$work/agent.log" 2>&1 &
 agent=$!
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.05; done
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  kill -0 "$agent" 2>/dev/null || { echo "the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; }
+  sleep 0.05
+done
 ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }

@@ -82,6 +82,14 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Helm's registry config.json (default: $HELM_REGISTRY_CONFIG, ~/.config/helm/registry).")
     Path registryConfig;
 
+    @Option(names = "--credential-provider-config", paramLabel = "PATH",
+            description = "The kubelet's CredentialProviderConfig, e.g. /etc/eks/image-credential-provider/config.json.")
+    Path providerConfig;
+
+    @Option(names = "--credential-provider-bin-dir", paramLabel = "DIR",
+            description = "Where the provider binaries are (default: the config file's directory).")
+    Path providerBinDir;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -99,6 +107,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
                 : ProxySettings.of(proxy, noProxy);
         CredentialStores stores = new CredentialStores(registryConfig, dockerConfig, Duration.ofSeconds(5),
                 System::getenv);
+        if (providerConfig != null) {
+            Path bin = providerBinDir != null ? providerBinDir : providerConfig.toAbsolutePath().getParent();
+            stores.withKubeletProvider(new dev.pullpath.credentials.KubeletCredentialProvider(providerConfig, bin,
+                    Duration.ofSeconds(10)));
+        }
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
                 ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores);
     }
@@ -148,7 +161,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
      */
     static List<TargetReport> probeAll(PathProber prober, List<Target> targets, Duration phaseTimeout,
                                        PrintWriter err) {
-        List<CompletableFuture<TargetReport>> running = targets.stream().map(prober::probe).toList();
+        List<CompletableFuture<TargetReport>> running = targets.stream().map(t -> PrivateEcr.registryApi(t.host())
+                ? prober.probe(t) : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 + 5_000);
         List<TargetReport> reports = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {

@@ -26,10 +26,19 @@ public final class PrivateEcr {
         if (!ACCOUNT.matcher(account).matches()) {
             throw new ConfigException("--ecr-account must be the 12-digit account id");
         }
+        String domain = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
         return List.of(
-                Target.parse(account + ".dkr.ecr." + region + ".amazonaws.com"),
-                Target.parse("api.ecr." + region + ".amazonaws.com"),
-                Target.parse("prod-" + region + "-starport-layer-bucket.s3." + region + ".amazonaws.com"));
+                Target.parse(account + ".dkr.ecr." + region + "." + domain),
+                Target.parse("api.ecr." + region + "." + domain),
+                Target.parse("prod-" + region + "-starport-layer-bucket.s3." + region + "." + domain));
+    }
+
+    /**
+     * The API and the layer bucket are not registries: {@code GET /v2/} means nothing to them (S3 answers 403), so
+     * they are walked to TLS only; the registry endpoint gets the whole path.
+     */
+    public static boolean registryApi(String host) {
+        return !(host.startsWith("api.ecr.") || host.contains("-starport-layer-bucket.s3."));
     }
 
     /** A hint addition for the endpoint kind {@code host} is, or empty. */

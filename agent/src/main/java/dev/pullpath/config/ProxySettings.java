@@ -99,11 +99,8 @@ public record ProxySettings(Proxy httpsProxy, String proxySource, NoProxy noProx
             }
             b.append("//");
             if (username != null) {
-                b.append(GoUrl.escapeUserinfo(username));
-                if (password != null) {
-                    b.append(":<redacted>");
-                }
-                b.append('@');
+                // The user name too: some proxies take a token as the user name.
+                b.append("<redacted>@");
             }
             String shownHost = printable(host, 300);
             b.append(host.indexOf(':') >= 0 ? "[" + shownHost + "]" : shownHost);

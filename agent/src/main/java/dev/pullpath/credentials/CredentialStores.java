@@ -52,6 +52,13 @@ public final class CredentialStores {
     }
 
     private final boolean disabled;
+    private KubeletCredentialProvider provider;
+
+    /** Also asks the kubelet's image credential provider, as the kubelet does for every pull on the node. */
+    public CredentialStores withKubeletProvider(KubeletCredentialProvider kubelet) {
+        this.provider = kubelet;
+        return this;
+    }
 
     private CredentialStores(Path helmConfig, Path dockerConfig, Duration helperTimeout, Function<String, String> env,
                              boolean disabled) {
@@ -75,6 +82,9 @@ public final class CredentialStores {
         Path docker = dockerConfig != null ? dockerFile(dockerConfig) : firstExisting(dockerDefaults());
         if (docker != null) {
             out.addAll(read("docker", docker, host));
+        }
+        if (provider != null) {
+            out.addAll(provider.find(host));
         }
         return out;
     }

@@ -99,6 +99,10 @@ public enum Reason {
     AUTH_CREDENTIALS_REJECTED(Category.AUTH, "credentials_rejected",
             "The registry refuses the stored login for {host} while anonymous access works: remove or renew it "
                     + "(`helm registry logout {host}`, `docker logout {host}`, or the credential helper's keychain)."),
+    AUTH_PROVIDER_FAILED(Category.AUTH, "provider_failed",
+            "The kubelet's image credential provider failed, so the kubelet pulls {host} without credentials: check "
+                    + "the node role's permissions (ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and "
+                    + "sts:GetServiceBearerToken for public.ecr.aws), the provider binary and its config."),
     AUTH_TOKEN_FAILED(Category.AUTH, "token_failed",
             "The registry's token realm could not issue an anonymous token: check that the realm host in the "
                     + "Www-Authenticate challenge is reachable from the node."),

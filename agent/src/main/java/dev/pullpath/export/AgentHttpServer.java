@@ -372,13 +372,14 @@ public final class AgentHttpServer implements AutoCloseable {
 
         private static String debugLog(TargetReport r) {
             StringBuilder b = new StringBuilder();
-            b.append("target ").append(r.target()).append(": ").append(r.ok() ? "ok" : "FAIL ")
-                    .append(r.ok() ? "" : r.category() + "/" + r.reason()).append('\n');
+            boolean clean = r.outcome() == dev.pullpath.diagnosis.Reason.OK;
+            b.append("target ").append(r.target()).append(": ").append(clean ? "ok" : (r.ok() ? "WARN " : "FAIL ")
+                    + r.category() + "/" + r.reason()).append('\n');
             for (PhaseReport p : r.phases()) {
                 b.append(String.format(java.util.Locale.ROOT, "%-8s %9.3f ms  %-4s  %s%n", p.phase().label(),
                         p.durationMs(), p.ok() ? "ok" : "FAIL", p.detail()));
             }
-            if (!r.ok()) {
+            if (!clean) {
                 b.append("summary: ").append(r.summary()).append('\n').append("hint: ").append(r.hint()).append('\n');
             }
             b.append('\n').append(ReportJson.line(r)).append('\n');

@@ -47,8 +47,8 @@ public final class StateChangeLog implements StatusBoard.Listener {
         if (now.outcome() == dev.pullpath.diagnosis.Reason.OK) {
             LOG.info("{} {}: path works", target.name(), before == null ? "first probe" : "recovered", entries(fields));
         } else {
-            LOG.warn("{} failing: {}/{}: {}", target.name(), now.category(), now.reason(), now.summary(),
-                    entries(fields));
+            LOG.warn("{} {}: {}/{}: {}", target.name(), now.ok() ? "warning" : "failing", now.category(),
+                    now.reason(), now.summary(), entries(fields));
         }
     }
 

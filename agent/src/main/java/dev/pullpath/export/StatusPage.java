@@ -36,7 +36,8 @@ final class StatusPage {
             b.append("<tr><td><b>").append(esc(r.target())).append("</b><br><small>")
                     .append(esc(s.config().target().authority())).append(" &middot; ")
                     .append(esc(s.config().kind().label())).append("</small></td><td class=\"")
-                    .append(r.ok() ? "ok\">OK" : "fail\">FAIL").append("</td><td><code>").append(esc(r.category()))
+                    .append(r.outcome() == dev.pullpath.diagnosis.Reason.OK ? "ok\">OK"
+                            : r.ok() ? "fail\">WARN" : "fail\">FAIL").append("</td><td><code>").append(esc(r.category()))
                     .append('/').append(esc(r.reason())).append("</code><br><small>").append(esc(r.summary()))
                     .append("</small></td><td>").append(esc(s.since().toString())).append("<br><small>")
                     .append(esc(ago(Duration.between(s.since(), now)))).append(" ago</small></td><td><small>");

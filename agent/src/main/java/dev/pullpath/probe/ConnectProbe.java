@@ -35,6 +35,8 @@ public final class ConnectProbe {
             WireObserver wire = done.channel().pipeline().get(WireObserver.class);
             long start = wire != null && wire.connectIssuedNanos() != 0 ? wire.connectIssuedNanos() : queued;
             if (done.isSuccess()) {
+                // Once connected, an ICMP soft error must not become a hard one (ip(7)): containerd would retransmit.
+                IcmpErrorQueue.disable(Transport.fd(done.channel()));
                 result.complete(PhaseResult.ok(Phase.CONNECT, start, "connected to " + where, done.channel()));
             } else {
                 // Read before the close: the queue belongs to the socket.
@@ -124,6 +126,15 @@ public final class ConnectProbe {
         if (message.contains("cannot assign requested address")) {
             return new Failure(Reason.FIREWALL_NETWORK_UNREACHABLE,
                     where + ": EADDRNOTAVAIL (the node has no source address for this family)");
+        }
+        if (message.contains("permission denied") || message.contains("operation not permitted")) {
+            return new Failure(Reason.FIREWALL_ADMIN_PROHIBITED, where + ": " + (message.contains("permission")
+                    ? "EACCES (a prohibit route or the node's own packet filter)"
+                    : "EPERM (the node's own packet filter, e.g. an iptables OUTPUT rule)"));
+        }
+        if (message.contains("invalid argument")) {
+            return new Failure(Reason.FIREWALL_NETWORK_UNREACHABLE, where + ": EINVAL (a blackhole route in the "
+                    + "node's route table)");
         }
         if (cause instanceof ConnectException || message.contains("connection refused")) {
             return new Failure(Reason.FIREWALL_CONNECT_REFUSED, where + ": ECONNREFUSED (answered with TCP RST)");

@@ -3,20 +3,17 @@ package dev.pullpath.probe;
 import java.io.InputStream;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import javax.security.auth.x500.X500Principal;
 
 /**
  * The CAs an endpoint is known to use, to tell TLS interception from a broken chain. Amazon's endpoints
- * (public.ecr.aws, *.amazonaws.com) chain to Amazon Root CA 1-4 or Starfield Services Root CA G2, shipped in the
- * jar; an untrusted chain from any other CA is someone in the middle (a proxy or firewall re-signing TLS).
+ * (public.ecr.aws, *.amazonaws.com) chain to Amazon Root CA 1-4 or Starfield Services Root CA G2 (older chains
+ * carry a cross-sign by Starfield Class 2), shipped in the jar; an untrusted chain from any other CA is someone in the middle (a proxy or firewall re-signing TLS).
  * {@code --ca-file} anchors count as expected: a private CA the operator configured is not an interceptor.
  */
 final class ExpectedRoots {
-    private static final Set<X500Principal> AMAZON = load();
+    private static final List<X509Certificate> AMAZON = load();
 
     private ExpectedRoots() {
     }
@@ -40,29 +37,48 @@ final class ExpectedRoots {
         if (leaf.getIssuerX500Principal().equals(leaf.getSubjectX500Principal())) {
             return false; // a self-signed leaf is a misconfigured server, not an interceptor's CA
         }
-        X500Principal top = chain[chain.length - 1].getIssuerX500Principal();
-        Set<X500Principal> operator = new HashSet<>();
-        extra.forEach(c -> operator.add(c.getSubjectX500Principal()));
-        if (operator.contains(top)) {
+        if (signedByAny(chain, extra)) {
             return false;
         }
         if (isAmazonEndpoint(host)) {
-            return !AMAZON.contains(top);
+            return !signedByAny(chain, AMAZON);
         }
         return viaProxy;
     }
 
-    private static Set<X500Principal> load() {
-        Set<X500Principal> out = new HashSet<>();
-        try (InputStream in = ExpectedRoots.class.getResourceAsStream("amazon-roots.pem")) {
-            if (in != null) {
-                for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                    out.add(((X509Certificate) c).getSubjectX500Principal());
+    /**
+     * Whether some certificate of the chain is one of {@code roots} or is signed by one: checked by signature, not
+     * by name, so an interceptor naming its CA "Amazon Root CA 1" is still caught, and an older chain carrying the
+     * Starfield cross-sign at its top is still recognised.
+     */
+    private static boolean signedByAny(X509Certificate[] chain, List<X509Certificate> roots) {
+        for (X509Certificate c : chain) {
+            for (X509Certificate root : roots) {
+                if (c.equals(root)) {
+                    return true;
+                }
+                if (c.getIssuerX500Principal().equals(root.getSubjectX500Principal())) {
+                    try {
+                        c.verify(root.getPublicKey());
+                        return true;
+                    } catch (java.security.GeneralSecurityException e) {
+                        // same name, other key: not this root
+                    }
                 }
             }
-        } catch (Exception e) {
+        }
+        return false;
+    }
+
+    private static List<X509Certificate> load() {
+        try (InputStream in = ExpectedRoots.class.getResourceAsStream("amazon-roots.pem")) {
+            if (in == null) {
+                throw new IllegalStateException("amazon-roots.pem is missing from the jar");
+            }
+            return CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(c -> (X509Certificate) c).toList();
+        } catch (java.io.IOException | java.security.cert.CertificateException e) {
             throw new IllegalStateException("the jar's Amazon roots do not load", e);
         }
-        return Set.copyOf(out);
     }
 }

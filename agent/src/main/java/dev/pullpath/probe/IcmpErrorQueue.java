@@ -76,6 +76,20 @@ final class IcmpErrorQueue {
         }
     }
 
+    /** Stops queueing ICMP errors on a connected socket: only the connect attempt needed them. */
+    static void disable(int fd) {
+        if (!AVAILABLE || fd < 0) {
+            return;
+        }
+        try (Memory zero = new Memory(4)) {
+            zero.setInt(0, 0);
+            LibC.setsockopt(fd, SOL_IP, IP_RECVERR, zero, 4);
+            LibC.setsockopt(fd, SOL_IPV6, IPV6_RECVERR, zero, 4);
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            // the connection works either way
+        }
+    }
+
     /** The queued ICMP error, or null when there is none (or it cannot be read). Never blocks. */
     static IcmpError read(int fd) {
         if (!AVAILABLE || fd < 0) {
@@ -151,8 +165,8 @@ final class IcmpErrorQueue {
         try {
             Native.register(LibC.class, "c");
             return true;
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            return false;
+        } catch (LinkageError | RuntimeException e) {
+            return false; // no native access: the errno alone classifies
         }
     }
 

@@ -50,6 +50,10 @@ public final class PathProber implements AutoCloseable {
         this(defaults, ioThreads, null);
     }
 
+    public ProbeOptions defaults() {
+        return defaults;
+    }
+
     /** The whole path with the default options. */
     public CompletableFuture<TargetReport> probe(Target target) {
         return probe(target, defaults, Depth.REGISTRY);
@@ -106,6 +110,20 @@ public final class PathProber implements AutoCloseable {
                 }));
             }
             return chain;
+        }
+
+        /**
+         * A kubelet credential provider that failed: the kubelet then pulls without credentials, which a registry
+         * that needs them refuses. It decides unless an earlier hop already failed.
+         */
+        private Diagnosis providerFailure(Diagnosis d) {
+            if (!d.ok()) {
+                return d;
+            }
+            return credentials.stream().filter(c -> c.source().startsWith("kubelet-credential-provider")
+                    && c.problem() != null).findFirst()
+                    .map(c -> new Diagnosis(Reason.AUTH_PROVIDER_FAILED, c.describe()))
+                    .orElse(d);
         }
 
         /** The credentials as evidence: where each is, its user and expiry, what the registry said to it. */
@@ -356,22 +374,27 @@ public final class PathProber implements AutoCloseable {
             });
         }
 
-        private TargetReport assemble(Target target, PhaseResult<DnsProbe.Resolution> resolved, List<AddressPath> paths,
-                                      String checkedAt) {
+        private TargetReport assemble(Target target, PhaseResult<DnsProbe.Resolution> resolved,
+                                      List<AddressPath> walked, String checkedAt) {
             Evidence.Dns dnsEvidence = resolved.value().evidence();
             boolean endpoint = VpcEndpoints.isInterfaceEndpoint(target.host(), dnsEvidence);
-            if (endpoint) {
-                paths = paths.stream().map(p -> endpointView(p, target, dnsEvidence)).toList();
-            }
-            int worst = 0;
-            for (int i = 1; i < paths.size(); i++) {
-                if (paths.get(i).diagnosis.reason().worseThan(paths.get(worst).diagnosis.reason())) {
+            List<AddressPath> paths = endpoint
+                    ? walked.stream().map(p -> endpointView(p, target, dnsEvidence)).toList() : walked;
+            // A family the node has no route for fails at once with ENETUNREACH, and Go's dialer (containerd's) falls
+            // back to the other family at once: those addresses do not make the target fail if another works.
+            boolean anyOk = paths.stream().anyMatch(p -> p.diagnosis.ok());
+            java.util.function.Predicate<AddressPath> counts = p -> !(anyOk && unroutableFamily(paths, p));
+            int worst = -1;
+            for (int i = 0; i < paths.size(); i++) {
+                if (counts.test(paths.get(i)) && (worst < 0
+                        || paths.get(i).diagnosis.reason().worseThan(paths.get(worst).diagnosis.reason()))) {
                     worst = i;
                 }
             }
+            worst = Math.max(worst, 0);
             AddressPath representative = paths.get(worst);
             Diagnosis diagnosis = representative.diagnosis;
-            long failing = paths.stream().filter(p -> !p.diagnosis.ok()).count();
+            long failing = paths.stream().filter(p -> !p.diagnosis.ok() && counts.test(p)).count();
             if (!diagnosis.ok() && paths.size() > 1) {
                 diagnosis = new Diagnosis(diagnosis.reason(), diagnosis.summary() + " (" + failing + " of "
                         + paths.size() + " addresses fail)");
@@ -387,11 +410,21 @@ public final class PathProber implements AutoCloseable {
             Evidence evidence = new Evidence(resolved.value().evidence(), tlsEvidence,
                     carrier == null ? null : carrier.http, carrier == null ? null : carrier.token);
             diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
+            diagnosis = providerFailure(diagnosis);
             return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses,
                     withCredentialEvidence(evidence), checkedAt, null);
         }
 
-        /**
+        /** Every address of {@code p}'s family failed for want of a route (no default route, or none at all). */
+    private static boolean unroutableFamily(List<AddressPath> paths, AddressPath p) {
+        boolean v6 = p.address instanceof java.net.Inet6Address;
+        return paths.stream().filter(q -> (q.address instanceof java.net.Inet6Address) == v6)
+                .allMatch(q -> q.diagnosis.reason() == Reason.FIREWALL_NO_EGRESS_ROUTE
+                        || (q.diagnosis.reason() == Reason.FIREWALL_NETWORK_UNREACHABLE
+                        && q.diagnosis.summary().contains("ENETUNREACH (no route")));
+    }
+
+    /**
      * A connect failure to an interface endpoint's address is the endpoint's security group or the subnet's NACL;
      * an AccessDenied from it is its policy.
      */

@@ -78,7 +78,9 @@ public final class ProxyTunnel {
                 }
             });
             channel.eventLoop().schedule(() -> {
-                if (answer.completeExceptionally(new java.util.concurrent.TimeoutException())) {
+                // A status line that came without an end (a 407 with no length on a kept connection) still counts.
+                if (!reader.finishIfAnswered() && answer.completeExceptionally(
+                        new java.util.concurrent.TimeoutException())) {
                     channel.close();
                 }
             }, timeoutMillis, TimeUnit.MILLISECONDS);
@@ -100,7 +102,7 @@ public final class ProxyTunnel {
             }
             Evidence.Proxy evidence = new Evidence.Proxy(proxyText, where, a.statusLine, a.headers,
                     a.body.isEmpty() ? null : a.body);
-            if (a.status >= 200 && a.status < 300) {
+            if (a.status == 200) { // Go accepts exactly 200 as an established tunnel
                 return PhaseResult.ok(Phase.PROXY_TUNNEL, start, "CONNECT " + target.authorityWithPort() + " via "
                         + proxyText + " -> " + a.statusLine, evidence);
             }
@@ -131,8 +133,29 @@ public final class ProxyTunnel {
             this.codec = codec;
         }
 
+        private ChannelHandlerContext context;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            context = ctx;
+        }
+
+        /** On the timer: finish with what arrived, if the status line did. */
+        boolean finishIfAnswered() {
+            if (head == null || answer.isDone()) {
+                return false;
+            }
+            finish(context);
+            context.close();
+            return true;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf) {
+                ctx.fireChannelRead(msg); // raw bytes the codec let go of belong to the tunnel, not to this answer
+                return;
+            }
             try {
                 if (msg instanceof HttpResponse r) {
                     if (r.decoderResult().isFailure()) {
@@ -166,7 +189,8 @@ public final class ProxyTunnel {
                 }
             }
             int status = head.status().code();
-            if (status >= 200 && status < 300) {
+            if (status == 200) {
+                // Off the pipeline before anyone sees the answer: the next stage (TLS) starts in this same turn.
                 ctx.pipeline().remove(codec);
                 ctx.pipeline().remove(this);
             }

@@ -72,7 +72,10 @@ final class RouteTable {
                     if (f.length < 8 || f[1].length() != 8 || f[0].equals("Iface")) {
                         continue;
                     }
-                    dest = toBytes(Integer.reverseBytes((int) Long.parseLong(f[1], 16)));
+                    // The kernel prints the address as a host-order integer.
+                    int raw = (int) Long.parseLong(f[1], 16);
+                    dest = toBytes(java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN
+                            ? Integer.reverseBytes(raw) : raw);
                     prefix = Integer.bitCount((int) Long.parseLong(f[7], 16));
                     flags = Integer.parseInt(f[3], 16);
                 }

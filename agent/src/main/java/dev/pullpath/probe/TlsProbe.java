@@ -104,6 +104,9 @@ public final class TlsProbe {
         engine.setSSLParameters(params);
         SslHandler ssl = new SslHandler(engine);
         ssl.setHandshakeTimeoutMillis(timeoutMillis);
+        // Bytes before TLS (a proxy's answer to CONNECT) say nothing about whether the server answered the hello.
+        WireObserver observer = channel.pipeline().get(WireObserver.class);
+        long before = observer == null ? 0 : observer.bytesReceived();
         channel.pipeline().addAfter(WireObserver.NAME, "tls", ssl);
 
         ssl.handshakeFuture().addListener((Future<Channel> done) -> {
@@ -122,7 +125,8 @@ public final class TlsProbe {
                 result.complete(PhaseResult.ok(Phase.TLS, start, detail, new Session(channel, alpn, evidence)));
             } else {
                 WireObserver wire = channel.pipeline().get(WireObserver.class);
-                Failure failure = classify(done.cause(), recorder, wire, host, where, viaProxy);
+                Failure failure = classify(done.cause(), recorder, wire == null ? 0 : wire.bytesReceived() - before,
+                        wire, host, where, viaProxy);
                 channel.close();
                 result.complete(PhaseResult.failed(Phase.TLS, start, failure.reason, failure.summary,
                         new Session(null, null, new Evidence.Tls(where, null, null, null,
@@ -137,12 +141,11 @@ public final class TlsProbe {
     private record Failure(Reason reason, String summary) {
     }
 
-    private Failure classify(Throwable cause, ChainRecorder recorder, WireObserver wire, String host,
+    private Failure classify(Throwable cause, ChainRecorder recorder, long received, WireObserver wire, String host,
                              String where, boolean viaProxy) {
         if (recorder.rejection() != null) {
             return classifyCertificate(recorder.rejection(), recorder.chain(), host, where, viaProxy);
         }
-        long received = wire == null ? 0 : wire.bytesReceived();
         String sni = IpLiterals.isLiteral(host) ? "no SNI (IP literal)" : "SNI " + host;
         if (cause instanceof SslHandshakeTimeoutException) {
             if (received == 0) {
@@ -170,7 +173,8 @@ public final class TlsProbe {
             return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": server sent TLS alert '"
                     + message.substring(message.indexOf("fatal alert") + 12).trim() + "'");
         }
-        return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + message);
+        return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + (message == null || "null".equals(message)
+                ? cause.getClass().getSimpleName() : message));
     }
 
     private Failure classifyCertificate(CertificateException rejection, X509Certificate[] chain, String host,

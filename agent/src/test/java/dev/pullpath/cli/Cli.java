@@ -39,7 +39,18 @@ public final class Cli {
         }
     }
 
+    /**
+     * Runs the command line. A diagnose without proxy flags gets {@code --no-proxy *}: tests decide their proxies,
+     * a developer's or CI runner's HTTPS_PROXY must not reach them.
+     */
     public static Run run(String... args) {
+        java.util.List<String> list = new java.util.ArrayList<>(java.util.List.of(args));
+        if (!list.isEmpty() && list.get(0).equals("diagnose") && !list.contains("--proxy") && !list.contains("--no-proxy")
+                && !list.contains("--help")) {
+            list.add(1, "--no-proxy");
+            list.add(2, "*");
+        }
+        args = list.toArray(String[]::new);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
@@ -49,7 +60,11 @@ public final class Cli {
     /** The report for one target through the API, with options parsed from the same flags as the CLI. */
     public static TargetReport api(String target, String... flags) {
         DiagnoseCommand command = new DiagnoseCommand();
-        new CommandLine(command).parseArgs(flags);
+        java.util.List<String> list = new java.util.ArrayList<>(java.util.List.of(flags));
+        if (!list.contains("--proxy") && !list.contains("--no-proxy")) {
+            list.addAll(java.util.List.of("--no-proxy", "*"));
+        }
+        new CommandLine(command).parseArgs(list.toArray(String[]::new));
         try (PathProber prober = new PathProber(command.options(), 1)) {
             return prober.probe(Target.parse(target)).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {

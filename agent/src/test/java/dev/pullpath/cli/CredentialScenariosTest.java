@@ -194,7 +194,8 @@ class CredentialScenariosTest {
                     "--hosts-file", dir.resolve("hosts").toString(), "--ca-file", dir.resolve("ca.pem").toString(),
                     "--registry-config", dir.resolve("none.json").toString(), "--docker-config", docker.toString(),
                     authority()));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            ProcessBuilder pb = dev.pullpath.testing.Netns.withoutProxyEnvironment(
+                    new ProcessBuilder(cmd).redirectErrorStream(true));
             pb.environment().put("PATH", path);
             Process p = pb.start();
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "diagnose did not finish");
@@ -213,8 +214,41 @@ class CredentialScenariosTest {
         }
     }
 
+    @Test
+    @DisplayName("kubelet image credential provider: failing (node role lacks permission) → auth/provider_failed; "
+            + "returning a stale login → auth/credentials_rejected")
+    void kubeletCredentialProvider() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("provider-bin"));
+        script(bin.resolve("failing-provider"), "cat >/dev/null; echo 'AccessDeniedException: User: "
+                + "arn:aws:sts::1:assumed-role/node is not authorized to perform: ecr:GetAuthorizationToken' >&2; exit 1");
+        script(bin.resolve("stale-provider"), "cat >/dev/null; echo '{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\","
+                + "\"kind\":\"CredentialProviderResponse\",\"cacheKeyType\":\"Registry\",\"auth\":{\""
+                + authority() + "\":{\"username\":\"AWS\",\"password\":\"" + SECRET + "\"}}}'");
+        for (String provider : List.of("failing-provider", "stale-provider")) {
+            Path config = Files.writeString(dir.resolve(provider + ".yaml"), String.join("\n",
+                    "apiVersion: kubelet.config.k8s.io/v1",
+                    "kind: CredentialProviderConfig",
+                    "providers:",
+                    "  - name: " + provider,
+                    "    matchImages: [\"" + authority() + "\"]",
+                    "    defaultCacheDuration: 12h",
+                    "    apiVersion: credentialprovider.kubelet.k8s.io/v1", ""));
+            JsonNode r = diagnose("--credential-provider-config", config.toString(), "--credential-provider-bin-dir",
+                    bin.toString());
+            if (provider.startsWith("failing")) {
+                assertOutcome(r, "auth/provider_failed");
+                assertTrue(r.get("summary").asText().contains("ecr:GetAuthorizationToken"), r.toString());
+            } else {
+                assertOutcome(r, "auth/credentials_rejected");
+            }
+        }
+    }
+
     private static void helper(Path bin, String name, String body) throws Exception {
-        Path script = bin.resolve("docker-credential-" + name);
+        script(bin.resolve("docker-credential-" + name), body);
+    }
+
+    private static void script(Path script, String body) throws Exception {
         Files.writeString(script, "#!/bin/sh\n" + body + "\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     }

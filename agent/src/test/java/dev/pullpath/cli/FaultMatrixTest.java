@@ -46,12 +46,13 @@ class FaultMatrixTest {
         TestPki.Ca ca = TestPki.newCa("CN=pullpath lab CA");
         caPem = dir.resolve("ca.pem");
         ca.writePem(caPem);
-        TestPki.Issued good = ca.issueFor("registry.test", "dual.test");
+        TestPki.Issued good = ca.issueFor("registry.test", "dual.test", "ds.test");
         good.writeChainPem(dir.resolve("good.pem"));
         good.writeKeyPem(dir.resolve("good.key"));
         hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n"
                 + NetworkLab.SERVER + " registry.test\n"
-                + NetworkLab.SERVER + " dual.test\n" + NetworkLab.SERVER_SECOND + " dual.test\n");
+                + NetworkLab.SERVER + " dual.test\n" + NetworkLab.SERVER_SECOND + " dual.test\n"
+                + NetworkLab.SERVER + " ds.test\n" + NetworkLab.SERVER_V6 + " ds.test\n");
         String chain = dir.resolve("good.pem").toString();
         String key = dir.resolve("good.key").toString();
         lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of("0.0.0.0",
@@ -175,6 +176,19 @@ class FaultMatrixTest {
             diagnose("registry.test", "firewall/no_egress_route");
         } finally {
             lab.client().exec("ip", "route", "add", "default", "via", NetworkLab.ROUTER_INSIDE);
+        }
+    }
+
+    @Test
+    @DisplayName("dual-stack name, node without an IPv6 route → none/ok: Go falls back to IPv4 at once")
+    void noIpv6RouteIsNotAFailure() throws Exception {
+        lab.client().exec("ip", "-6", "route", "del", "default");
+        try {
+            JsonNode r = diagnose("ds.test", "none/ok");
+            assertEquals(2, r.get("addresses").size(), r.toString());
+            assertEquals("no_egress_route", r.get("addresses").get(1).get("reason").asText(), r.toString());
+        } finally {
+            lab.client().exec("ip", "-6", "route", "add", "default", "via", "fd00:a::1");
         }
     }
 

@@ -58,7 +58,7 @@ class ProxyAndEndpointMatrixTest {
         caPem = dir.resolve("ca.pem");
         ca.writePem(caPem);
         TestPki.Issued good = ca.issueFor("registry.test", NetworkLab.SERVER, "public.ecr.aws",
-                "api.ecr.us-east-1.amazonaws.com");
+                "api.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.us-east-2.amazonaws.com");
         good.writeChainPem(dir.resolve("good.pem"));
         good.writeKeyPem(dir.resolve("good.key"));
         TestPki.Issued inspected = TestPki.newCa("CN=Corporate Inspection Root")
@@ -67,7 +67,7 @@ class ProxyAndEndpointMatrixTest {
         inspected.writeKeyPem(dir.resolve("inspected.key"));
         String good2 = dir.resolve("good.pem") + ":" + dir.resolve("good.key");
         lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(NetworkLab.SERVER,
-                "registry:443:BEARER:" + good2 + ":" + NetworkLab.SERVER, "silent:3199"), "ready");
+                "registry:443:BEARER:" + good2 + ":" + NetworkLab.SERVER, "silent:3199", "reset:8443"), "ready");
         lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(INTERCEPTOR,
                 "registry:443:BEARER:" + dir.resolve("inspected.pem") + ":" + dir.resolve("inspected.key")
                         + ":public.ecr.aws"), "ready");
@@ -76,7 +76,7 @@ class ProxyAndEndpointMatrixTest {
         lab.javaPeer(lab.server(), "dev.pullpath.testing.LabPeers", List.of(ENDPOINT,
                 "registry:443:POLICY_DENIED:" + good2 + ":api.ecr.us-east-1.amazonaws.com"), "ready");
 
-        tinyproxy(3128, "ConnectPort 443\n");
+        tinyproxy(3128, "ConnectPort 443\nConnectPort 8443\n");
         tinyproxy(3129, "ConnectPort 8443\n");                                    // CONNECT to 443 denied
         tinyproxy(3130, "ConnectPort 443\nBasicAuth robot " + PASSWORD + "\n");  // wants credentials
         tinyproxy(3131, "ConnectPort 9\n");                                       // upstream port closed
@@ -86,6 +86,8 @@ class ProxyAndEndpointMatrixTest {
                 "--address=/vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com/" + ENDPOINT,
                 "--cname=api.ecr.us-east-1.amazonaws.com,vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com",
                 "--address=/123456789012.dkr.ecr.us-east-1.amazonaws.com/10.9.0.40",
+                "--address=/vpce-0a1b-x9.dkr.ecr.us-east-2.vpce.amazonaws.com/" + ENDPOINT,
+                "--cname=123456789012.dkr.ecr.us-east-2.amazonaws.com,vpce-0a1b-x9.dkr.ecr.us-east-2.vpce.amazonaws.com",
                 "--address=/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/10.9.0.41"),
                 "started", Duration.ofSeconds(10));
         hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n" + NetworkLab.SERVER
@@ -121,7 +123,28 @@ class ProxyAndEndpointMatrixTest {
         timings.add(String.format("proxy/endpoint matrix: %-28s %-36s %6d ms", expected, got,
                 (System.nanoTime() - t0) / 1_000_000));
         assertEquals(expected, got, json::toPrettyString);
+        assertEquals(json.get("ok").asBoolean() ? 0 : 1, r.exitCode(), "exit code follows ok: " + r.err());
         return json;
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void clearFaults() {
+        lab.clearRules();
+    }
+
+    private String agentLog() {
+        try (var logs = Files.list(lab.work())) {
+            StringBuilder b = new StringBuilder();
+            for (Path log : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                String text = Files.readString(log);
+                if (text.contains("running on node")) {
+                    b.append(text, 0, Math.min(text.length(), 6000));
+                }
+            }
+            return b.toString();
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
     }
 
     private void directPathDropped() {
@@ -224,9 +247,12 @@ class ProxyAndEndpointMatrixTest {
         Process agent = lab.peer(lab.client(), cmd, "running on node", Duration.ofSeconds(30));
         try {
             String metrics = "";
-            java.time.Instant until = java.time.Instant.now().plusSeconds(20);
+            java.time.Instant until = java.time.Instant.now().plusSeconds(40);
             while (!metrics.contains("pullpath_proxy_in_use{target=\"reg\"} 1")) {
-                assertTrue(java.time.Instant.now().isBefore(until), "no proxy metric: " + metrics);
+                if (!java.time.Instant.now().isBefore(until)) {
+                    throw new AssertionError("no proxy metric: " + metrics.lines().filter(l -> l.startsWith("pullpath_"))
+                            .toList() + "\nagent log:\n" + agentLog());
+                }
                 Thread.sleep(200);
                 metrics = lab.client().run(Duration.ofSeconds(5), "curl", "-s", "http://127.0.0.1:9847/metrics").out();
             }
@@ -248,6 +274,14 @@ class ProxyAndEndpointMatrixTest {
                 }
             }
         }
+    }
+
+    @Test
+    @DisplayName("inside the tunnel the server resets after the ClientHello → firewall/sni_reset (the proxy's own "
+            + "bytes do not count as an answer)")
+    void sniResetInsideTheTunnel() throws Exception {
+        JsonNode r = diagnose("firewall/sni_reset", "--proxy", "http://" + PROXY + ":3128", NetworkLab.SERVER + ":8443");
+        assertTrue(r.toString().contains("\"phase\":\"proxy_tunnel\""), r.toString());
     }
 
     @Test
@@ -294,6 +328,6 @@ class ProxyAndEndpointMatrixTest {
     @DisplayName("interface endpoint answering AccessDenied → vpc_endpoint/endpoint_policy_denied")
     void endpointPolicyDenied() throws Exception {
         diagnose("vpc_endpoint/endpoint_policy_denied", "--hosts-file", "/dev/null", "--resolver",
-                NetworkLab.SERVER_DNS, "api.ecr.us-east-1.amazonaws.com");
+                NetworkLab.SERVER_DNS, "123456789012.dkr.ecr.us-east-2.amazonaws.com");
     }
 }

@@ -215,11 +215,11 @@ class ProxySettingsTest {
         assertEquals("us@er", p.username());
         assertEquals("p:ss/w0rd", p.password());
         assertEquals(Optional.of(basic("us@er:p:ss/w0rd")), p.proxyAuthorization());
-        assertEquals("http://us%40er:<redacted>@proxy.corp:3128", p.redacted());
+        assertEquals("http://<redacted>@proxy.corp:3128", p.redacted(), "the user name may be a token too");
 
         ProxySettings.Proxy utf8 = ProxySettings.of("http://b%C3%B6b:x@proxy", null).httpsProxy();
         assertEquals("böb", utf8.username());
-        assertEquals("http://b%C3%B6b:<redacted>@proxy:80", utf8.toString());
+        assertEquals("http://<redacted>@proxy:80", utf8.toString());
     }
 
     @Test
@@ -228,7 +228,7 @@ class ProxySettingsTest {
         assertNull(noPassword.password());
         // Go sends "user:" whenever there is user info
         assertEquals(Optional.of(basic("bob:")), noPassword.proxyAuthorization());
-        assertEquals("http://bob@proxy:80", noPassword.redacted());
+        assertEquals("http://<redacted>@proxy:80", noPassword.redacted());
 
         assertEquals("a:b", ProxySettings.of("http://bob:a:b@proxy", null).httpsProxy().password());
         // the last '@' ends the user info

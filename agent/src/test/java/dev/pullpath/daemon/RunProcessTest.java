@@ -46,8 +46,8 @@ class RunProcessTest {
         Path config = Files.writeString(dir.resolve("config.yaml"), "listen: 127.0.0.1:" + port + "\n"
                 + "hostsFile: " + dir.resolve("hosts") + "\nresolvers: [\"127.0.0.1:" + freePort() + "\"]\n"
                 + "targets: [{url: \"https://127.0.0.1:" + freePort() + "\", interval: 1s}]\n");
-        Process p = new ProcessBuilder(java("run", "--config", config.toString()))
-                .redirectOutput(dir.resolve("out.log").toFile()).redirectErrorStream(true).start();
+        Process p = Netns.withoutProxyEnvironment(new ProcessBuilder(java("run", "--config", config.toString()))
+                .redirectOutput(dir.resolve("out.log").toFile()).redirectErrorStream(true)).start();
         try {
             HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
             Instant until = Instant.now().plusSeconds(30);
@@ -86,7 +86,8 @@ class RunProcessTest {
                     "PULLPATH_LISTEN=127.0.0.1:9847", "NODE_NAME=test-node"));
             cmd.addAll(java("run"));
             Path log = Files.createTempFile("pullpath-run", ".log");
-            Process p = new ProcessBuilder(cmd).redirectOutput(log.toFile()).redirectErrorStream(true).start();
+            Process p = Netns.withoutProxyEnvironment(new ProcessBuilder(cmd).redirectOutput(log.toFile())
+                    .redirectErrorStream(true)).start();
             try {
                 Instant until = Instant.now().plusSeconds(30);
                 String metrics = "";

@@ -145,12 +145,28 @@ public final class Netns implements AutoCloseable {
             try {
                 long pid = Long.parseLong(parts[0]);
                 if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                    // Peers a crashed run left inside (LabPeers JVMs, dnsmasq, tinyproxy) go with it.
+                    for (String p : runOnHost(Duration.ofSeconds(10), List.of("ip", "netns", "pids", ns)).out
+                            .split("\\s+")) {
+                        if (p.matches("\\d+")) {
+                            ProcessHandle.of(Long.parseLong(p)).ifPresent(ProcessHandle::destroyForcibly);
+                        }
+                    }
                     runOnHost(Duration.ofSeconds(10), List.of("ip", "netns", "del", ns));
                 }
             } catch (NumberFormatException ignored) {
                 // not one of ours
             }
         }
+    }
+
+    /** Tests decide their proxies themselves: a developer's or CI runner's HTTPS_PROXY must not leak in. */
+    public static ProcessBuilder withoutProxyEnvironment(ProcessBuilder pb) {
+        for (String v : List.of("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+                "ALL_PROXY", "all_proxy")) {
+            pb.environment().remove(v);
+        }
+        return pb;
     }
 
     /** Runs a command on the host (outside any namespace) and fails unless it exits 0. */
@@ -166,7 +182,9 @@ public final class Netns implements AutoCloseable {
             Path out = Files.createTempFile("netns-out", ".txt");
             Path err = Files.createTempFile("netns-err", ".txt");
             try {
-                Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+                withoutProxyEnvironment(pb);
+                Process p = pb.start();
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

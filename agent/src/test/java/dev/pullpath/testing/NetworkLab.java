@@ -172,7 +172,8 @@ public final class NetworkLab implements AutoCloseable {
         Path log = Files.createTempFile(work, "peer", ".log");
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", host.name()));
         full.addAll(command);
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = Netns.withoutProxyEnvironment(new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(log.toFile())).start();
         peers.add(p);
         Instant until = Instant.now().plus(timeout);
         while (readyLine != null && !Files.readString(log, StandardCharsets.UTF_8).contains(readyLine)) {
