@@ -564,7 +564,8 @@ public record ProxySettings(Proxy httpsProxy, String proxySource, NoProxy noProx
      * net.SplitHostPort. It returns null where Go returns an error. The brackets around an IPv6 host are removed.
      * The port is not checked.
      */
-    static String[] splitHostPort(String hostport) {
+    /** Go's net.SplitHostPort: {host, port}, or null where Go returns an error. Shared with the kubelet's matching. */
+    public static String[] splitHostPort(String hostport) {
         int i = hostport.lastIndexOf(':');
         if (i < 0) {
             return null;

@@ -826,32 +826,8 @@ public final class KubeletCredentialProvider {
 
     /** net.SplitHostPort, falling back (as keyring.go SplitURL does) to the whole host and no port on error. */
     private static String[] splitHostPort(String hostport) {
-        String[] whole = {hostport, ""};
-        int i = hostport.lastIndexOf(':');
-        if (i < 0) {
-            return whole;
-        }
-        String host;
-        int j = 0;
-        int k = 0;
-        if (hostport.startsWith("[")) {
-            int end = hostport.indexOf(']');
-            if (end < 0 || end + 1 == hostport.length() || end + 1 != i) {
-                return whole;
-            }
-            host = hostport.substring(1, end);
-            j = 1;
-            k = end + 1;
-        } else {
-            host = hostport.substring(0, i);
-            if (host.indexOf(':') >= 0) {
-                return whole;
-            }
-        }
-        if (hostport.indexOf('[', j) >= 0 || hostport.indexOf(']', k) >= 0) {
-            return whole;
-        }
-        return new String[] {host, hostport.substring(i + 1)};
+        String[] split = dev.pullpath.config.ProxySettings.splitHostPort(hostport);
+        return split == null ? new String[] {hostport, ""} : split;
     }
 
     /** Go's filepath.Match on Unix for one host part; a malformed pattern matches nothing (Go: ErrBadPattern). */

@@ -64,29 +64,24 @@ final class IcmpErrorQueue {
 
     /** Asks the kernel to queue ICMP errors on this socket; both families, for dual-stack sockets. */
     static void enable(int fd) {
-        if (!AVAILABLE || fd < 0) {
-            return;
-        }
-        try (Memory one = new Memory(4)) {
-            one.setInt(0, 1);
-            LibC.setsockopt(fd, SOL_IP, IP_RECVERR, one, 4);
-            LibC.setsockopt(fd, SOL_IPV6, IPV6_RECVERR, one, 4);
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            // no evidence then; the errno still classifies
-        }
+        setRecvErr(fd, 1);
     }
 
     /** Stops queueing ICMP errors on a connected socket: only the connect attempt needed them. */
     static void disable(int fd) {
+        setRecvErr(fd, 0);
+    }
+
+    private static void setRecvErr(int fd, int value) {
         if (!AVAILABLE || fd < 0) {
             return;
         }
-        try (Memory zero = new Memory(4)) {
-            zero.setInt(0, 0);
-            LibC.setsockopt(fd, SOL_IP, IP_RECVERR, zero, 4);
-            LibC.setsockopt(fd, SOL_IPV6, IPV6_RECVERR, zero, 4);
+        try (Memory v = new Memory(4)) {
+            v.setInt(0, value);
+            LibC.setsockopt(fd, SOL_IP, IP_RECVERR, v, 4);
+            LibC.setsockopt(fd, SOL_IPV6, IPV6_RECVERR, v, 4);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            // the connection works either way
+            // without it the errno alone classifies; the connection works either way
         }
     }
 
