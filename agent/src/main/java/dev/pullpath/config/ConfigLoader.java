@@ -64,7 +64,11 @@ public final class ConfigLoader {
      */
     record RawTarget(String name, Target url, String host, Integer port, TargetKind kind, Duration interval,
                      Duration registryInterval, Duration timeout, Map<String, String> labels,
-                     RawProxy proxy, Map<String, Object> credentials) {
+                     RawProxy proxy, Map<String, Object> credentials, RawEcr ecr) {
+    }
+
+    /** Private ECR: expands to its registry, API and layer-bucket endpoints (see {@link PrivateEcr}). */
+    record RawEcr(String region, String account) {
     }
 
     private final ObjectMapper yaml;
@@ -177,13 +181,13 @@ public final class ConfigLoader {
             for (String spec : fromEnv.split(",")) {
                 if (!spec.isBlank()) {
                     rawTargets.add(new RawTarget(null, parseEnv("PULLPATH_TARGETS", Target::parse, spec.trim()), null,
-                            null, null, null, null, null, null, null, null));
+                            null, null, null, null, null, null, null, null, null));
                 }
             }
         }
         if (rawTargets == null || rawTargets.isEmpty()) {
             rawTargets = List.of(new RawTarget(null, Target.parse(DEFAULT_TARGET), null, null, null, null, null, null,
-                    null, null, null));
+                    null, null, null, null));
         }
         if (rawTargets.size() > MAX_TARGETS) {
             throw new ConfigException(where + "targets: at most " + MAX_TARGETS + " targets per agent");
@@ -191,15 +195,40 @@ public final class ConfigLoader {
         List<TargetConfig> targets = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < rawTargets.size(); i++) {
-            TargetConfig t = target(rawTargets.get(i), where + "targets[" + i + "]", interval, registryInterval,
-                    timeout);
-            if (!names.add(t.name())) {
-                throw new ConfigException(where + "targets[" + i + "].name: duplicate target name '" + t.name() + "'");
+            for (RawTarget entry : expand(rawTargets.get(i), where + "targets[" + i + "]")) {
+                TargetConfig t = target(entry, where + "targets[" + i + "]", interval, registryInterval, timeout);
+                if (!names.add(t.name())) {
+                    throw new ConfigException(where + "targets[" + i + "].name: duplicate target name '" + t.name()
+                            + "'");
+                }
+                targets.add(t);
             }
-            targets.add(t);
         }
         return new AgentConfig(source, listen, node, zone, maxConcurrent, allowUnconfigured, phaseHistograms, probe,
                 targets, file);
+    }
+
+    /**
+     * An {@code ecr:} entry becomes private ECR's three endpoints: the registry walks the whole path, the API and the
+     * layer bucket stop at TLS (they are not registries). Its other settings apply to all three.
+     */
+    private static List<RawTarget> expand(RawTarget raw, String key) {
+        if (raw == null || raw.ecr == null) {
+            return java.util.Collections.singletonList(raw);
+        }
+        if (raw.url != null || raw.host != null || raw.name != null || raw.kind != null) {
+            throw new ConfigException(key + ".ecr: an ecr target names its endpoints itself; drop url, host, name "
+                    + "and kind");
+        }
+        List<Target> endpoints;
+        try {
+            endpoints = PrivateEcr.endpoints(raw.ecr.region, raw.ecr.account);
+        } catch (ConfigException e) {
+            throw new ConfigException(key + ".ecr: " + e.getMessage().replace("--ecr-", ""));
+        }
+        return endpoints.stream().map(t -> new RawTarget(null, t, null, null,
+                PrivateEcr.registryApi(t.host()) ? TargetKind.REGISTRY : TargetKind.TLS, raw.interval,
+                raw.registryInterval, raw.timeout, raw.labels, raw.proxy, raw.credentials, null)).toList();
     }
 
     private static TargetConfig target(RawTarget raw, String key, Duration interval, Duration registryInterval,

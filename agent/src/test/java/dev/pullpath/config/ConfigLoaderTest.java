@@ -116,6 +116,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anEcrTargetExpandsToItsThreeEndpoints() {
+        AgentConfig c = parse("targets:\n  - ecr: {region: eu-west-1, account: \"123456789012\"}\n    interval: 1m\n",
+                Map.of());
+        assertEquals(List.of("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "api.ecr.eu-west-1.amazonaws.com",
+                "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com"),
+                c.targets().stream().map(TargetConfig::name).toList());
+        assertEquals(List.of(TargetKind.REGISTRY, TargetKind.TLS, TargetKind.TLS),
+                c.targets().stream().map(TargetConfig::kind).toList());
+        assertEquals(Duration.ofMinutes(1), c.targets().get(2).interval());
+        String bad = assertThrows(ConfigException.class, () -> parse(
+                "targets:\n  - ecr: {region: mars-1, account: \"1\"}\n", Map.of())).getMessage();
+        assertTrue(bad.contains("targets[0].ecr: region 'mars-1'"), bad);
+    }
+
+    @Test
     void aBadEnvironmentValueNamesTheVariable() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> parse("", Map.of("PULLPATH_INTERVAL", "often")));
