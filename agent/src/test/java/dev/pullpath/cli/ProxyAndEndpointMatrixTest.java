@@ -277,6 +277,28 @@ class ProxyAndEndpointMatrixTest {
     }
 
     @Test
+    @DisplayName("mitmproxy (Debian's) intercepting through CONNECT → proxy/tls_intercepted naming its CA")
+    void mitmproxyIntercepts() throws Exception {
+        Netns.assumeTool("mitmdump");
+        String mitm = "198.51.100.31";
+        lab.server().exec("ip", "addr", "add", mitm + "/24", "dev", "s0");
+        Path confdir = Files.createDirectories(lab.work().resolve("mitm"));
+        Process p = lab.peer(lab.server(), List.of("mitmdump", "--listen-host", mitm, "--listen-port", "8080",
+                "--set", "confdir=" + confdir, "--ssl-insecure", "--quiet"), null, Duration.ofSeconds(5));
+        try {
+            java.time.Instant until = java.time.Instant.now().plusSeconds(30);
+            while (!lab.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(mitm + ":8080")) {
+                assertTrue(java.time.Instant.now().isBefore(until) && p.isAlive(), "mitmdump did not listen");
+                Thread.sleep(100);
+            }
+            JsonNode r = diagnose("proxy/tls_intercepted", "--proxy", "http://" + mitm + ":8080", NetworkLab.SERVER);
+            assertTrue(r.get("summary").asText().contains("mitmproxy"), r.toString());
+        } finally {
+            NetworkLab.stop(p);
+        }
+    }
+
+    @Test
     @DisplayName("inside the tunnel the server resets after the ClientHello → firewall/sni_reset (the proxy's own "
             + "bytes do not count as an answer)")
     void sniResetInsideTheTunnel() throws Exception {
