@@ -90,6 +90,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Where the provider binaries are (default: the config file's directory).")
     Path providerBinDir;
 
+    @Option(names = "--image", paramLabel = "REPO:TAG",
+            description = "Also HEAD this image's manifest (REPO:TAG or REPO@sha256:...), as a pull starts; "
+                    + "404 is registry/not_found.")
+    String image;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -143,7 +148,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<TargetReport> reports;
         try (PathProber prober = new PathProber(options, 1)) {
-            reports = probeAll(prober, parsed, options.timeout(), spec.commandLine().getErr());
+            reports = probeAll(prober, parsed, options.timeout(), spec.commandLine().getErr(), image);
         }
         HumanReport human = new HumanReport(ansi, 80);
         for (TargetReport r : reports) {
@@ -160,9 +165,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
      * does not take the other targets' reports with it.
      */
     static List<TargetReport> probeAll(PathProber prober, List<Target> targets, Duration phaseTimeout,
-                                       PrintWriter err) {
+                                       PrintWriter err, String image) {
         List<CompletableFuture<TargetReport>> running = targets.stream().map(t -> PrivateEcr.registryApi(t.host())
-                ? prober.probe(t) : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
+                ? prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.REGISTRY, image == null ? null
+                : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))
+                : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 + 5_000);
         List<TargetReport> reports = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {

@@ -14,7 +14,9 @@ public enum Phase {
     HTTP("http"),
     TOKEN("token"),
     /** The registry check repeated with a stored login, as a client holding one would pull. */
-    AUTH("auth");
+    AUTH("auth"),
+    /** HEAD of an image's manifest ({@code --image}), as the first request of a pull. */
+    MANIFEST("manifest");
 
     private final String label;
 

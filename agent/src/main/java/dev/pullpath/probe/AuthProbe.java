@@ -1,19 +1,14 @@
 package dev.pullpath.probe;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pullpath.config.Target;
 import dev.pullpath.credentials.Credential;
 import dev.pullpath.diagnosis.Diagnosis;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.Reason;
-import java.net.URI;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +20,6 @@ import java.util.concurrent.TimeUnit;
  * login} sent instead of anonymous access. The credential is sent only to the target and its realm, over TLS.
  */
 public final class AuthProbe {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final long timeoutMillis;
 
     public AuthProbe(long timeoutMillis) {
@@ -102,46 +95,12 @@ public final class AuthProbe {
     /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */
     private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic, HttpConnection registry,
                                                         Target target, Dialer dialer) {
-        URI realm = URI.create(bearer.param("realm"));
-        if (!"https".equalsIgnoreCase(realm.getScheme()) || realm.getHost() == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("the token realm is not https"));
-        }
-        String host = realm.getHost().toLowerCase(Locale.ROOT);
-        int port = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
-        StringBuilder q = new StringBuilder(realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/"
-                : realm.getRawPath()).append(realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&");
-        if (bearer.param("service") != null) {
-            q.append("service=").append(URLEncoder.encode(bearer.param("service"), StandardCharsets.UTF_8));
-        }
-        if (bearer.param("scope") != null) {
-            q.append("&scope=").append(URLEncoder.encode(bearer.param("scope"), StandardCharsets.UTF_8));
-        }
-        boolean same = host.equals(target.host()) && port == target.port() && registry.isOpen();
-        CompletableFuture<HttpConnection> realmConn = same ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(host, port);
-        return realmConn.thenCompose(conn -> conn.get(q.toString(), Map.of("Authorization", basic), timeoutMillis)
-                .whenComplete((r, e) -> {
-                    if (conn != registry) {
-                        conn.close();
-                    }
-                })).thenCompose(tokenAnswer -> {
-                    String token = null;
-                    if (tokenAnswer.status() == 200 && !tokenAnswer.truncated()) {
-                        try {
-                            JsonNode body = JSON.readTree(tokenAnswer.body());
-                            JsonNode t = body == null ? null : body.has("token") ? body.get("token")
-                                    : body.get("access_token");
-                            token = t != null && t.isTextual() ? t.asText() : null;
-                        } catch (java.io.IOException e) {
-                            token = null;
-                        }
-                    }
-                    if (token == null) {
-                        return CompletableFuture.completedFuture(tokenAnswer); // the realm's refusal is the answer
-                    }
-                    String bearerHeader = "Bearer " + token;
-                    return connection(registry, target, dialer).thenCompose(conn -> conn.get(RegistryProbe.V2,
-                            Map.of("Authorization", bearerHeader), timeoutMillis));
-                });
+        return RealmToken.fetch(bearer, basic, registry, target, dialer, timeoutMillis).thenCompose(result -> {
+            if (result.token() == null) {
+                return CompletableFuture.completedFuture(result.refusal()); // the realm's refusal is the answer
+            }
+            return connection(registry, target, dialer).thenCompose(conn -> conn.get(RegistryProbe.V2,
+                    Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
+        });
     }
 }

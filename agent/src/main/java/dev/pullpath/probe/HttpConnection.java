@@ -89,7 +89,13 @@ final class HttpConnection {
 
     /** GET {@code pathAndQuery} with the given extra headers; completes with the response or its failure. */
     CompletableFuture<BoundedResponse> get(String pathAndQuery, Map<String, String> headers, long timeoutMillis) {
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, pathAndQuery);
+        return request(HttpMethod.GET, pathAndQuery, headers, timeoutMillis);
+    }
+
+    /** One request of {@code method} (GET or HEAD: a pull's requests carry no body). */
+    CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
+                                               long timeoutMillis) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, pathAndQuery);
         request.headers().set(HttpHeaderNames.HOST, authority);
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
         request.headers().set(HttpHeaderNames.ACCEPT, "application/json, */*;q=0.5");

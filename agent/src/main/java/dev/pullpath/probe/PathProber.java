@@ -61,7 +61,15 @@ public final class PathProber implements AutoCloseable {
 
     /** Walks the path to {@code depth} with {@code options}' timeout, resolver and bounds. */
     public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth) {
-        return new Walk(options, depth).probe(target);
+        return probe(target, options, depth, null);
+    }
+
+    /** ... and, with {@code image}, ends with the HEAD of its manifest, as a pull starts. */
+    public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth,
+                                                 ManifestProbe.Image image) {
+        Walk walk = new Walk(options, depth);
+        walk.image = depth == Depth.REGISTRY ? image : null;
+        return walk.probe(target);
     }
 
     /** One probe: the phases, made with this probe's timeout, and the state they share. */
@@ -75,6 +83,8 @@ public final class PathProber implements AutoCloseable {
         private final TokenProbe token;
         private final ProxyTunnel proxyTunnel;
         private final AuthProbe auth;
+        private final ManifestProbe manifest;
+        private ManifestProbe.Image image;
         /** Stored logins for the target (found before the walk, off the event loop) and what each got back. */
         private List<dev.pullpath.credentials.Credential> credentials = List.of();
         private final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
@@ -91,6 +101,35 @@ public final class PathProber implements AutoCloseable {
             this.token = new TokenProbe(timeout, tokens);
             this.proxyTunnel = new ProxyTunnel(timeout);
             this.auth = new AuthProbe(timeout);
+            this.manifest = new ManifestProbe(timeout);
+        }
+
+        /**
+         * HEAD of the image's manifest, anonymously and then with each stored login. It decides only while the path
+         * so far works: an earlier failure stays the diagnosis.
+         */
+        private CompletableFuture<AddressPath> withManifest(AddressPath path, HttpConnection http, Target target,
+                                                            String where) {
+            if (image == null) {
+                return CompletableFuture.completedFuture(path);
+            }
+            CompletableFuture<AddressPath> chain = manifest.check(image, null, "anonymous", http, target, where,
+                    this::dial).thenApply(m -> keepFirstFailure(path, m));
+            for (dev.pullpath.credentials.Credential c : credentials.stream()
+                    .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
+                    .limit(4).toList()) {
+                String basic = "Basic " + java.util.Base64.getEncoder().encodeToString((c.username() + ":"
+                        + c.secret()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                chain = chain.thenCompose(p -> manifest.check(image, basic, c.describe(), http, target, where,
+                        this::dial).thenApply(m -> keepFirstFailure(p, m)));
+            }
+            return chain;
+        }
+
+        private AddressPath keepFirstFailure(AddressPath p, PhaseResult<?> step) {
+            AddressPath next = p.then(step, p.http, p.token);
+            return p.diagnosis.ok() ? next : new AddressPath(next.address, next.phases, p.diagnosis, next.session,
+                    next.connection, next.http, next.token);
         }
 
         /** Repeats the registry check with each stored login (at most four), after the anonymous one. */
@@ -211,7 +250,8 @@ public final class PathProber implements AutoCloseable {
                 return token.fetch(check.value().bearer(), http, target, where, this::dial)
                         .thenApply(t -> afterHttp.then(t, afterHttp.http, t.value()));
             }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
-                    ? withCredentials(p, http, target, where) : CompletableFuture.completedFuture(p))
+                    ? withCredentials(p, http, target, where).thenCompose(q -> withManifest(q, http, target, where))
+                    : CompletableFuture.completedFuture(p))
                     .whenComplete((p, e) -> http.close()).thenApply(updated -> {
                 List<AddressPath> out = new ArrayList<>(paths);
                 out.set(index, updated);
@@ -336,7 +376,9 @@ public final class PathProber implements AutoCloseable {
                         return token.fetch(check.value().bearer(), http, target, where, this::dial)
                                 .thenApply(tk -> afterHttp.then(tk, afterHttp.http, tk.value()));
                     }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
-                            ? withCredentials(p, http, target, where) : CompletableFuture.completedFuture(p))
+                            ? withCredentials(p, http, target, where)
+                            .thenCompose(q -> withManifest(q, http, target, where))
+                            : CompletableFuture.completedFuture(p))
                             .whenComplete((p, e) -> http.close());
                 }
                 return done.thenApply(p -> {

@@ -66,7 +66,9 @@ public final class Cli {
         }
         new CommandLine(command).parseArgs(list.toArray(String[]::new));
         try (PathProber prober = new PathProber(command.options(), 1)) {
-            return prober.probe(Target.parse(target)).get(60, TimeUnit.SECONDS);
+            Target t = Target.parse(target);
+            return prober.probe(t, command.options(), dev.pullpath.probe.Depth.REGISTRY, command.image == null ? null
+                    : dev.pullpath.probe.ManifestProbe.parse(command.image, t.host())).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("the API probe of " + target + " failed", e);
         }

@@ -502,6 +502,22 @@ class DiagnoseScenariosTest {
         }
 
         @Test
+        @DisplayName("--image of a manifest that exists → none/ok with a manifest phase; a missing tag → "
+                + "registry/not_found")
+        void imageManifest() {
+            registry.manifest("team/app:1.0");
+            JsonNode found = Cli.diagnose(registryTarget(), flags("--image", "team/app:1.0"));
+            assertDiagnosis(found, "none", "ok");
+            assertEquals("manifest", found.at("/phases/5/phase").asText(), found.toString());
+            assertTrue(found.at("/phases/5/detail").asText().contains("sha256:"), found.toString());
+            assertTrue(registry.requests().stream().anyMatch(q -> q.method().equals("HEAD")
+                    && q.pathAndQuery().equals("/v2/team/app/manifests/1.0") && "Bearer".equals(q.authorizationScheme())),
+                    registry.requests().toString());
+            JsonNode missing = Cli.diagnose(registryTarget(), flags("--image", "registry.test/team/app:nope"));
+            assertDiagnosis(missing, "registry", "not_found", "team/app:nope", "404");
+        }
+
+        @Test
         @DisplayName("token realm answers 500 → registry/server_error")
         void tokenServerError() {
             registry.tokenStatus(500);

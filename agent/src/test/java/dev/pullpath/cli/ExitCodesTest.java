@@ -24,6 +24,7 @@ class ExitCodesTest {
             "diagnose http://public.ecr.aws | only https",
             "diagnose host:99999 | port must be",
             "diagnose --color sometimes | --color",
+            "diagnose --image Not_An_Image! 127.0.0.1:1 | --image",
             "diagnose --no-such-flag | Unknown option",
             "frobnicate | Unmatched argument",
     })

@@ -146,6 +146,9 @@ public final class RegistryResponder implements AutoCloseable {
     private volatile String tokenBody;
     private volatile long hugeBodyBytes = 8L << 20;
     private volatile boolean connectionClose;
+    private final Set<String> manifests = ConcurrentHashMap.newKeySet();
+    private static final java.util.regex.Pattern MANIFEST_PATH =
+            java.util.regex.Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
 
     public RegistryResponder(TestPki.Issued identity) {
         this(identity.key(), identity.chainArray());
@@ -246,6 +249,12 @@ public final class RegistryResponder implements AutoCloseable {
     }
 
     // ---- observation ----------------------------------------------------------------------
+
+    /** Serves {@code repo:ref} (e.g. {@code team/app:1.0}) to a valid token; other manifests are 404 MANIFEST_UNKNOWN. */
+    public RegistryResponder manifest(String repoAndRef) {
+        manifests.add(repoAndRef);
+        return this;
+    }
 
     /** Answer every HTTP/1.1 request with {@code Connection: close} and close the connection after it. */
     public RegistryResponder connectionClose(boolean close) {
@@ -443,6 +452,17 @@ public final class RegistryResponder implements AutoCloseable {
     private void v2(ChannelHandlerContext ctx, FullHttpRequest req, String authorization) {
         Mode m = mode;
         boolean validToken = isIssuedBearer(authorization);
+        java.util.regex.Matcher manifest = MANIFEST_PATH.matcher(new QueryStringDecoder(req.uri()).path());
+        if (manifest.matches() && validToken && m.kind() != Mode.Kind.REJECT_TOKEN) {
+            if (manifests.contains(manifest.group(1) + ":" + manifest.group(2))) {
+                send(ctx, req, HttpResponseStatus.OK, "application/vnd.oci.image.index.v1+json", "{}", true,
+                        "Docker-Content-Digest", "sha256:" + "0".repeat(64));
+            } else {
+                send(ctx, req, HttpResponseStatus.NOT_FOUND, "application/json", errorBody("MANIFEST_UNKNOWN",
+                        "manifest unknown"), true);
+            }
+            return;
+        }
         switch (m.kind()) {
             case OPEN:
                 ok(ctx, req);

@@ -1,0 +1,119 @@
+package dev.pullpath.probe;
+
+import dev.pullpath.config.ConfigException;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.Diagnosis;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.Reason;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The first request of a pull: {@code HEAD /v2/REPO/manifests/REF} with the media types containerd accepts, and on
+ * a Bearer challenge a token for the repository's pull scope, anonymously or with a stored login. A 404 here is an
+ * image that is not there (a typo, a deleted tag), which no other hop can tell.
+ */
+public final class ManifestProbe {
+    /** What containerd's resolver asks for (OCI index and manifest, Docker list and manifest). */
+    static final String ACCEPT = String.join(", ", "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json");
+    private static final Pattern REFERENCE = Pattern.compile(
+            "([a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(sha256:[a-f0-9]{64}))");
+
+    private final long timeoutMillis;
+
+    /** A repository and a tag or digest. */
+    public record Image(String repository, String reference) {
+        String path() {
+            return "/v2/" + repository + "/manifests/" + reference;
+        }
+
+        @Override
+        public String toString() {
+            return repository + (reference.startsWith("sha256:") ? "@" : ":") + reference;
+        }
+    }
+
+    public ManifestProbe(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** Parses {@code REPO:TAG} or {@code REPO@sha256:...}, with an optional leading registry host. */
+    public static Image parse(String text, String registryHost) {
+        String s = text.strip();
+        if (s.startsWith(registryHost + "/")) {
+            s = s.substring(registryHost.length() + 1);
+        }
+        Matcher m = REFERENCE.matcher(s);
+        if (!m.matches()) {
+            throw new ConfigException("--image '" + text + "': expected REPOSITORY:TAG or REPOSITORY@sha256:DIGEST");
+        }
+        return new Image(m.group(1), m.group(2) != null ? m.group(2) : m.group(3));
+    }
+
+    /** @param authorization a stored login as a Basic value, or null for anonymous */
+    CompletableFuture<PhaseResult<String>> check(Image image, String authorization, String who,
+                                                 HttpConnection registry, Target target, String where, Dialer dialer) {
+        long start = System.nanoTime();
+        Map<String, String> accept = Map.of("Accept", ACCEPT);
+        String as = authorization == null ? "anonymously" : "with " + who;
+        return head(registry, target, dialer, image, accept).thenCompose(first -> {
+            List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
+            AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer") && c.param("realm") != null)
+                    .findFirst().orElse(null);
+            if (first.status() != 401 || bearer == null) {
+                return CompletableFuture.completedFuture(first);
+            }
+            return RealmToken.fetch(bearer, authorization, registry, target, dialer, timeoutMillis)
+                    .thenCompose(token -> {
+                        if (token.token() == null) {
+                            return CompletableFuture.completedFuture(token.refusal());
+                        }
+                        Map<String, String> headers = new HashMap<>(accept);
+                        headers.put("Authorization", "Bearer " + token.token());
+                        return head(registry, target, dialer, image, headers);
+                    });
+        }).handle((answer, error) -> {
+            if (error != null) {
+                Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                Diagnosis d = t instanceof Dialer.DialException dial ? dial.diagnosis()
+                        : RegistryProbe.failedExchange(t, where, "HEAD " + image.path(), timeoutMillis);
+                return PhaseResult.failed(Phase.MANIFEST, start, d.reason(), d.summary(), "no answer");
+            }
+            String line = "HEAD manifest of " + image + " " + as + " -> " + answer.statusLine();
+            int status = answer.status();
+            if (status == 200) {
+                String digest = answer.header("docker-content-digest");
+                return PhaseResult.ok(Phase.MANIFEST, start, line + (digest == null ? "" : ", " + digest),
+                        answer.statusLine());
+            }
+            if (status == 404) {
+                return PhaseResult.failed(Phase.MANIFEST, start, Reason.REGISTRY_NOT_FOUND, where + ": " + line
+                        + ": the image is not there (repository or tag)", answer.statusLine());
+            }
+            if (status == 400 || status == 401 || status == 403) {
+                Reason r = authorization == null ? Reason.AUTH_ANONYMOUS_DENIED : Reason.AUTH_CREDENTIALS_REJECTED;
+                return PhaseResult.failed(Phase.MANIFEST, start, r, where + ": " + line + RegistryProbe.bodyNote(answer),
+                        answer.statusLine());
+            }
+            Diagnosis d = RegistryProbe.classify(answer, true);
+            return d.ok() ? PhaseResult.ok(Phase.MANIFEST, start, line, answer.statusLine())
+                    : PhaseResult.failed(Phase.MANIFEST, start, d.reason(), where + ": " + line + ": " + d.summary(),
+                    answer.statusLine());
+        });
+    }
+
+    private CompletableFuture<BoundedResponse> head(HttpConnection registry, Target target, Dialer dialer, Image image,
+                                                    Map<String, String> headers) {
+        CompletableFuture<HttpConnection> conn = registry.isOpen() ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(target.host(), target.port());
+        return conn.thenCompose(c -> c.request(HttpMethod.HEAD, image.path(), headers, timeoutMillis));
+    }
+}
