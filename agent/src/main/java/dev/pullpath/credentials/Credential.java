@@ -21,6 +21,12 @@ public record Credential(String registry, String source, String location, String
         return secret != null && problem == null;
     }
 
+    /** The {@code Authorization} value a client sends with it: Basic user:secret. Only for the wire. */
+    public String basicAuthorization() {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((username + ":" + secret)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Where it is and what it is, never the secret: the line a report shows. */
     public String describe() {
         StringBuilder b = new StringBuilder(source).append(" (").append(location).append(") for ").append(registry);

@@ -24,6 +24,11 @@ public enum Phase {
         this.label = label;
     }
 
+    /** A hop that asks the registry itself: counted against its rate limit, run less often by the daemon. */
+    public boolean registryHop() {
+        return this == HTTP || this == TOKEN || this == AUTH || this == MANIFEST;
+    }
+
     @JsonValue
     public String label() {
         return label;

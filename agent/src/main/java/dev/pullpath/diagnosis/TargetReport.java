@@ -72,12 +72,10 @@ public record TargetReport(
             return this;
         }
         List<PhaseReport> merged = new java.util.ArrayList<>(phases);
-        full.phases.stream().filter(p -> p.phase() == Phase.HTTP || p.phase() == Phase.TOKEN
-                || p.phase() == Phase.AUTH).forEach(merged::add);
+        full.phases.stream().filter(p -> p.phase().registryHop()).forEach(merged::add);
         // A failure in the registry hops holds until the next check, whatever its category (a token realm behind
         // a firewall is a firewall failure of the registry hops).
-        boolean registryFailed = full.phases.stream().anyMatch(p -> !p.ok()
-                && (p.phase() == Phase.HTTP || p.phase() == Phase.TOKEN || p.phase() == Phase.AUTH));
+        boolean registryFailed = full.phases.stream().anyMatch(p -> !p.ok() && p.phase().registryHop());
         Evidence e = evidence == null ? new Evidence(null, null, null, null) : evidence;
         Evidence fe = full.evidence == null ? new Evidence(null, null, null, null) : full.evidence;
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,

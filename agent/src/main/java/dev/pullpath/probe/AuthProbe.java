@@ -5,9 +5,7 @@ import dev.pullpath.credentials.Credential;
 import dev.pullpath.diagnosis.Diagnosis;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.Reason;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -36,8 +34,7 @@ public final class AuthProbe {
             return CompletableFuture.completedFuture(PhaseResult.ok(Phase.AUTH, start, who + ": an identity token is "
                     + "exchanged at the realm (OAuth2); not checked by this release", "not checked"));
         }
-        String basic = "Basic " + Base64.getEncoder().encodeToString((credential.username() + ":"
-                + credential.secret()).getBytes(StandardCharsets.UTF_8));
+        String basic = credential.basicAuthorization();
         CompletableFuture<PhaseResult<String>> bounded = new CompletableFuture<>();
         long budget = 2 * timeoutMillis;
         CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS).execute(() -> bounded.complete(
@@ -56,10 +53,8 @@ public final class AuthProbe {
                         }))
                 .handle((answer, error) -> {
                     if (error != null) {
-                        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                                ? error.getCause() : error;
-                        Diagnosis d = t instanceof Dialer.DialException dial ? dial.diagnosis()
-                                : RegistryProbe.failedExchange(t, where, "GET /v2/ with the stored login", timeoutMillis);
+                        Diagnosis d = RegistryProbe.failedExchange(error, where, "GET /v2/ with the stored login",
+                                timeoutMillis);
                         return PhaseResult.failed(Phase.AUTH, start, expired ? Reason.AUTH_CREDENTIALS_EXPIRED
                                 : d.reason(), who + ": " + d.summary(), "no answer");
                     }
@@ -97,7 +92,7 @@ public final class AuthProbe {
                                                         Target target, Dialer dialer) {
         return RealmToken.fetch(bearer, basic, registry, target, dialer, timeoutMillis).thenCompose(result -> {
             if (result.token() == null) {
-                return CompletableFuture.completedFuture(result.refusal()); // the realm's refusal is the answer
+                return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
             }
             return connection(registry, target, dialer).thenCompose(conn -> conn.get(RegistryProbe.V2,
                     Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));

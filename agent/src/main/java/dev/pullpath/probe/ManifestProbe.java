@@ -73,7 +73,7 @@ public final class ManifestProbe {
             return RealmToken.fetch(bearer, authorization, registry, target, dialer, timeoutMillis)
                     .thenCompose(token -> {
                         if (token.token() == null) {
-                            return CompletableFuture.completedFuture(token.refusal());
+                            return CompletableFuture.completedFuture(token.answer());
                         }
                         Map<String, String> headers = new HashMap<>(accept);
                         headers.put("Authorization", "Bearer " + token.token());
@@ -81,10 +81,7 @@ public final class ManifestProbe {
                     });
         }).handle((answer, error) -> {
             if (error != null) {
-                Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                Diagnosis d = t instanceof Dialer.DialException dial ? dial.diagnosis()
-                        : RegistryProbe.failedExchange(t, where, "HEAD " + image.path(), timeoutMillis);
+                Diagnosis d = RegistryProbe.failedExchange(error, where, "HEAD " + image.path(), timeoutMillis);
                 return PhaseResult.failed(Phase.MANIFEST, start, d.reason(), d.summary(), "no answer");
             }
             String line = "HEAD manifest of " + image + " " + as + " -> " + answer.statusLine();

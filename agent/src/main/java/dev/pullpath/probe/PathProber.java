@@ -118,9 +118,7 @@ public final class PathProber implements AutoCloseable {
             for (dev.pullpath.credentials.Credential c : credentials.stream()
                     .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
                     .limit(4).toList()) {
-                String basic = "Basic " + java.util.Base64.getEncoder().encodeToString((c.username() + ":"
-                        + c.secret()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                chain = chain.thenCompose(p -> manifest.check(image, basic, c.describe(), http, target, where,
+                chain = chain.thenCompose(p -> manifest.check(image, c.basicAuthorization(), c.describe(), http, target, where,
                         this::dial).thenApply(m -> keepFirstFailure(p, m)));
             }
             return chain;
@@ -217,11 +215,16 @@ public final class PathProber implements AutoCloseable {
                     // HTTP goes on the pipeline in the handshake's own event-loop turn: what the server sends right
                     // after it (an h2 SETTINGS frame, a close) must meet a decoder, whichever address carries /v2/.
                     HttpConnection http = handshake.ok() && depth == Depth.REGISTRY
-                            ? HttpConnection.open(handshake.value().channel(), handshake.value().alpn(),
-                            target.authority(), Version.userAgent(), options.maxBodyBytes()) : null;
+                            ? http(handshake.value(), target.authority()) : null;
                     return new AddressPath(address, p.phases, p.diagnosis, handshake.value(), http, null, null);
                 });
             });
+        }
+
+        /** HTTP stages on a session whose handshake just completed, in that turn. */
+        private HttpConnection http(TlsProbe.Session session, String authority) {
+            return HttpConnection.open(session.channel(), session.alpn(), authority, Version.userAgent(),
+                    options.maxBodyBytes());
         }
 
         /** Runs /v2/ and the token hop on the first address through TLS; closes every other connection. */
@@ -268,8 +271,7 @@ public final class PathProber implements AutoCloseable {
                     if (!p.diagnosis().ok() || p.session() == null) {
                         throw new Dialer.DialException(p.diagnosis());
                     }
-                    return HttpConnection.open(p.session().channel(), p.session().alpn(), t.authority(),
-                            Version.userAgent(), options.maxBodyBytes());
+                    return http(p.session(), t.authority());
                 });
             }
             return dns.resolve(host).thenCompose(resolved -> {
@@ -335,8 +337,7 @@ public final class PathProber implements AutoCloseable {
                                 return tls.handshake(channel, target.host(), target.port(), true).thenApply(h -> {
                                     phases.add(h.report());
                                     HttpConnection http = h.ok() && to == Depth.REGISTRY
-                                            ? HttpConnection.open(h.value().channel(), h.value().alpn(),
-                                            target.authority(), Version.userAgent(), options.maxBodyBytes()) : null;
+                                            ? http(h.value(), target.authority()) : null;
                                     return new Tunnelled(phases, h.diagnosis(), remote.getAddress(), h.value(), http,
                                             dnsEvidence, proxyEvidence);
                                 });
@@ -408,10 +409,8 @@ public final class PathProber implements AutoCloseable {
                     if (!handshake.ok()) {
                         return dialAddresses(host, port, addresses, index + 1, handshake.failure());
                     }
-                    String authority = (host.contains(":") ? "[" + host + "]" : host)
-                            + (port == Target.HTTPS_PORT ? "" : ":" + port);
-                    return CompletableFuture.completedFuture(HttpConnection.open(handshake.value().channel(),
-                            handshake.value().alpn(), authority, Version.userAgent(), options.maxBodyBytes()));
+                    return CompletableFuture.completedFuture(http(handshake.value(), new Target(host, host, port)
+                            .authority()));
                 });
             });
         }

@@ -17,11 +17,24 @@ import java.util.concurrent.CompletableFuture;
 final class RealmToken {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Either a token, or the realm's answer refusing one. */
-    record Result(String token, BoundedResponse refusal) {
+    /** The realm's answer, and the token in it when there is one. */
+    record Result(String token, BoundedResponse answer) {
     }
 
     private RealmToken() {
+    }
+
+    /** {@code service=...&scope=...}, each only when the challenge names it. */
+    private static String query(AuthChallenge c) {
+        StringBuilder q = new StringBuilder();
+        if (c.param("service") != null) {
+            q.append("service=").append(URLEncoder.encode(c.param("service"), StandardCharsets.UTF_8));
+        }
+        if (c.param("scope") != null) {
+            q.append(q.length() == 0 ? "" : "&").append("scope=")
+                    .append(URLEncoder.encode(c.param("scope"), StandardCharsets.UTF_8));
+        }
+        return q.toString();
     }
 
     static CompletableFuture<Result> fetch(AuthChallenge bearer, String authorization, HttpConnection registry,
@@ -35,21 +48,15 @@ final class RealmToken {
         if (!"https".equalsIgnoreCase(realm.getScheme()) || realm.getHost() == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("the token realm is not https"));
         }
-        String host = realm.getHost().toLowerCase(Locale.ROOT);
+        String host = realm.getHost().toLowerCase(Locale.ROOT).replaceAll("^\\[|]$", "");
         int port = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
-        StringBuilder q = new StringBuilder(realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/"
-                : realm.getRawPath()).append(realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&");
-        if (bearer.param("service") != null) {
-            q.append("service=").append(URLEncoder.encode(bearer.param("service"), StandardCharsets.UTF_8));
-        }
-        if (bearer.param("scope") != null) {
-            q.append("&scope=").append(URLEncoder.encode(bearer.param("scope"), StandardCharsets.UTF_8));
-        }
+        String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
+                + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(bearer);
         boolean same = host.equals(target.host()) && port == target.port() && registry.isOpen();
         CompletableFuture<HttpConnection> realmConn = same ? CompletableFuture.completedFuture(registry)
                 : dialer.dial(host, port);
         Map<String, String> headers = authorization == null ? Map.of() : Map.of("Authorization", authorization);
-        return realmConn.thenCompose(conn -> conn.get(q.toString(), headers, timeoutMillis)
+        return realmConn.thenCompose(conn -> conn.get(path, headers, timeoutMillis)
                 .whenComplete((r, e) -> {
                     if (conn != registry) {
                         conn.close();
@@ -61,7 +68,7 @@ final class RealmToken {
                             JsonNode t = body == null ? null : body.has("token") ? body.get("token")
                                     : body.get("access_token");
                             if (t != null && t.isTextual() && !t.asText().isEmpty()) {
-                                return new Result(t.asText(), null);
+                                return new Result(t.asText(), answer);
                             }
                         } catch (java.io.IOException e) {
                             // not a token: the answer itself is the refusal

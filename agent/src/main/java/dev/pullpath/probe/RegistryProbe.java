@@ -108,10 +108,16 @@ public final class RegistryProbe {
         return new Diagnosis(Reason.REGISTRY_UNEXPECTED_RESPONSE, "unexpected " + r.statusLine() + bodyNote(r));
     }
 
-    /** A request that got no usable response: timeout, reset, or bytes that are not HTTP. */
+    /**
+     * A request that got no usable response: timeout, reset, or bytes that are not HTTP; or a connection to another
+     * host of the path (a token realm) that failed at some hop, which then names that hop.
+     */
     static Diagnosis failedExchange(Throwable error, String address, String what, long timeoutMillis) {
         Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
+        if (t instanceof Dialer.DialException dial) {
+            return dial.diagnosis();
+        }
         if (t instanceof TimeoutException) {
             return new Diagnosis(Reason.REGISTRY_UNEXPECTED_RESPONSE, address + ": " + what
                     + ": no complete response within " + timeoutMillis + "ms");

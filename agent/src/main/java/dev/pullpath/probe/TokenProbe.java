@@ -11,12 +11,8 @@ import dev.pullpath.diagnosis.Redaction;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -104,19 +100,9 @@ public final class TokenProbe {
     private CompletableFuture<PhaseResult<Evidence.Token>> fresh(long start, AuthChallenge challenge, URI realm,
                                                                  String shownRealm, String key, HttpConnection registry,
                                                                  Target target, String address, Dialer dialer) {
-        String realmHost = realm.getHost().toLowerCase(Locale.ROOT).replaceAll("^\\[|]$", "");
         int realmPort = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
-        boolean sameEndpoint = realmHost.equals(target.host()) && realmPort == target.port();
-        String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
-                + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(challenge);
-        CompletableFuture<HttpConnection> realmConnection = sameEndpoint && registry.isOpen()
-                ? CompletableFuture.completedFuture(registry) : dialer.dial(realmHost, realmPort);
-        return realmConnection.thenCompose(conn -> conn.get(path, Map.of(), timeoutMillis)
-                        .whenComplete((r, e) -> {
-                            if (conn != registry) {
-                                conn.close();
-                            }
-                        }))
+        return RealmToken.fetch(challenge, null, registry, target, dialer, timeoutMillis)
+                .thenApply(RealmToken.Result::answer)
                 .thenCompose(response -> {
                     String tokenStatus = response.statusLine();
                     Diagnosis refused = judgeTokenResponse(response, shownRealm);
@@ -214,24 +200,8 @@ public final class TokenProbe {
         return v.isTextual() && !v.asText().isEmpty() ? v.asText() : fallback;
     }
 
-    private static String query(AuthChallenge c) {
-        StringBuilder q = new StringBuilder();
-        if (c.param("service") != null) {
-            q.append("service=").append(URLEncoder.encode(c.param("service"), StandardCharsets.UTF_8));
-        }
-        if (c.param("scope") != null) {
-            q.append(q.length() == 0 ? "" : "&").append("scope=")
-                    .append(URLEncoder.encode(c.param("scope"), StandardCharsets.UTF_8));
-        }
-        return q.toString();
-    }
-
     private Diagnosis unwrap(Throwable error, String where, String what) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (t instanceof Dialer.DialException dial) {
-            return dial.diagnosis();
-        }
-        return RegistryProbe.failedExchange(t, where, what, timeoutMillis);
+        return RegistryProbe.failedExchange(error, where, what, timeoutMillis);
     }
 
     private static <T> CompletableFuture<T> done(T value) {

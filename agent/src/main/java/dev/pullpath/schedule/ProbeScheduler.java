@@ -55,7 +55,6 @@ public final class ProbeScheduler implements AutoCloseable {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Object admission = new Object();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
-    private final Set<String> probedOnce = ConcurrentHashMap.newKeySet();
     private volatile AgentConfig config;
     private volatile Semaphore onDemand;
     private int inFlight;
@@ -106,7 +105,7 @@ public final class ProbeScheduler implements AutoCloseable {
         for (String name : Set.copyOf(jobs.keySet())) {
             if (!wanted.contains(name)) {
                 jobs.remove(name).cancel();
-                probedOnce.remove(name);
+                lastProbe.remove(name);
                 board.remove(name);
             }
         }
@@ -123,7 +122,7 @@ public final class ProbeScheduler implements AutoCloseable {
      * adding a target does not take the pod out of service for a second.
      */
     public boolean ready() {
-        if (!ready && !jobs.isEmpty() && probedOnce.containsAll(jobs.keySet())) {
+        if (!ready && !jobs.isEmpty() && lastProbe.keySet().containsAll(jobs.keySet())) {
             ready = true;
         }
         return ready;
@@ -342,7 +341,6 @@ public final class ProbeScheduler implements AutoCloseable {
             } else if (target.kind() == dev.pullpath.config.TargetKind.REGISTRY) {
                 status = report.withRegistryHopsOf(lastFull);
             }
-            probedOnce.add(target.name());
             lastProbe.put(target.name(), clock.instant());
             board.record(target, report, status);
         }

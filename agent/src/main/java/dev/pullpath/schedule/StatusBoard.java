@@ -29,7 +29,6 @@ public final class StatusBoard {
     private final Map<String, TargetStatus> statuses = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Clock clock;
-    private volatile Instant lastRecord;
 
     public StatusBoard(Clock clock) {
         this.clock = clock;
@@ -42,7 +41,6 @@ public final class StatusBoard {
     /** Records a probe's outcome; {@code status} is what it means for the target (the merged view). */
     void record(TargetConfig target, TargetReport probed, TargetReport status) {
         Instant now = clock.instant();
-        lastRecord = now;
         TargetStatus[] pair = new TargetStatus[2];
         statuses.compute(target.name(), (name, old) -> {
             boolean same = old != null && Objects.equals(old.report().category(), status.category())
@@ -62,11 +60,6 @@ public final class StatusBoard {
                 l.onRemoved(name);
             }
         }
-    }
-
-    /** When any probe was last recorded, or null before the first. */
-    public Instant lastRecord() {
-        return lastRecord;
     }
 
     public TargetStatus get(String name) {
