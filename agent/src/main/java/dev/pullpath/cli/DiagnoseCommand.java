@@ -90,6 +90,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Where the provider binaries are (default: the config file's directory).")
     Path providerBinDir;
 
+    @Option(names = "--containerd-certs-dir", paramLabel = "DIR", defaultValue = "/etc/containerd/certs.d",
+            description = "containerd's registry config_path: HOST/hosts.toml there sets mirrors, ca, skip_verify "
+                    + "and headers, and pullpath walks that pull path (default: ${DEFAULT-VALUE}).")
+    Path containerdCertsDir;
+
     @Option(names = "--image", paramLabel = "REPO:TAG",
             description = "Also HEAD this image's manifest (REPO:TAG or REPO@sha256:...), as a pull starts; "
                     + "404 is registry/not_found.")
@@ -118,7 +123,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
                     Duration.ofSeconds(10)));
         }
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores);
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores, containerdCertsDir);
     }
 
     public List<Target> parsedTargets() {
@@ -170,7 +175,9 @@ public final class DiagnoseCommand implements Callable<Integer> {
                 ? prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.REGISTRY, image == null ? null
                 : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))
                 : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 + 5_000);
+        // Each host of a containerd pull path is walked in turn, so a longer path gets a longer bound.
+        int hops = targets.stream().mapToInt(t -> prober.routeLength(t, prober.defaults())).max().orElse(1);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 * hops + 5_000);
         List<TargetReport> reports = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {
             try {

@@ -31,6 +31,13 @@ final class HumanReport {
                 : (r.ok() ? paint(YELLOW, "WARN") : paint(RED, "FAIL")) + "  " + paint(YELLOW,
                 r.category() + "/" + r.reason());
         b.append(paint(BOLD, r.target())).append("  ").append(verdict).append('\n');
+        if (r.endpoints() != null) {
+            b.append("  pull path (containerd hosts.toml), in order:\n");
+            for (dev.pullpath.diagnosis.EndpointReport e : r.endpoints()) {
+                b.append("    ").append(e.ok() ? paint(GREEN, "ok  ") : paint(RED, "FAIL")).append("  ");
+                appendWrapped(b, e.endpoint() + (e.ok() ? "" : ": " + e.category() + "/" + e.reason()), 10, width);
+            }
+        }
         for (PhaseReport p : r.phases()) {
             String head = String.format(Locale.ROOT, "  %-8s%9.1f ms  %s", p.phase().label(), p.durationMs(),
                     p.ok() ? paint(GREEN, "ok  ") : paint(RED, "FAIL"));

@@ -51,7 +51,16 @@ public final class ConfigLoader {
     record RawConfig(InetSocketAddress listen, String node, String zone, Duration interval, Duration registryInterval,
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Integer maxAddresses, List<String> resolvers, Path resolvConf,
-                     Path hostsFile, List<Path> caFiles, RawProxy proxy, List<RawTarget> targets) {
+                     Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
+                     RawCredentials credentials, List<RawTarget> targets) {
+    }
+
+    /**
+     * Where the node keeps the logins a pull would send (mounted read-only into the pod): Docker's and Helm's
+     * config files, and the kubelet's image credential provider. None is read unless named.
+     */
+    record RawCredentials(Path dockerConfig, Path registryConfig, Path credentialProviderConfig,
+                          Path credentialProviderBinDir, Duration timeout) {
     }
 
     /** An HTTPS proxy as containerd would use it; without one, HTTPS_PROXY/NO_PROXY of the environment apply. */
@@ -109,7 +118,7 @@ public final class ConfigLoader {
                 throw new ConfigException(file + ": no such file");
             }
             return resolve(new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null), "built-in defaults", null);
+                    null, null, null, null, null), "built-in defaults", null);
         } catch (IOException | SecurityException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
@@ -128,7 +137,7 @@ public final class ConfigLoader {
         }
         if (raw == null) {
             raw = new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null);
+                    null, null, null, null);
         }
         return resolve(raw, file.toString(), file);
     }
@@ -169,7 +178,8 @@ public final class ConfigLoader {
                     raw.caFiles == null ? List.of() : raw.caFiles, ProbeOptions.DEFAULT_MAX_BODY_BYTES,
                     raw.proxy == null ? ProxySettings.fromEnvironment(env)
                             : ProxySettings.of(where + "proxy.url", raw.proxy.url, where + "proxy.noProxy",
-                            raw.proxy.noProxy));
+                            raw.proxy.noProxy), credentialStores(raw.credentials, where),
+                    raw.containerdCertsDir == null ? ContainerdHosts.DEFAULT_DIR : raw.containerdCertsDir);
         } catch (ConfigException e) {
             throw new ConfigException(where + e.getMessage().replace("--", ""));
         }
@@ -208,6 +218,30 @@ public final class ConfigLoader {
                 targets, file);
     }
 
+    private static dev.pullpath.credentials.CredentialStores credentialStores(RawCredentials raw, String where) {
+        if (raw == null) {
+            return dev.pullpath.credentials.CredentialStores.none();
+        }
+        Duration timeout = raw.timeout == null ? Duration.ofSeconds(10) : raw.timeout;
+        if (timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new ConfigException(where + "credentials.timeout: at most 1m (the kubelet's own limit)");
+        }
+        if (raw.credentialProviderBinDir != null && raw.credentialProviderConfig == null) {
+            throw new ConfigException(where + "credentials.credentialProviderBinDir: set credentialProviderConfig "
+                    + "too");
+        }
+        // The pod's own HOME and DOCKER_CONFIG say nothing about the node: only the named files are read.
+        dev.pullpath.credentials.CredentialStores stores = new dev.pullpath.credentials.CredentialStores(
+                raw.registryConfig, raw.dockerConfig, timeout, k -> null);
+        if (raw.credentialProviderConfig != null) {
+            Path bin = raw.credentialProviderBinDir != null ? raw.credentialProviderBinDir
+                    : raw.credentialProviderConfig.toAbsolutePath().getParent();
+            stores.withKubeletProvider(new dev.pullpath.credentials.KubeletCredentialProvider(
+                    raw.credentialProviderConfig, bin, timeout));
+        }
+        return stores;
+    }
+
     /**
      * An {@code ecr:} entry becomes private ECR's three endpoints: the registry walks the whole path, the API and the
      * layer bucket stop at TLS (they are not registries). Its other settings apply to all three.
@@ -237,7 +271,8 @@ public final class ConfigLoader {
             throw new ConfigException(key + ": empty target");
         }
         if (raw.credentials != null) {
-            throw new ConfigException(key + ".credentials: credential settings are not supported by this release yet");
+            throw new ConfigException(key + ".credentials: credential sources are set once, at the top level "
+                    + "(credentials: dockerConfig, registryConfig, credentialProviderConfig), as on the node");
         }
         Target target;
         if (raw.url != null && raw.host != null) {

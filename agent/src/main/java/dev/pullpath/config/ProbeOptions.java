@@ -17,10 +17,18 @@ import java.util.List;
  * @param maxBodyBytes  bound on every HTTP body read
  * @param proxies       the HTTPS proxy and NO_PROXY list, as containerd would use them
  * @param credentials   where stored registry logins are looked for
+ * @param containerdCertsDir containerd's registry config directory (hosts.toml per registry), or null for none
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                            Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                           dev.pullpath.credentials.CredentialStores credentials) {
+                           dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir) {
+
+    public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                        Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
+                        dev.pullpath.credentials.CredentialStores credentials) {
+        this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
+                null);
+    }
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies) {
@@ -61,12 +69,12 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
         return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, credentials);
+                proxies, credentials, containerdCertsDir);
     }
 
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                settings, credentials);
+                settings, credentials, containerdCertsDir);
     }
 
     public long timeoutMillis() {

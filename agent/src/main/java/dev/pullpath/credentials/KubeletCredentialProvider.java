@@ -101,6 +101,22 @@ public final class KubeletCredentialProvider {
     private final Path configFile;
     private final Path binDir;
     private final Duration timeout;
+    /**
+     * Answers kept as the kubelet keeps them (cacheKeyType, cacheDuration, else the provider's
+     * defaultCacheDuration): a daemon probing every few minutes must not call the provider, and through it the
+     * cloud's token API, more often than the kubelet does. Failures are not kept, as the kubelet does not keep them.
+     */
+    private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CACHED = 256;
+
+    private record Cached(String keyType, String key, long expiresAtNanos, List<Credential> credentials) {
+    }
+
+    /** What an answer says about keeping it: filled in by {@link #answer} for a usable answer. */
+    private static final class CacheHint {
+        String keyType;
+        Duration duration;
+    }
 
     /**
      * @param configFile the kubelet's {@code --image-credential-provider-config} (file or directory)
@@ -156,7 +172,7 @@ public final class KubeletCredentialProvider {
         List<Credential> out = new ArrayList<>();
         for (Provider p : providers) {
             if (p.matchImages().stream().anyMatch(m -> matches(m, image))) {
-                out.addAll(run(p, image, registry));
+                out.addAll(cachedOrRun(p, image, registry));
             }
         }
         return out;
@@ -386,7 +402,39 @@ public final class KubeletCredentialProvider {
     // ---------------------------------------------------------------------------------------------------------
     // Running one provider
 
-    private List<Credential> run(Provider p, String image, String registry) {
+    private List<Credential> cachedOrRun(Provider p, String image, String registry) {
+        String provider = p.toString();
+        long now = System.nanoTime();
+        for (String keyType : List.of("Image", "Registry", "Global")) {
+            String key = switch (keyType) {
+                case "Image" -> image;
+                case "Registry" -> registry;
+                default -> "";
+            };
+            Cached hit = cache.get(provider + "\u0000" + keyType + "\u0000" + key);
+            if (hit != null && hit.expiresAtNanos() - now > 0) {
+                return hit.credentials();
+            }
+        }
+        CacheHint hint = new CacheHint();
+        List<Credential> fresh = run(p, image, registry, hint);
+        Duration keep = hint.duration != null ? hint.duration : p.defaultCacheDuration();
+        if (hint.keyType != null && keep != null && !keep.isZero() && !keep.isNegative()) {
+            String key = switch (hint.keyType) {
+                case "Image" -> image;
+                case "Registry" -> registry;
+                default -> "";
+            };
+            cache.values().removeIf(c -> c.expiresAtNanos() - now <= 0);
+            if (cache.size() < MAX_CACHED) {
+                cache.put(provider + "\u0000" + hint.keyType + "\u0000" + key, new Cached(hint.keyType, key,
+                        now + keep.toNanos(), fresh));
+            }
+        }
+        return fresh;
+    }
+
+    private List<Credential> run(Provider p, String image, String registry, CacheHint hint) {
         Path bin = binDir.resolve(p.name());
         String source = SOURCE + "/" + p.name();
         String where = bin.toString();
@@ -456,7 +504,7 @@ public final class KubeletCredentialProvider {
             if (status != 0) {
                 return problem(registry, source, where, p.name() + " exited " + status + stderr(err));
             }
-            return answer(p, out, err, image, registry, source, where);
+            return answer(p, out, err, image, registry, source, where, hint);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return problem(registry, source, where, "interrupted");
@@ -467,7 +515,7 @@ public final class KubeletCredentialProvider {
 
     /** plugin.go ExecPlugin/decodeResponse and keyring.go Add/Lookup, applied to what the provider printed. */
     private static List<Credential> answer(Provider p, Drain out, Drain err, String image, String registry,
-                                           String source, String where) {
+                                           String source, String where, CacheHint hint) {
         String name = p.name();
         if (out.overflowed()) {
             return problem(registry, source, where, name + " printed more than 64 KiB" + stderr(err));
@@ -594,7 +642,10 @@ public final class KubeletCredentialProvider {
             creds.add(new Credential(e.raw(), source, where, user, e.password(), EcrToken.expiry(user, e.password()),
                     null));
         }
-        return creds;
+        hint.keyType = cacheKey;
+        hint.duration = cacheDuration == null || cacheDuration.isNull() ? null
+                : parseGoDuration(cacheDuration.asText());
+        return List.copyOf(creds);
     }
 
     private record Entry(String raw, String key, String username, String password) {

@@ -113,6 +113,10 @@ public enum Reason {
     VPC_ENDPOINT_POLICY_DENIED(Category.VPC_ENDPOINT, "endpoint_policy_denied",
             "The VPC endpoint for {host} answered AccessDenied: its endpoint policy does not allow this principal or "
                     + "repository. Review the endpoint policy (and, for ECR layers, the S3 gateway endpoint's policy)."),
+    REGISTRY_HOSTS_CONFIG_INVALID(Category.REGISTRY, "hosts_config_invalid",
+            "containerd cannot use its registry host configuration for {host}, so every pull of it fails before any "
+                    + "connection: fix the hosts.toml named in the summary (config_path, usually "
+                    + "/etc/containerd/certs.d/{host}/hosts.toml); containerd rereads it on the next pull."),
     REGISTRY_RATE_LIMITED(Category.REGISTRY, "rate_limited",
             "The registry rate-limits this address (429): every node behind the same NAT shares the quota. "
                     + "Authenticate pulls, use a pull-through cache, or spread pulls out."),
@@ -130,6 +134,13 @@ public enum Reason {
             "{host} resolves to private addresses although it has no VPC endpoint: a private hosted zone, "
                     + "split-horizon DNS or a hosts-file entry overrides it. Remove the override, or make sure it "
                     + "points at a path that will keep working (a pull-through cache, a proxy).", true),
+
+    /** A warning: the path works, but not the way it should. */
+    REGISTRY_MIRROR_UNAVAILABLE(Category.REGISTRY, "mirror_unavailable",
+            "A mirror configured for {host} in containerd's hosts.toml fails, so every pull waits for it and falls "
+                    + "back to the next host (the summary names it): fix the mirror or remove it from "
+                    + "/etc/containerd/certs.d/{host}/hosts.toml. Pulls bypass the cache meanwhile, and may be rate "
+                    + "limited upstream.", true),
 
     OK(Category.NONE, "ok", "");
 

@@ -19,8 +19,11 @@ import java.util.List;
  * @param checkedAt   when the probe started, RFC 3339
  * @param registryCheckedAt when the registry hops shown here ran, if not in this probe (the daemon runs them less
  *                    often than the cheap hops), else null
+ * @param endpoints   with a containerd hosts.toml for the target: each host the pull path tried, in order; the
+ *                    phases, addresses and evidence are those of the host that decided. Else null
  */
-@JsonPropertyOrder({"target", "ok", "category", "reason", "summary", "hint", "phases", "addresses", "evidence", "checkedAt", "registryCheckedAt"})
+@JsonPropertyOrder({"target", "ok", "category", "reason", "summary", "hint", "endpoints", "phases", "addresses",
+        "evidence", "checkedAt", "registryCheckedAt"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TargetReport(
         String target,
@@ -30,11 +33,24 @@ public record TargetReport(
         List<AddressReport> addresses,
         Evidence evidence,
         String checkedAt,
-        String registryCheckedAt) {
+        String registryCheckedAt,
+        List<EndpointReport> endpoints) {
 
     public TargetReport {
         phases = List.copyOf(phases);
         addresses = List.copyOf(addresses);
+        endpoints = endpoints == null ? null : List.copyOf(endpoints);
+    }
+
+    public TargetReport(String target, Diagnosis diagnosis, String hint, List<PhaseReport> phases,
+                        List<AddressReport> addresses, Evidence evidence, String checkedAt, String registryCheckedAt) {
+        this(target, diagnosis, hint, phases, addresses, evidence, checkedAt, registryCheckedAt, null);
+    }
+
+    /** The same report, with the hosts of its containerd pull path. */
+    public TargetReport withEndpoints(List<EndpointReport> tried) {
+        return new TargetReport(target, diagnosis, hint, phases, addresses, evidence, checkedAt, registryCheckedAt,
+                tried);
     }
 
     @JsonProperty
@@ -80,6 +96,6 @@ public record TargetReport(
         Evidence fe = full.evidence == null ? new Evidence(null, null, null, null) : full.evidence;
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
                 registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(), fe.http(),
-                fe.token(), e.proxy(), fe.credentials()), checkedAt, full.checkedAt);
+                fe.token(), e.proxy(), fe.credentials()), checkedAt, full.checkedAt, endpoints);
     }
 }

@@ -38,7 +38,10 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     private final Gauge dnsAnswers;
     private final Gauge lastProbe;
     private final Gauge proxyInUse;
+    private final Gauge credentialExpiry;
     private final boolean phaseHistograms;
+    /** Each target's credential series (registry, source): several targets may name the same registry. */
+    private final Map<String, Map<String, Double>> credentialSeries = new ConcurrentHashMap<>();
     /** The status series and DNS answer series each target currently has, to remove them when they change. */
     private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> dnsSeries = new ConcurrentHashMap<>();
@@ -67,6 +70,12 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         proxyInUse = Gauge.builder().withoutExemplars().name("pullpath_proxy_in_use")
                 .help("1 when the target is reached through an HTTPS proxy (HTTPS_PROXY or the config), else 0")
                 .labelNames("target").register(registry);
+        credentialExpiry = Gauge.builder().withoutExemplars().name("pullpath_credential_expiry_timestamp_seconds")
+                .unit(Unit.SECONDS)
+                .help("When a stored login a pull of the registry would send expires (decoded from the ECR token), "
+                        + "Unix time; source is the store (helm, docker, docker/docker-credential-NAME, "
+                        + "kubelet-credential-provider/NAME)")
+                .labelNames("registry", "source").register(registry);
         lastProbe = Gauge.builder().withoutExemplars().name("pullpath_last_probe_timestamp_seconds").unit(Unit.SECONDS)
                 .help("When the target was last probed, Unix time")
                 .labelNames("target").register(registry);
@@ -103,9 +112,50 @@ public final class ProbeMetrics implements StatusBoard.Listener {
             certNotAfter.labelValues(name).set(Instant.parse(tls.earliestNotAfter()).getEpochSecond());
         }
         recordAnswers(name, probed);
+        recordCredentials(name, target.target().authority(), report);
         proxyInUse.labelValues(name).set(probed.evidence() != null && probed.evidence().proxy() != null ? 1 : 0);
         lastProbe.labelValues(name).set(Instant.parse(probed.checkedAt()).toEpochMilli() / 1000.0);
     }
+
+    /**
+     * The logins the last registry check found, with an expiry: the earliest per store. Reports between two
+     * registry checks carry the last check's evidence, so a series lives as long as the login does.
+     */
+    private void recordCredentials(String name, String registryName, TargetReport report) {
+        Map<String, Double> now = new HashMap<>();
+        if (report.evidence() != null && report.evidence().credentials() != null) {
+            for (Evidence.Credential c : report.evidence().credentials()) {
+                if (c.expiresAt() != null) {
+                    double at = Instant.parse(c.expiresAt()).getEpochSecond();
+                    now.merge(registryName + "\n" + c.source(), at, Math::min);
+                }
+            }
+        }
+        boolean registryChecked = report.phases().stream().anyMatch(p -> p.phase().registryHop());
+        if (!registryChecked && credentialSeries.containsKey(name)) {
+            return; // a cheap probe that failed before the registry: what the last check found still holds
+        }
+        credentialSeries.put(name, now);
+        syncCredentialSeries();
+    }
+
+    private synchronized void syncCredentialSeries() {
+        Map<String, Double> all = new HashMap<>();
+        credentialSeries.values().forEach(m -> m.forEach((k, v) -> all.merge(k, v, Math::min)));
+        for (String key : exportedCredentials) {
+            if (!all.containsKey(key)) {
+                String[] fs = key.split("\n");
+                credentialExpiry.remove(fs[0], fs[1]);
+            }
+        }
+        all.forEach((key, at) -> {
+            String[] fs = key.split("\n");
+            credentialExpiry.labelValues(fs[0], fs[1]).set(at);
+        });
+        exportedCredentials = new HashSet<>(all.keySet());
+    }
+
+    private Set<String> exportedCredentials = new HashSet<>();
 
     private void recordAnswers(String name, TargetReport probed) {
         Evidence.Dns dns = probed.evidence() == null ? null : probed.evidence().dns();
@@ -148,6 +198,9 @@ public final class ProbeMetrics implements StatusBoard.Listener {
             dnsAnswers.remove(name, fs[0], fs[1]);
         }
         dnsSeries.remove(name);
+        if (credentialSeries.remove(name) != null) {
+            syncCredentialSeries();
+        }
         for (dev.pullpath.diagnosis.Phase p : dev.pullpath.diagnosis.Phase.values()) {
             duration.remove(name, p.label());
         }

@@ -12,11 +12,26 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 final class ChainRecorder extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
+    private final boolean enforce;
     private volatile X509Certificate[] chain;
     private volatile CertificateException rejection;
 
     ChainRecorder(X509ExtendedTrustManager delegate) {
+        this(delegate, true);
+    }
+
+    /**
+     * @param enforce false for a host containerd reaches with {@code skip_verify}: the verdict is still recorded,
+     *                as evidence, but the handshake goes on whatever it is
+     */
+    ChainRecorder(X509ExtendedTrustManager delegate, boolean enforce) {
         this.delegate = delegate;
+        this.enforce = enforce;
+    }
+
+    /** Why the chain would have been rejected, for a handshake that did not enforce it; else null. */
+    CertificateException ignoredRejection() {
+        return enforce ? null : rejection;
     }
 
     /** The chain the server presented, or null when the handshake never got that far. */
@@ -42,7 +57,9 @@ final class ChainRecorder extends X509ExtendedTrustManager {
             }
         } catch (CertificateException e) {
             rejection = e;
-            throw e;
+            if (enforce) {
+                throw e;
+            }
         }
     }
 

@@ -37,28 +37,59 @@ final class HttpConnection {
     private final String authority;
     private final String userAgent;
     private final int maxBody;
+    private final HostSettings host;
     private ResponseCollector h1Collector;
     private volatile boolean reusable = true;
 
-    private HttpConnection(Channel channel, String protocol, String authority, String userAgent, int maxBody) {
+    /**
+     * How containerd talks to one host of its pull path (hosts.toml): the distribution API under {@code apiRoot},
+     * the configured headers on every request, and on a mirror the {@code ns} query naming the upstream registry.
+     */
+    record HostSettings(String apiRoot, Map<String, String> headers, String namespace) {
+        static final HostSettings REGISTRY = new HostSettings("/v2", Map.of(), null);
+
+        /** {@code /v2/...} under this host's API root, with {@code ns} on every request but the version check. */
+        String path(String pathAndQuery) {
+            if (!pathAndQuery.startsWith("/v2/") || (apiRoot.equals("/v2") && namespace == null)) {
+                return pathAndQuery;
+            }
+            String mapped = apiRoot + pathAndQuery.substring(3);
+            if (namespace == null || pathAndQuery.equals("/v2/")) {
+                return mapped;
+            }
+            return mapped + (mapped.contains("?") ? "&" : "?") + "ns="
+                    + java.net.URLEncoder.encode(namespace, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private HttpConnection(Channel channel, String protocol, String authority, String userAgent, int maxBody,
+                           HostSettings host) {
         this.channel = channel;
         this.protocol = protocol;
         this.authority = authority;
         this.userAgent = userAgent;
         this.maxBody = maxBody;
+        this.host = host;
     }
 
     /** Puts the HTTP stages on a channel whose TLS handshake just completed, on its event loop, in that turn. */
     static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody) {
+        return open(channel, alpn, authority, userAgent, maxBody, HostSettings.REGISTRY);
+    }
+
+    /** ... for one host of a containerd pull path, with its API root and headers. */
+    static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody,
+                               HostSettings host) {
         boolean h2 = "h2".equals(alpn);
         if (!channel.isActive() || channel.pipeline().get(ExceptionSink.NAME) == null) {
             // The server closed right after the handshake: requests fail as on any closed connection.
-            HttpConnection closed = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody);
+            HttpConnection closed = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody,
+                    host);
             closed.reusable = false;
             closed.h1Collector = new ResponseCollector(closed.protocol, maxBody);
             return closed;
         }
-        HttpConnection c = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody);
+        HttpConnection c = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody, host);
         if (h2) {
             channel.pipeline().addBefore(ExceptionSink.NAME, "h2-frames", Http2FrameCodecBuilder.forClient()
                     .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(MAX_HEADER_BYTES))
@@ -95,10 +126,11 @@ final class HttpConnection {
     /** One request of {@code method} (GET or HEAD: a pull's requests carry no body). */
     CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
                                                long timeoutMillis) {
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, pathAndQuery);
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, host.path(pathAndQuery));
         request.headers().set(HttpHeaderNames.HOST, authority);
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
         request.headers().set(HttpHeaderNames.ACCEPT, "application/json, */*;q=0.5");
+        host.headers().forEach((k, v) -> request.headers().set(k, v));
         headers.forEach((k, v) -> request.headers().set(k, v));
         CompletableFuture<BoundedResponse> result = new CompletableFuture<>();
         CompletableFuture<BoundedResponse> response = new CompletableFuture<>();

@@ -1,6 +1,7 @@
 package dev.pullpath.probe;
 
 import dev.pullpath.Version;
+import dev.pullpath.config.ContainerdHosts;
 import dev.pullpath.config.IpLiterals;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.ProxySettings;
@@ -15,6 +16,7 @@ import dev.pullpath.diagnosis.TargetReport;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +34,11 @@ public final class PathProber implements AutoCloseable {
     private final TrustAnchors anchors;
     private final javax.net.ssl.X509ExtendedTrustManager trust;
     private final TokenCache tokens;
+    /** Trust for hosts.toml hosts with their own {@code ca}: built once per set of files and their mtimes. */
+    private final java.util.Map<String, Trust> extraTrust = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Trust(TrustAnchors anchors, javax.net.ssl.X509ExtendedTrustManager manager) {
+    }
 
     /**
      * @param defaults  options for {@link #probe(Target)}; their CA files are the trust of every probe
@@ -67,9 +74,99 @@ public final class PathProber implements AutoCloseable {
     /** ... and, with {@code image}, ends with the HEAD of its manifest, as a pull starts. */
     public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth,
                                                  ManifestProbe.Image image) {
-        Walk walk = new Walk(options, depth);
+        java.util.Optional<ContainerdHosts> hosts = ContainerdHosts.find(options.containerdCertsDir(),
+                target.authority());
+        if (hosts.isEmpty()) {
+            Walk walk = new Walk(options, depth, null, null);
+            walk.image = depth == Depth.REGISTRY ? image : null;
+            return walk.probe(target);
+        }
+        String problem = hosts.get().problem();
+        for (ContainerdHosts.Endpoint endpoint : hosts.get().endpoints()) {
+            try {
+                trustFor(endpoint); // containerd reads every host's CA files before the first request
+            } catch (dev.pullpath.config.ConfigException e) {
+                problem = problem != null ? problem : hosts.get().file() + ": " + endpoint.url() + ": "
+                        + e.getMessage();
+            }
+        }
+        if (problem != null) {
+            Diagnosis d = new Diagnosis(Reason.REGISTRY_HOSTS_CONFIG_INVALID, problem);
+            return CompletableFuture.completedFuture(new TargetReport(target.name(), d, hint(d, target), List.of(),
+                    List.of(), null, Instant.now().toString(), null));
+        }
+        return probeRoute(target, options, depth, image, hosts.get().endpoints(), 0, new ArrayList<>());
+    }
+
+    /** The hosts containerd would try for {@code target}, at most this many; 1 without a hosts.toml. */
+    public int routeLength(Target target, ProbeOptions options) {
+        return ContainerdHosts.find(options.containerdCertsDir(), target.authority())
+                .map(h -> Math.max(1, h.endpoints().size())).orElse(1);
+    }
+
+    /**
+     * containerd's order: each host of hosts.toml until one answers, the server last. Hosts after the first that
+     * works are not probed, as a pull would not reach them.
+     */
+    private CompletableFuture<TargetReport> probeRoute(Target target, ProbeOptions options, Depth depth,
+                                                       ManifestProbe.Image image, List<ContainerdHosts.Endpoint> route,
+                                                       int index, List<TargetReport> tried) {
+        ContainerdHosts.Endpoint endpoint = route.get(index);
+        Walk walk = new Walk(options, depth, endpoint, endpoint.mirror() ? target.authority() : null);
         walk.image = depth == Depth.REGISTRY ? image : null;
-        return walk.probe(target);
+        return walk.probe(endpoint.target(target.name())).thenCompose(report -> {
+            tried.add(report);
+            if (report.ok() || index + 1 >= route.size()) {
+                return CompletableFuture.completedFuture(routeReport(target, route, tried));
+            }
+            return probeRoute(target, options, depth, image, route, index + 1, tried);
+        });
+    }
+
+    /**
+     * The target's diagnosis over the hosts tried: the host that served the pull decides, with a warning when
+     * mirrors before it failed; when none served it, the first host's failure, as containerd reports it.
+     */
+    private static TargetReport routeReport(Target target, List<ContainerdHosts.Endpoint> route,
+                                            List<TargetReport> tried) {
+        List<dev.pullpath.diagnosis.EndpointReport> endpoints = new ArrayList<>();
+        for (int i = 0; i < tried.size(); i++) {
+            TargetReport r = tried.get(i);
+            endpoints.add(new dev.pullpath.diagnosis.EndpointReport(route.get(i).describe(), r.ok(), r.category(),
+                    r.reason(), r.summary()));
+        }
+        TargetReport last = tried.get(tried.size() - 1);
+        TargetReport decided = last.ok() ? last : tried.get(0);
+        Diagnosis d = decided.diagnosis();
+        if (last.ok() && tried.size() > 1) {
+            TargetReport mirror = tried.get(0);
+            d = new Diagnosis(Reason.REGISTRY_MIRROR_UNAVAILABLE, route.get(0).url() + " fails (" + mirror.category()
+                    + "/" + mirror.reason() + ": " + mirror.summary() + "); pulls fall back to " + route.get(
+                    tried.size() - 1).url());
+        } else if (!last.ok() && tried.size() > 1) {
+            d = new Diagnosis(d.reason(), d.summary() + " (every host of the pull path fails: " + String.join(", ",
+                    endpoints.stream().map(e -> e.endpoint() + " -> " + e.category() + "/" + e.reason()).toList())
+                    + ")");
+        }
+        return new TargetReport(target.name(), d, d == decided.diagnosis() ? decided.hint()
+                : hint(d, target), decided.phases(), decided.addresses(), decided.evidence(), decided.checkedAt(),
+                decided.registryCheckedAt()).withEndpoints(endpoints);
+    }
+
+    private Trust trustFor(ContainerdHosts.Endpoint endpoint) {
+        if (endpoint == null || endpoint.caFiles().isEmpty()) {
+            return null;
+        }
+        List<Path> files = new ArrayList<>(defaults.caFiles());
+        files.addAll(endpoint.caFiles());
+        StringBuilder key = new StringBuilder();
+        for (Path f : files) {
+            key.append(f).append('@').append(f.toFile().lastModified()).append('\n');
+        }
+        return extraTrust.computeIfAbsent(key.toString(), k -> {
+            TrustAnchors a = TrustAnchors.load(files);
+            return new Trust(a, a.trustManager());
+        });
     }
 
     /** One probe: the phases, made with this probe's timeout, and the state they share. */
@@ -84,19 +181,33 @@ public final class PathProber implements AutoCloseable {
         private final ProxyTunnel proxyTunnel;
         private final AuthProbe auth;
         private final ManifestProbe manifest;
+        /** How this walk's own host is talked to (its hosts.toml settings); other hosts get the defaults. */
+        private final HttpConnection.HostSettings hostSettings;
+        private final boolean plainHttp;
+        private String authority;
         private ManifestProbe.Image image;
         /** Stored logins for the target (found before the walk, off the event loop) and what each got back. */
         private List<dev.pullpath.credentials.Credential> credentials = List.of();
         private final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
-        Walk(ProbeOptions options, Depth depth) {
+        /**
+         * @param endpoint  the hosts.toml host this walk goes to, or null for the target itself
+         * @param namespace the registry a mirror serves ({@code ns} on its requests), or null
+         */
+        Walk(ProbeOptions options, Depth depth, ContainerdHosts.Endpoint endpoint, String namespace) {
             long timeout = options.timeoutMillis();
             this.options = options;
             this.depth = depth;
             this.dns = new DnsProbe(options, transport.group());
             this.connect = new ConnectProbe(transport, timeout);
-            this.tls = new TlsProbe(trust, anchors.source(), anchors.operatorAnchors(), timeout);
+            Trust own = trustFor(endpoint);
+            TlsProbe base = own == null ? new TlsProbe(trust, anchors.source(), anchors.operatorAnchors(), timeout)
+                    : new TlsProbe(own.manager(), own.anchors().source(), own.anchors().operatorAnchors(), timeout);
+            this.tls = endpoint != null && endpoint.skipVerify() ? base.skippingVerification() : base;
+            this.hostSettings = endpoint == null ? HttpConnection.HostSettings.REGISTRY
+                    : new HttpConnection.HostSettings(endpoint.apiRoot(), endpoint.headers(), namespace);
+            this.plainHttp = endpoint != null && endpoint.plainHttp();
             this.registry = new RegistryProbe(timeout);
             this.token = new TokenProbe(timeout, tokens);
             this.proxyTunnel = new ProxyTunnel(timeout);
@@ -173,10 +284,12 @@ public final class PathProber implements AutoCloseable {
 
         CompletableFuture<TargetReport> probe(Target target) {
             String checkedAt = Instant.now().toString();
+            authority = target.authority();
             if (depth == Depth.REGISTRY) {
                 credentials = options.credentials().find(target.authority());
             }
-            java.util.Optional<ProxySettings.Proxy> proxy = options.proxies().proxyFor(target.host(), target.port());
+            java.util.Optional<ProxySettings.Proxy> proxy = plainHttp ? java.util.Optional.empty()
+                    : options.proxies().proxyFor(target.host(), target.port());
             if (proxy.isPresent() && depth != Depth.DNS) {
                 return viaProxy(target, proxy.get(), checkedAt);
             }
@@ -206,9 +319,19 @@ public final class PathProber implements AutoCloseable {
                 if (!connected.ok()) {
                     return CompletableFuture.completedFuture(start.then(connected, null, null));
                 }
-                if (depth == Depth.TCP) {
+                if (depth == Depth.TCP || (plainHttp && depth == Depth.TLS)) {
                     connected.value().close();
                     return CompletableFuture.completedFuture(start.then(connected, null, null));
+                }
+                if (plainHttp) {
+                    // An http:// mirror: the registry hops go over TCP as it is, as containerd sends them.
+                    AddressPath p = start.then(connected, null, null);
+                    Channel channel = connected.value();
+                    CompletableFuture<AddressPath> opened = new CompletableFuture<>();
+                    channel.eventLoop().execute(() -> opened.complete(new AddressPath(address, p.phases, p.diagnosis,
+                            null, HttpConnection.open(channel, null, target.authority(), Version.userAgent(),
+                            options.maxBodyBytes(), hostSettings), null, null)));
+                    return opened;
                 }
                 return tls.handshake(connected.value(), target.host(), target.port()).thenApply(handshake -> {
                     AddressPath p = start.then(connected, null, null).then(handshake, null, null);
@@ -221,10 +344,13 @@ public final class PathProber implements AutoCloseable {
             });
         }
 
-        /** HTTP stages on a session whose handshake just completed, in that turn. */
-        private HttpConnection http(TlsProbe.Session session, String authority) {
-            return HttpConnection.open(session.channel(), session.alpn(), authority, Version.userAgent(),
-                    options.maxBodyBytes());
+        /**
+         * HTTP stages on a session whose handshake just completed, in that turn. hosts.toml settings (headers, API
+         * root) go to the walk's own host only: a token realm elsewhere never sees a mirror's headers.
+         */
+        private HttpConnection http(TlsProbe.Session session, String to) {
+            return HttpConnection.open(session.channel(), session.alpn(), to, Version.userAgent(),
+                    options.maxBodyBytes(), to.equals(authority) ? hostSettings : HttpConnection.HostSettings.REGISTRY);
         }
 
         /** Runs /v2/ and the token hop on the first address through TLS; closes every other connection. */

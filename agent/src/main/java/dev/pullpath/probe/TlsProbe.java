@@ -39,6 +39,7 @@ public final class TlsProbe {
     private final String trustSource;
     private final List<X509Certificate> operatorAnchors;
     private final long timeoutMillis;
+    private final boolean verify;
 
     /** A handshake that completed: the channel carries on to HTTP. */
     public record Session(Channel channel, String alpn, Evidence.Tls evidence) {
@@ -50,6 +51,20 @@ public final class TlsProbe {
         this.trustSource = trustSource;
         this.operatorAnchors = operatorAnchors;
         this.timeoutMillis = timeoutMillis;
+        this.verify = true;
+    }
+
+    private TlsProbe(TlsProbe base, boolean verify) {
+        this.trust = base.trust;
+        this.trustSource = base.trustSource;
+        this.operatorAnchors = base.operatorAnchors;
+        this.timeoutMillis = base.timeoutMillis;
+        this.verify = verify;
+    }
+
+    /** The same probe for a host configured with {@code skip_verify}: any chain and name are accepted. */
+    public TlsProbe skippingVerification() {
+        return new TlsProbe(this, false);
     }
 
     /**
@@ -95,7 +110,7 @@ public final class TlsProbe {
                     new Session(null, null, null)));
             return;
         }
-        ChainRecorder recorder = new ChainRecorder(trust);
+        ChainRecorder recorder = new ChainRecorder(trust, verify);
         SSLEngine engine = newContext(recorder).createSSLEngine(host, port);
         engine.setUseClientMode(true);
         SSLParameters params = engine.getSSLParameters();
@@ -121,7 +136,11 @@ public final class TlsProbe {
                 String leaf = chain == null || chain.length == 0 ? "no certificate"
                         : Certificates.subject(chain[0]) + " issued by " + Certificates.issuer(chain[0]);
                 String detail = session.getProtocol() + " " + session.getCipherSuite() + ", ALPN " + alpn + ", " + leaf
-                        + (notAfter == null ? "" : ", chain valid until " + notAfter);
+                        + (notAfter == null ? "" : ", chain valid until " + notAfter)
+                        + (verify ? "" : ", not verified (skip_verify"
+                        + (recorder.ignoredRejection() == null ? "" : "; it would fail: "
+                        + dev.pullpath.diagnosis.Redaction.snippet(String.valueOf(
+                        recorder.ignoredRejection().getMessage()), 160)) + ")");
                 result.complete(PhaseResult.ok(Phase.TLS, start, detail, new Session(channel, alpn, evidence)));
             } else {
                 WireObserver wire = channel.pipeline().get(WireObserver.class);

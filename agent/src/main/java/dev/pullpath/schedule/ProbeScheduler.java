@@ -176,8 +176,9 @@ public final class ProbeScheduler implements AutoCloseable {
     }
 
     /** However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack. */
-    private static Duration probeBound(TargetConfig t) {
-        return t.timeout().multipliedBy(8).plusSeconds(5);
+    /** Every phase is bounded; this catches a bug. Each host of a containerd pull path is walked in turn. */
+    private Duration probeBound(TargetConfig t) {
+        return t.timeout().multipliedBy(8L * prober.routeLength(t.target(), options(t))).plusSeconds(5);
     }
 
     private ProbeOptions options(TargetConfig t) {

@@ -131,6 +131,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("node credential sources and containerd's certs.d: defaults, and as configured")
+    void credentialSourcesAndContainerdDirectory() {
+        AgentConfig defaults = parse("", Map.of());
+        assertEquals(Path.of("/etc/containerd/certs.d"), defaults.probe().containerdCertsDir());
+        assertTrue(defaults.probe().credentials().find("public.ecr.aws").isEmpty(), "no store is read unless named");
+        AgentConfig c = parse("containerdCertsDir: /host/etc/containerd/certs.d\ncredentials:\n"
+                + "  dockerConfig: /nonexistent/config.json\n  credentialProviderConfig: /nonexistent/provider.json\n"
+                + "  timeout: 20s\n", Map.of("HOME", "/root", "DOCKER_CONFIG", "/root/.docker"));
+        assertEquals(Path.of("/host/etc/containerd/certs.d"), c.probe().containerdCertsDir());
+        assertTrue(c.probe().credentials().find("public.ecr.aws").isEmpty(), "missing files are no logins");
+    }
+
+    @Test
     void aBadEnvironmentValueNamesTheVariable() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> parse("", Map.of("PULLPATH_INTERVAL", "often")));
@@ -154,8 +167,15 @@ class ConfigLoaderTest {
             "duplicate names | targets:\\n  - url: registry.test\\n  - host: registry.test\\n"
                     + " | targets[1].name: duplicate target name 'registry.test'",
             "registry hammering | registryInterval: 1s\\n | config.yaml: registryInterval: at least 10s",
-            "credentials slot | targets:\\n  - url: registry.test\\n    credentials: {helper: ecr-login}\\n"
-                    + " | targets[0].credentials: credential settings are not supported by this release yet",
+            "credentials per target | targets:\\n  - url: registry.test\\n    credentials: {helper: ecr-login}\\n"
+                    + " | targets[0].credentials: credential sources are set once, at the top level",
+            "typo in credentials | credentials:\\n  dockerconfig: /x\\n"
+                    + " | config.yaml:2:3: credentials: unknown key 'dockerconfig' (known: ",
+            "provider bin dir alone | credentials:\\n  credentialProviderBinDir: /usr/libexec\\n"
+                    + " | credentials.credentialProviderBinDir: set credentialProviderConfig too",
+            "credential timeout past the kubelet's | credentials:\\n  timeout: 2m\\n"
+                    + " | credentials.timeout: at most 1m",
+            "containerd dir as a list | containerdCertsDir: [a]\\n | config.yaml:1:21: containerdCertsDir: wrong type: expected a text value",
             "listen by name | listen: localhost:9847\\n | listen 'localhost:9847': give an IP address",
             "bad label | targets:\\n  - url: registry.test\\n    labels: {bad-key: x}\\n"
                     + " | targets[0].labels.bad-key: label keys are",

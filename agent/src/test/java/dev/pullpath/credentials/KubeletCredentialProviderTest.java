@@ -626,6 +626,32 @@ class KubeletCredentialProviderTest {
     // ---------------------------------------------------------------------------------------------------------
     // Helpers
 
+    @Test
+    @org.junit.jupiter.api.DisplayName("the daemon asks the provider as often as the kubelet would: a 6h Registry answer "
+            + "serves every image of that registry; cacheDuration 0s and failures are not kept")
+    void answersAreKeptAsTheKubeletKeepsThem() throws IOException {
+        script(PROVIDER, "echo run >> \"$PP_DIR/runs.txt\"\n" + kubeletLikeProvider("Registry", "*.dkr.ecr.*.amazonaws.com"));
+        writeProvider(PROVIDER, "*.dkr.ecr.*.amazonaws.com");
+        Files.writeString(config, Files.readString(config).replace("${PP_DIR}", dir.toString()));
+        KubeletCredentialProvider daemon = new KubeletCredentialProvider(config, bin, TIMEOUT);
+        assertTrue(track(daemon.find(IMAGE)).get(0).usable());
+        assertTrue(track(daemon.find(ECR_HOST + "/other:2")).get(0).usable());
+        assertEquals(1, Files.readAllLines(dir.resolve("runs.txt")).size(), "a cached answer ran the provider again");
+
+        script(PROVIDER, "echo run >> \"$PP_DIR/runs.txt\"\n" + kubeletLikeProvider("Image", "*.dkr.ecr.*.amazonaws.com")
+                .replace("6h0m0s", "0s"));
+        KubeletCredentialProvider uncached = new KubeletCredentialProvider(config, bin, TIMEOUT);
+        track(uncached.find(IMAGE));
+        track(uncached.find(IMAGE));
+        assertEquals(3, Files.readAllLines(dir.resolve("runs.txt")).size(), "cacheDuration 0s must not be kept");
+
+        script(PROVIDER, "echo run >> \"$PP_DIR/runs.txt\"\nexit 1\n");
+        KubeletCredentialProvider failing = new KubeletCredentialProvider(config, bin, TIMEOUT);
+        assertFalse(track(failing.find(IMAGE)).get(0).usable());
+        assertFalse(track(failing.find(IMAGE)).get(0).usable());
+        assertEquals(5, Files.readAllLines(dir.resolve("runs.txt")).size(), "a failure must not be kept");
+    }
+
     /**
      * A provider that behaves like a real one: reads the request (kept for the test), answers in the apiVersion it
      * was asked in with an ECR-style token under {@code authKey}, and records its arguments and environment.

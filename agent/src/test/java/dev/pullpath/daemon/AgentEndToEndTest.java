@@ -161,6 +161,46 @@ class AgentEndToEndTest {
     }
 
     @Test
+    @DisplayName("node credential sources in the config: an ECR login in the node's Docker config → its expiry on "
+            + "/metrics, the stale login diagnosed, the secret nowhere in /metrics, /status or /")
+    void nodeCredentialSourcesAndTheirExpiry() throws Exception {
+        Promtool.assumeAvailable();
+        registry.mode(RegistryResponder.Mode.STALE_CREDENTIAL_400);
+        String secret = "daemon-s3cret-" + System.nanoTime();
+        long expiry = Instant.now().getEpochSecond() - 600;
+        String ecrPassword = java.util.Base64.getEncoder().encodeToString(("{\"payload\":\"" + secret
+                + "\",\"expiration\":" + expiry + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String auth = java.util.Base64.getEncoder().encodeToString(("AWS:" + ecrPassword)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path docker = Files.writeString(dir.resolve("docker.json"), "{\"auths\":{\"registry.test:"
+                + registry.port() + "\":{\"auth\":\"" + auth + "\"}}}");
+        Path file = Files.writeString(dir.resolve("config.yaml"), config(registryTarget("reg"))
+                + "credentials:\n  dockerConfig: " + docker + "\n  timeout: 5s\n"
+                + "containerdCertsDir: " + dir.resolve("no-certs.d") + "\n");
+        start(file);
+        Instant until = Instant.now().plusSeconds(20);
+        while (!get("/status", null).body().contains("credentials_expired")) {
+            assertTrue(Instant.now().isBefore(until), "no auth/credentials_expired within 20 s: "
+                    + get("/status", null).body());
+            Thread.sleep(100);
+        }
+        String metrics = get("/metrics", null).body();
+        String series = "pullpath_credential_expiry_timestamp_seconds{registry=\"registry.test:" + registry.port()
+                + "\",source=\"docker\"}";
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith(series) && Double.parseDouble(
+                l.substring(l.lastIndexOf(' ') + 1)) == expiry), () -> series + " missing or wrong in\n" + metrics);
+        assertTrue(metrics.contains("pullpath_probe_status{category=\"auth\",reason=\"credentials_expired\","
+                + "target=\"reg\"} 1"), metrics);
+        assertEquals(List.of(), Promtool.checkMetrics(metrics), "promtool check metrics");
+        for (String path : List.of("/metrics", "/status", "/")) {
+            String body = get(path, null).body();
+            for (String leaked : List.of(secret, ecrPassword, auth)) {
+                assertFalse(body.contains(leaked), path + " exposes a secret");
+            }
+        }
+    }
+
+    @Test
     @DisplayName("/probe: configured target answered with its metrics, unconfigured refused with 403")
     void probeEndpointOnlyProbesConfiguredTargets() throws Exception {
         Path file = Files.writeString(dir.resolve("config.yaml"), config(registryTarget("reg")));

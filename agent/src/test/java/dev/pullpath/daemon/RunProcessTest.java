@@ -1,6 +1,7 @@
 package dev.pullpath.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pullpath.testing.Netns;
@@ -107,6 +108,72 @@ class RunProcessTest {
                 }
                 assertEquals(false, p.isAlive());
                 Files.deleteIfExists(log);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("daemon with a stale stored login and a mirror header secret, logging every probe → the stale login "
+            + "diagnosed; no secret in any log line, /metrics, /status or /")
+    void noSecretInLogsOrEndpoints(@TempDir Path dir) throws Exception {
+        String password = "stale-login-s3cret-" + System.nanoTime();
+        String header = "mirror-header-s3cret-" + System.nanoTime();
+        dev.pullpath.testing.TestPki.Ca ca = dev.pullpath.testing.TestPki.newCa("CN=pullpath run CA");
+        ca.writePem(dir.resolve("ca.pem"));
+        try (dev.pullpath.testing.RegistryResponder registry = new dev.pullpath.testing.RegistryResponder(
+                ca.issueFor("registry.test", "mirror.test")).hostForRealm("registry.test")
+                .mode(dev.pullpath.testing.RegistryResponder.Mode.STALE_CREDENTIAL_400)) {
+            String authority = "registry.test:" + registry.port();
+            String auth = java.util.Base64.getEncoder().encodeToString(("robot:" + password).getBytes());
+            Path docker = Files.writeString(dir.resolve("docker.json"), "{\"auths\":{\"" + authority
+                    + "\":{\"auth\":\"" + auth + "\"}}}");
+            Path hostDir = Files.createDirectories(dir.resolve("certs.d").resolve(authority));
+            // A mirror that refuses connections, carrying a secret header: the fallback must not show it.
+            String mirror = "https://mirror.test:" + dev.pullpath.testing.TcpPeers.closedPort();
+            Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + authority + "\"\n"
+                    + "[host.\"" + mirror + "\"]\n"
+                    + "  [host.\"" + mirror + "\".header]\n    authorization = \"Bearer " + header + "\"\n");
+            Files.writeString(dir.resolve("hosts"), "127.0.0.1 registry.test mirror.test\n");
+            int port = freePort();
+            Path config = Files.writeString(dir.resolve("config.yaml"), "listen: 127.0.0.1:" + port + "\n"
+                    + "hostsFile: " + dir.resolve("hosts") + "\nresolvers: [\"127.0.0.1:" + freePort() + "\"]\n"
+                    + "caFiles: [\"" + dir.resolve("ca.pem") + "\"]\ninterval: 1s\nregistryInterval: 10s\n"
+                    + "timeout: 2s\ncontainerdCertsDir: " + dir.resolve("certs.d") + "\n"
+                    + "credentials:\n  dockerConfig: " + docker + "\n"
+                    + "targets: [{url: \"https://" + authority + "\"}]\n");
+            ProcessBuilder pb = Netns.withoutProxyEnvironment(new ProcessBuilder(java("run", "--config",
+                    config.toString())).redirectOutput(dir.resolve("out.log").toFile()).redirectErrorStream(true));
+            pb.environment().put("PULLPATH_LOG_LEVEL", "DEBUG");
+            Process p = pb.start();
+            try {
+                HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
+                java.util.function.Function<String, String> get = path -> {
+                    try {
+                        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                .build(), HttpResponse.BodyHandlers.ofString()).body();
+                    } catch (Exception e) {
+                        return "";
+                    }
+                };
+                Instant until = Instant.now().plusSeconds(40);
+                while (!get.apply("/status").contains("credentials_rejected")) {
+                    assertTrue(Instant.now().isBefore(until), "no auth/credentials_rejected: "
+                            + get.apply("/status") + Files.readString(dir.resolve("out.log")));
+                    Thread.sleep(200);
+                }
+                String status = get.apply("/status");
+                assertTrue(status.contains("\"endpoints\""), "the mirror fallback is shown: " + status);
+                String everything = Files.readString(dir.resolve("out.log")) + get.apply("/metrics") + status
+                        + get.apply("/");
+                assertTrue(everything.contains("credentials_rejected"), "the log names the diagnosis");
+                for (String secret : List.of(password, auth, header)) {
+                    assertFalse(everything.contains(secret), "a secret leaked into the logs or endpoints");
+                }
+            } finally {
+                p.destroy();
+                if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
             }
         }
     }

@@ -120,10 +120,11 @@ public final class RegistryResponder implements AutoCloseable {
 
     /**
      * One request as the server saw it. The Authorization header is reduced to its scheme
-     * ("Bearer", "Basic"): credentials are never retained.
+     * ("Bearer", "Basic"), and other headers to their names: credentials are never retained.
      */
     public record RecordedRequest(String method, String pathAndQuery, String protocol,
-                                  boolean authorizationPresent, String authorizationScheme, String host) {}
+                                  boolean authorizationPresent, String authorizationScheme, String host,
+                                  java.util.Set<String> headerNames) {}
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -417,7 +418,9 @@ public final class RegistryResponder implements AutoCloseable {
             String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
             requests.add(new RecordedRequest(req.method().name(), req.uri(),
                     ctx.channel() instanceof Http2StreamChannel ? "h2" : "http/1.1",
-                    authorization != null, scheme(authorization), req.headers().get(HttpHeaderNames.HOST)));
+                    authorization != null, scheme(authorization), req.headers().get(HttpHeaderNames.HOST),
+                    req.headers().names().stream().map(n -> n.toLowerCase(java.util.Locale.ROOT))
+                            .collect(java.util.stream.Collectors.toUnmodifiableSet())));
             String path = new QueryStringDecoder(req.uri()).path();
             if (path.equals("/token") || path.equals("/token/")) {
                 token(ctx, req);
