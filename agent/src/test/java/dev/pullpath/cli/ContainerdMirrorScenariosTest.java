@@ -173,6 +173,24 @@ class ContainerdMirrorScenariosTest {
     }
 
     @Test
+    @DisplayName("http:// pull-through cache in the VPC → no TLS hop, GET /v2/ over TCP, none/ok through it")
+    void plainHttpMirror() throws Exception {
+        try (RegistryResponder cache = RegistryResponder.plainHttp().mode(RegistryResponder.Mode.OPEN)) {
+            hostsToml("[host.\"http://mirror.test:" + cache.port() + "\"]\n  capabilities = [\"pull\", \"resolve\"]\n");
+            Cli.Run run = diagnose();
+            JsonNode r = run.json().get(0);
+            assertEquals("none/ok", outcome(r), r::toPrettyString);
+            assertTrue(r.at("/endpoints/0/endpoint").asText().startsWith("mirror http://mirror.test:"),
+                    r::toPrettyString);
+            List<String> phases = new ArrayList<>();
+            r.get("phases").forEach(p -> phases.add(p.get("phase").asText()));
+            assertEquals(List.of("dns", "connect", "http"), phases, r::toPrettyString);
+            assertEquals("http/1.1", cache.requests().get(0).protocol());
+            assertTrue(upstream.requests().isEmpty(), () -> "upstream was asked: " + upstream.requests());
+        }
+    }
+
+    @Test
     @DisplayName("--image through the mirror: HEAD of the manifest carries ns=<registry>, as containerd sends it")
     void manifestThroughTheMirror() throws Exception {
         hostsToml(mirrorTable(mirror.port(), "  ca = \"mirror-ca.pem\"\n"));

@@ -164,9 +164,22 @@ public final class RegistryResponder implements AutoCloseable {
      * (the lab's server host), never anything else.
      */
     public RegistryResponder(java.net.InetSocketAddress bind, PrivateKey key, X509Certificate... chain) {
+        this(bind, false, key, chain);
+    }
+
+    /**
+     * A registry over plain HTTP/1.1 on loopback, as an {@code http://} pull-through cache inside a VPC is: no TLS,
+     * so use a mode that needs no token realm (such as {@link Mode#OPEN}).
+     */
+    public static RegistryResponder plainHttp() {
+        return new RegistryResponder(Loopback.address(0), true, null);
+    }
+
+    private RegistryResponder(java.net.InetSocketAddress bind, boolean plain, PrivateKey key,
+                              X509Certificate... chain) {
         this.key = key;
-        this.chain = chain.clone();
-        this.sslContext = buildSslContext();
+        this.chain = chain == null ? null : chain.clone();
+        this.sslContext = plain ? null : buildSslContext();
         group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("registry-responder", true),
                 NioIoHandler.newFactory());
         try {
@@ -179,6 +192,12 @@ public final class RegistryResponder implements AutoCloseable {
                             // SniHandler reads SNI from the ClientHello itself (a resumed session would report
                             // the original handshake's names) and swaps itself for an SslHandler built from
                             // whatever context is current when the client connects.
+                            if (plain) {
+                                ch.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+                                        new HttpObjectAggregator(MAX_REQUEST_BYTES), new ChunkedWriteHandler(),
+                                        handler);
+                                return;
+                            }
                             ch.pipeline().addLast(new SniHandler(host -> sslContext), new TlsFailureWatcher(), new Negotiator());
                         }
                     })
