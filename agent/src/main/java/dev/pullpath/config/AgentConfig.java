@@ -16,13 +16,25 @@ import java.util.List;
  * @param phaseHistograms           whether pullpath_probe_duration_seconds is exported per phase
  * @param probe                     resolver, trust and bounds shared by all targets (timeout per target)
  * @param targets                   what to probe
+ * @param onDemandSpacing           the least time between two {@code /probe} runs of one target (a caller in a loop
+ *                                  gets the latest result); zero only for benchmarks against one's own endpoints
  */
 public record AgentConfig(String source, InetSocketAddress listen, String node, String zone,
                           int maxConcurrentProbes, boolean allowUnconfiguredProbes, boolean phaseHistograms,
-                          ProbeOptions probe, List<TargetConfig> targets, Path file) {
+                          ProbeOptions probe, List<TargetConfig> targets, Path file,
+                          java.time.Duration onDemandSpacing) {
+
+    public static final java.time.Duration DEFAULT_ON_DEMAND_SPACING = java.time.Duration.ofSeconds(5);
 
     public AgentConfig {
         targets = List.copyOf(targets);
+    }
+
+    public AgentConfig(String source, InetSocketAddress listen, String node, String zone, int maxConcurrentProbes,
+                       boolean allowUnconfiguredProbes, boolean phaseHistograms, ProbeOptions probe,
+                       List<TargetConfig> targets, Path file) {
+        this(source, listen, node, zone, maxConcurrentProbes, allowUnconfiguredProbes, phaseHistograms, probe, targets,
+                file, DEFAULT_ON_DEMAND_SPACING);
     }
 
     public TargetConfig target(String name) {

@@ -52,7 +52,7 @@ public final class ConfigLoader {
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Integer maxAddresses, List<String> resolvers, Path resolvConf,
                      Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
-                     RawCredentials credentials, List<RawTarget> targets) {
+                     RawCredentials credentials, String onDemandSpacing, List<RawTarget> targets) {
     }
 
     /**
@@ -118,7 +118,7 @@ public final class ConfigLoader {
                 throw new ConfigException(file + ": no such file");
             }
             return resolve(new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, null), "built-in defaults", null);
+                    null, null, null, null, null, null), "built-in defaults", null);
         } catch (IOException | SecurityException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
@@ -137,7 +137,7 @@ public final class ConfigLoader {
         }
         if (raw == null) {
             raw = new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null);
+                    null, null, null, null, null);
         }
         return resolve(raw, file.toString(), file);
     }
@@ -214,8 +214,17 @@ public final class ConfigLoader {
                 targets.add(t);
             }
         }
+        // Zero is allowed here, unlike any interval: a benchmark against one's own endpoint wants every /probe run.
+        Duration spacing;
+        try {
+            spacing = raw.onDemandSpacing == null ? AgentConfig.DEFAULT_ON_DEMAND_SPACING
+                    : raw.onDemandSpacing.strip().matches("0+(ms|s)?") ? Duration.ZERO
+                    : Durations.parse(raw.onDemandSpacing);
+        } catch (ConfigException e) {
+            throw new ConfigException(where + "onDemandSpacing: " + e.getMessage());
+        }
         return new AgentConfig(source, listen, node, zone, maxConcurrent, allowUnconfigured, phaseHistograms, probe,
-                targets, file);
+                targets, file, spacing);
     }
 
     private static dev.pullpath.credentials.CredentialStores credentialStores(RawCredentials raw, String where) {

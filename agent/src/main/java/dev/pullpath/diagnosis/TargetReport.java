@@ -88,14 +88,17 @@ public record TargetReport(
             return this;
         }
         List<PhaseReport> merged = new java.util.ArrayList<>(phases);
-        full.phases.stream().filter(p -> p.phase().registryHop()).forEach(merged::add);
+        // A probe that ran GET /v2/ itself (an on-demand one) keeps its own; the later hops come from the check.
+        java.util.Set<Phase> own = phases.stream().map(PhaseReport::phase).collect(java.util.stream.Collectors.toSet());
+        full.phases.stream().filter(p -> p.phase().registryHop() && !own.contains(p.phase())).forEach(merged::add);
         // A failure in the registry hops holds until the next check, whatever its category (a token realm behind
         // a firewall is a firewall failure of the registry hops).
         boolean registryFailed = full.phases.stream().anyMatch(p -> !p.ok() && p.phase().registryHop());
         Evidence e = evidence == null ? new Evidence(null, null, null, null) : evidence;
         Evidence fe = full.evidence == null ? new Evidence(null, null, null, null) : full.evidence;
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
-                registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(), fe.http(),
+                registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(),
+                e.http() != null ? e.http() : fe.http(),
                 fe.token(), e.proxy(), fe.credentials()), checkedAt, full.checkedAt, endpoints);
     }
 }

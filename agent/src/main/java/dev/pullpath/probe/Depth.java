@@ -8,6 +8,16 @@ public enum Depth {
     TCP,
     /** Resolve, connect and complete a TLS handshake: cheap, no request reaches the registry. */
     TLS,
+    /**
+     * Up to the registry's version check, {@code GET /v2/}: one request, no token. What a blackbox
+     * {@code http_2xx} probe does, and what {@code /probe} runs while the registry is not rate limiting.
+     */
+    HTTP,
     /** The whole path: also {@code GET /v2/} and the anonymous token, which the registry counts. */
-    REGISTRY
+    REGISTRY;
+
+    /** This depth sends {@code GET /v2/}. */
+    public boolean reachesHttp() {
+        return compareTo(HTTP) >= 0;
+    }
 }

@@ -337,7 +337,7 @@ public final class PathProber implements AutoCloseable {
                     AddressPath p = start.then(connected, null, null).then(handshake, null, null);
                     // HTTP goes on the pipeline in the handshake's own event-loop turn: what the server sends right
                     // after it (an h2 SETTINGS frame, a close) must meet a decoder, whichever address carries /v2/.
-                    HttpConnection http = handshake.ok() && depth == Depth.REGISTRY
+                    HttpConnection http = handshake.ok() && depth.reachesHttp()
                             ? http(handshake.value(), target.authority()) : null;
                     return new AddressPath(address, p.phases, p.diagnosis, handshake.value(), http, null, null);
                 });
@@ -358,7 +358,7 @@ public final class PathProber implements AutoCloseable {
             int chosen = -1;
             for (int i = 0; i < paths.size(); i++) {
                 AddressPath p = paths.get(i);
-                if (p.diagnosis.ok() && chosen < 0 && depth == Depth.REGISTRY) {
+                if (p.diagnosis.ok() && chosen < 0 && depth.reachesHttp()) {
                     chosen = i;
                 } else {
                     p.close();
@@ -370,22 +370,31 @@ public final class PathProber implements AutoCloseable {
             int index = chosen;
             AddressPath path = paths.get(index);
             String where = DnsProbe.hostPort(new InetSocketAddress(path.address, target.port()));
-            HttpConnection http = path.connection;
-            return registry.check(http, where).thenCompose(check -> {
-                AddressPath afterHttp = path.then(check, check.value().evidence(), null);
-                if (!check.ok() || check.value().bearer() == null) {
-                    return CompletableFuture.completedFuture(afterHttp);
-                }
-                return token.fetch(check.value().bearer(), http, target, where, this::dial)
-                        .thenApply(t -> afterHttp.then(t, afterHttp.http, t.value()));
-            }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
-                    ? withCredentials(p, http, target, where).thenCompose(q -> withManifest(q, http, target, where))
-                    : CompletableFuture.completedFuture(p))
-                    .whenComplete((p, e) -> http.close()).thenApply(updated -> {
+            return registryExchange(path, path.connection, target, where).thenApply(updated -> {
                 List<AddressPath> out = new ArrayList<>(paths);
                 out.set(index, updated);
                 return out;
             });
+        }
+
+        /**
+         * {@code GET /v2/} on {@code http}, then, on the whole path, the anonymous token, each stored login and the
+         * manifest; closes the connection when done.
+         */
+        private CompletableFuture<AddressPath> registryExchange(AddressPath path, HttpConnection http, Target target,
+                                                                String where) {
+            return registry.check(http, where).thenCompose(check -> {
+                AddressPath afterHttp = path.then(check, check.value().evidence(), null);
+                if (!check.ok() || check.value().bearer() == null || depth != Depth.REGISTRY) {
+                    return CompletableFuture.completedFuture(afterHttp);
+                }
+                return token.fetch(check.value().bearer(), http, target, where, this::dial)
+                        .thenApply(t -> afterHttp.then(t, afterHttp.http, t.value()));
+            }).thenCompose(p -> depth == Depth.REGISTRY && p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP
+                    && ph.ok()) ? withCredentials(p, http, target, where)
+                    .thenCompose(q -> withManifest(q, http, target, where))
+                    : CompletableFuture.completedFuture(p))
+                    .whenComplete((p, e) -> http.close());
         }
 
         /** Opens an HTTP connection to a host of the path (a token realm), trying its addresses in order. */
@@ -462,7 +471,7 @@ public final class PathProber implements AutoCloseable {
                                 }
                                 return tls.handshake(channel, target.host(), target.port(), true).thenApply(h -> {
                                     phases.add(h.report());
-                                    HttpConnection http = h.ok() && to == Depth.REGISTRY
+                                    HttpConnection http = h.ok() && to.reachesHttp()
                                             ? http(h.value(), target.authority()) : null;
                                     return new Tunnelled(phases, h.diagnosis(), remote.getAddress(), h.value(), http,
                                             dnsEvidence, proxyEvidence);
@@ -494,19 +503,7 @@ public final class PathProber implements AutoCloseable {
                     done = CompletableFuture.completedFuture(path);
                 } else {
                     String where = "via proxy " + proxy.redacted();
-                    HttpConnection http = t.connection;
-                    done = registry.check(http, where).thenCompose(check -> {
-                        AddressPath afterHttp = path.then(check, check.value().evidence(), null);
-                        if (!check.ok() || check.value().bearer() == null) {
-                            return CompletableFuture.completedFuture(afterHttp);
-                        }
-                        return token.fetch(check.value().bearer(), http, target, where, this::dial)
-                                .thenApply(tk -> afterHttp.then(tk, afterHttp.http, tk.value()));
-                    }).thenCompose(p -> p.phases.stream().anyMatch(ph -> ph.phase() == Phase.HTTP && ph.ok())
-                            ? withCredentials(p, http, target, where)
-                            .thenCompose(q -> withManifest(q, http, target, where))
-                            : CompletableFuture.completedFuture(p))
-                            .whenComplete((p, e) -> http.close());
+                    done = registryExchange(path, t.connection, target, where);
                 }
                 return done.thenApply(p -> {
                     List<PhaseReport> phases = new ArrayList<>(List.of(t.phases.get(0)));

@@ -45,7 +45,6 @@ public final class ProbeScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
     private static final Duration FIRST_PROBE_WINDOW = Duration.ofSeconds(1);
-    static final Duration ON_DEMAND_SPACING = Duration.ofSeconds(5);
 
     private volatile PathProber prober;
     private final StatusBoard board;
@@ -144,12 +143,12 @@ public final class ProbeScheduler implements AutoCloseable {
      * Probes {@code target} now, outside the schedule (for {@code /probe}). The registry hops are never run on
      * demand: a configured target's cheap hops run now and its registry state is the scheduler's (its interval and
      * its 429 backoff hold whoever calls /probe); an unconfigured one gets the whole path. At most one on-demand
-     * probe per target per {@link #ON_DEMAND_SPACING}: a caller in a loop gets the latest result. Null when as many
+     * probe per target per {@code onDemandSpacing} (5 s by default): a caller in a loop gets the latest result. Null when as many
      * on-demand probes as the concurrency limit are already running.
      */
     public CompletableFuture<TargetReport> probeNow(TargetConfig target) {
         OnDemand recent = onDemandResults.get(target.name());
-        if (recent != null && Duration.between(recent.at, clock.instant()).compareTo(ON_DEMAND_SPACING) < 0) {
+        if (recent != null && Duration.between(recent.at, clock.instant()).compareTo(config.onDemandSpacing()) < 0) {
             return recent.result;
         }
         Semaphore permits = onDemand;
@@ -160,7 +159,7 @@ public final class ProbeScheduler implements AutoCloseable {
         boolean configured = job != null && job.target.equals(target);
         CompletableFuture<TargetReport> result;
         try {
-            result = prober.probe(target.target(), options(target), depth(target, !configured))
+            result = prober.probe(target.target(), options(target), onDemandDepth(target, configured ? job : null))
                     .orTimeout(probeBound(target).toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
@@ -175,8 +174,10 @@ public final class ProbeScheduler implements AutoCloseable {
         return result;
     }
 
-    /** However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack. */
-    /** Every phase is bounded; this catches a bug. Each host of a containerd pull path is walked in turn. */
+    /**
+     * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack, for each host
+     * of a containerd pull path in turn.
+     */
     private Duration probeBound(TargetConfig t) {
         return t.timeout().multipliedBy(8L * prober.routeLength(t.target(), options(t))).plusSeconds(5);
     }
@@ -184,6 +185,23 @@ public final class ProbeScheduler implements AutoCloseable {
     private ProbeOptions options(TargetConfig t) {
         ProbeOptions o = config.probe().withTimeout(t.timeout());
         return t.proxies() == null ? o : o.withProxies(t.proxies());
+    }
+
+    /**
+     * What {@code /probe} runs: an unconfigured target the whole path; a configured registry the version check
+     * ({@code GET /v2/}, as a blackbox http_2xx probe does) but no token, unless its registry is rate limiting
+     * this node, when only the cheap hops run and the scheduler's backoff stands.
+     */
+    private static Depth onDemandDepth(TargetConfig t, Job job) {
+        if (job == null) {
+            return depth(t, true);
+        }
+        if (t.kind() != dev.pullpath.config.TargetKind.REGISTRY) {
+            return depth(t, false);
+        }
+        TargetReport last = job.lastFull();
+        boolean limited = last != null && last.outcome() == dev.pullpath.diagnosis.Reason.REGISTRY_RATE_LIMITED;
+        return limited ? Depth.TLS : Depth.HTTP;
     }
 
     private static Depth depth(TargetConfig t, boolean registryDue) {

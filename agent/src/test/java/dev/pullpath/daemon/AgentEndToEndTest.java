@@ -234,6 +234,40 @@ class AgentEndToEndTest {
     }
 
     @Test
+    @DisplayName("/probe on a registry target is a blackbox http_2xx probe (TLS + GET /v2/, no token); onDemandSpacing 0s "
+            + "runs every call; a rate-limited registry gets no /v2/ from /probe")
+    void probeRunsTheVersionCheckUnlessRateLimited() throws Exception {
+        Path file = Files.writeString(dir.resolve("config.yaml"), config(registryTarget("reg"))
+                + "onDemandSpacing: 0s\n");
+        start(file);
+        awaitRegistryChecked();
+        registry.clearRequests();
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> probe = get("/probe?target=reg", null);
+            assertEquals(200, probe.statusCode(), probe.body());
+            assertTrue(probe.body().contains("pullpath_probe_phase_duration_seconds{phase=\"http\"}"), probe.body());
+            assertTrue(probe.body().contains("pullpath_probe_success 1"), probe.body());
+        }
+        long v2 = registry.requests().stream().filter(r -> r.pathAndQuery().equals("/v2/")).count();
+        long tokens = registry.requests().stream().filter(r -> r.pathAndQuery().startsWith("/token")).count();
+        assertTrue(v2 >= 5 && v2 <= 6, "one /v2/ per /probe (and at most one scheduled check): " + v2);
+        assertTrue(tokens <= 1, "/probe never fetches a token: " + tokens);
+
+        registry.mode(RegistryResponder.Mode.status(429));
+        Instant until = Instant.now().plusSeconds(20);
+        while (!get("/status", null).body().contains("rate_limited")) {
+            assertTrue(Instant.now().isBefore(until), "no registry/rate_limited within 20 s");
+            Thread.sleep(100);
+        }
+        registry.clearRequests();
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, get("/probe?target=reg", null).statusCode());
+        }
+        assertEquals(0, registry.requests().stream().filter(r -> r.pathAndQuery().equals("/v2/")).count(),
+                "/probe must not add to a rate-limited registry's load");
+    }
+
+    @Test
     @DisplayName("/status serves the diagnose --json objects; /, /healthz, /readyz answer; other paths 404")
     void statusPageAndHealth() throws Exception {
         Path file = Files.writeString(dir.resolve("config.yaml"), config(registryTarget("reg")));
