@@ -34,6 +34,7 @@ metadata:
   namespace: pullpath
   labels:
     app.kubernetes.io/name: pullpath
+    app.kubernetes.io/component: agent
 spec:
 YAML
   # Uniform indentation keeps block scalars intact; blank lines stay blank rather than carrying spaces.
