@@ -40,35 +40,52 @@ public final class Promtool {
      * reports, one per line; empty when the exposition is clean.
      */
     public static List<String> checkMetrics(String exposition) {
+        // promtool stops reading at the first parse error; its exit code and output still tell the story.
+        Result r = exec(Path.of("."), exposition.getBytes(StandardCharsets.UTF_8), "check", "metrics");
+        List<String> lines = r.output().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (r.exit() == CLEAN) {
+            return List.of();
+        }
+        if ((r.exit() == LINT_PROBLEMS || r.exit() == PARSE_ERROR) && !lines.isEmpty()) {
+            return lines;
+        }
+        throw new IllegalStateException("promtool check metrics exited " + r.exit() + ": " + r.output());
+    }
+
+    /** What a promtool subcommand printed (stdout and stderr together) and how it exited. */
+    public record Result(int exit, String output) {}
+
+    /**
+     * Runs {@code promtool ARGS...} in {@code dir} and returns its exit code and output, for subcommands whose
+     * exit code is their verdict ({@code check rules}, {@code test rules}).
+     */
+    public static Result run(Path dir, String... args) {
+        return exec(dir, null, args);
+    }
+
+    private static Result exec(Path dir, byte[] stdin, String... args) {
         Path out = null;
         Process p = null;
         try {
             // Output goes to a file, not a pipe, so a chatty promtool can never block on a full pipe buffer.
             out = Files.createTempFile("promtool-", ".txt");
-            p = new ProcessBuilder(BINARY.toString(), "check", "metrics")
-                    .redirectErrorStream(true)
-                    .redirectOutput(out.toFile())
-                    .start();
-            try (OutputStream stdin = p.getOutputStream()) {
-                stdin.write(exposition.getBytes(StandardCharsets.UTF_8));
+            List<String> command = new java.util.ArrayList<>(List.of(BINARY.toString()));
+            command.addAll(List.of(args));
+            p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(out.toFile()).start();
+            try (OutputStream in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin);
+                }
             } catch (IOException brokenPipe) {
-                // promtool stops reading at the first parse error; its exit code and output still tell the story.
+                // promtool may stop reading early; its exit code and output say why.
             }
             if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("promtool check metrics did not finish within " + TIMEOUT);
+                throw new IllegalStateException("promtool " + String.join(" ", args) + " did not finish within " + TIMEOUT);
             }
-            String output = Files.readString(out, StandardCharsets.UTF_8);
-            List<String> lines = output.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-            int exit = p.exitValue();
-            if (exit == CLEAN) {
-                return List.of();
-            }
-            if ((exit == LINT_PROBLEMS || exit == PARSE_ERROR) && !lines.isEmpty()) {
-                return lines;
-            }
-            throw new IllegalStateException("promtool check metrics exited " + exit + ": " + output);
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run promtool check metrics", e);
+            throw new UncheckedIOException("cannot run promtool", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted running promtool", e);
