@@ -27,17 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every metric name the dashboard and both alert files select is in a real scrape of the agent, run in-process
- * against loopback peers as AgentEndToEndTest runs it: one healthy target and one refused, so the conditional
- * series (TLS expiry, DNS answers, failure counters) exist too.
+ * against loopback peers as AgentEndToEndTest runs it: one healthy target with a stored ECR login and one refused,
+ * so the conditional series (TLS and credential expiry, DNS answers, failure counters) exist too.
  */
 class MetricNamesTest {
-    /*
-     * Metrics added by issue 6, checked once merged: the daemon exports the credential expiry only when a
-     * credential source is configured, and that export is being written in parallel with this test. Once it is
-     * on main, configure a stored login below, delete this list, and the scrape checks the name like the others.
-     */
-    private static final Set<String> ADDED_BY_ISSUE_6 = Set.of("pullpath_credential_expiry_timestamp_seconds");
-
     @TempDir
     Path dir;
 
@@ -50,7 +43,6 @@ class MetricNamesTest {
         Set<String> exported = scrapeSampleNames();
         Map<String, String> missing = new TreeMap<>(usedBy);
         missing.keySet().removeAll(exported);
-        missing.keySet().removeAll(ADDED_BY_ISSUE_6);
         assertEquals(Map.of(), missing, "selected but not exported (metric -> first user)");
     }
 
@@ -82,6 +74,8 @@ class MetricNamesTest {
                     "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
                     + "resolvers: [\"127.0.0.1:" + dns.port() + "\"]\nresolvConf: " + dir.resolve("resolv.conf") + "\n"
                     + "hostsFile: " + dir.resolve("hosts") + "\ncaFiles: [\"" + dir.resolve("ca.pem") + "\"]\n"
+                    // A stored ECR login for the healthy target, so the credential expiry series exists too.
+                    + "credentials:\n  dockerConfig: " + dockerConfigWithEcrLogin(registry.port()) + "\n"
                     + "targets:\n  - name: reg\n    url: https://registry.test:" + registry.port() + "\n"
                     // Port 1 on loopback refuses: a failure diagnosis, so the failure counter has a series.
                     + "  - name: refused\n    url: https://registry.test:1\n");
@@ -90,6 +84,16 @@ class MetricNamesTest {
                 return awaitSampleNames(agent);
             }
         }
+    }
+
+    /** Docker's config.json holding an ECR-style login (AWS:<base64 JSON with an expiration>) for the registry. */
+    private Path dockerConfigWithEcrLogin(int port) throws Exception {
+        String password = java.util.Base64.getEncoder().encodeToString(("{\"payload\":\"x\",\"expiration\":"
+                + (Instant.now().getEpochSecond() + 43_200) + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String auth = java.util.Base64.getEncoder().encodeToString(("AWS:" + password)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Files.writeString(dir.resolve("docker.json"), "{\"auths\":{\"registry.test:" + port
+                + "\":{\"auth\":\"" + auth + "\"}}}");
     }
 
     private static Set<String> awaitSampleNames(Agent agent) throws Exception {
@@ -104,6 +108,7 @@ class MetricNamesTest {
                     .forEach(l -> names.add(l.split("[{ ]", 2)[0]));
             // Ready: both targets probed, including the registry hops and the refused target's failure.
             if (agent.ready() && names.contains("pullpath_probe_failures_total")
+                    && names.contains("pullpath_credential_expiry_timestamp_seconds")
                     && names.contains("pullpath_tls_cert_not_after_seconds") || Instant.now().isAfter(until)) {
                 return names;
             }

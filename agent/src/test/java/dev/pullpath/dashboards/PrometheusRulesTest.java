@@ -24,7 +24,7 @@ class PrometheusRulesTest {
             Pattern.compile("eq \\$labels\\.reason \"([a-z_]+)\" }}(.*?)\\s*\\{\\{", Pattern.DOTALL);
     /** The node alert leaves these to alerts of their own (PullpathPathWarning, PullpathRegistryRateLimited). */
     private static final Set<String> NOT_NODE_FAILURES = Set.of("vpc_endpoint/private_dns_override",
-            "registry/rate_limited");
+            "registry/mirror_unavailable", "registry/rate_limited");
 
     @Test
     @DisplayName("promtool check rules accepts the rule file and the Helm chart's copy")
@@ -93,6 +93,8 @@ class PrometheusRulesTest {
         assertEquals(byReason, inRule);
         assertEquals(taxonomy.get("vpc_endpoint/private_dns_override"),
                 alerts.get("PullpathPathWarning").path("annotations").path("hint").asText());
+        assertEquals(taxonomy.get("registry/mirror_unavailable"),
+                alerts.get("PullpathMirrorUnavailable").path("annotations").path("hint").asText());
         assertEquals(taxonomy.get("registry/rate_limited"),
                 alerts.get("PullpathRegistryRateLimited").path("annotations").path("hint").asText());
     }
