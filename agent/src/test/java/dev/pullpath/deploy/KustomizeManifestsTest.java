@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pullpath.config.AgentConfig;
 import dev.pullpath.config.ConfigLoader;
 import dev.pullpath.config.ProxySettings;
-import dev.pullpath.config.TargetConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -298,8 +297,8 @@ class KustomizeManifestsTest {
                 hosts.toString());
         assertTrue(hosts.stream().anyMatch(h -> h.startsWith("api.ecr.")), hosts.toString());
         assertTrue(hosts.stream().anyMatch(h -> h.contains("starport-layer-bucket")), hosts.toString());
-        assertEquals(List.of("public.ecr.aws"), config("base").targets().stream().map(TargetConfig::name)
-                .map(n -> n.equals("ecr-public") ? "public.ecr.aws" : n).toList());
+        assertEquals(List.of("public.ecr.aws"), config("base").targets().stream().map(t -> t.target().host()).toList(),
+                "the base probes public.ecr.aws only");
     }
 
     private DaemonSet daemonSet(String name) {
