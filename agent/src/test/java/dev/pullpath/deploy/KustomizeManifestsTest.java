@@ -272,9 +272,7 @@ class KustomizeManifestsTest {
     @DisplayName("with-proxy gives the agent containerd's proxy: registries go through it, the metadata address and "
             + "cluster names do not, and Go would read the values as written")
     void withProxySetsContainerdsProxy() {
-        Container agent = agent(daemonSet("with-proxy").getSpec().getTemplate().getSpec());
-        Map<String, String> env = new HashMap<>();
-        agent.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> env.put(e.getName(), e.getValue()));
+        Map<String, String> env = env("with-proxy");
         assertTrue(env.containsKey("HTTPS_PROXY") && env.containsKey("NO_PROXY"), "HTTPS_PROXY and NO_PROXY: " + env);
         ProxySettings proxies = ProxySettings.fromEnvironment(env::get);
         assertEquals(List.of(), proxies.problems());
@@ -320,6 +318,7 @@ class KustomizeManifestsTest {
         return new ConfigLoader(Map.<String, String>of()::get).parse(configYaml(name), Path.of(CONFIG_KEY));
     }
 
+    /** The literal environment variables of the agent container (not those from the downward API). */
     private Map<String, String> env(String name) {
         Map<String, String> env = new HashMap<>();
         agent(daemonSet(name).getSpec().getTemplate().getSpec()).getEnv().stream()
