@@ -120,7 +120,7 @@ wrk -t1 -c"$conc" -d5s "$pp_url" >/dev/null; wrk -t1 -c"$conc" -d5s "$bb_url" >/
 
 declare -A reqs cpu lat50 lat99 rss errors
 for sys in pullpath blackbox; do reqs[$sys]=0; cpu[$sys]=0; lat50[$sys]=""; lat99[$sys]=""; rss[$sys]=0; errors[$sys]=0; done
-ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.2f", v / 1000; else if (v ~ /ms$/) printf "%.2f", v + 0; else printf "%.2f", v * 1000 }'; }
 run_round() {
   local sys=$1 url pid out c0 c1
   if [ "$sys" = pullpath ]; then url=$pp_url; pid=$pp; else url=$bb_url; pid=$bb; fi
@@ -130,8 +130,8 @@ run_round() {
   reqs[$sys]=$(( ${reqs[$sys]} + $(echo "$out" | awk '/requests in/ {print $1}') ))
   cpu[$sys]=$(( ${cpu[$sys]} + c1 - c0 ))
   errors[$sys]=$(( ${errors[$sys]} + $(echo "$out" | awk '/Non-2xx/ {print $NF; f=1} END {if (!f) print 0}') ))
-  lat50[$sys]+="$(ms "$(echo "$out" | awk '$1 == "50%" {print $2}') ") "
-  lat99[$sys]+="$(ms "$(echo "$out" | awk '$1 == "99%" {print $2}') ") "
+  lat50[$sys]+="$(ms "$(echo "$out" | awk '$1 == "50%" {print $2}')") "
+  lat99[$sys]+="$(ms "$(echo "$out" | awk '$1 == "99%" {print $2}')") "
   rss[$sys]=$(rss_kib "$pid")
 }
 for r in $(seq "$rounds"); do

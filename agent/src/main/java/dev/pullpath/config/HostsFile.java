@@ -31,7 +31,14 @@ public final class HostsFile {
         this.problem = problem;
     }
 
+    private static final FileCache<HostsFile> CACHE = new FileCache<>(HostsFile::readNow);
+
+    /** The file as it is now; parsed again only when it changed. */
     public static HostsFile read(Path path) {
+        return CACHE.get(path);
+    }
+
+    private static HostsFile readNow(Path path) {
         try {
             if (Files.size(path) > MAX_BYTES) {
                 return new HostsFile(path, List.of(), path + " is larger than 1 MiB; ignored");

@@ -27,7 +27,14 @@ public record ResolvConf(Path path, List<InetSocketAddress> nameservers, List<St
         search = List.copyOf(search);
     }
 
+    private static final FileCache<ResolvConf> CACHE = new FileCache<>(ResolvConf::readNow);
+
+    /** The file as it is now; parsed again only when it changed. */
     public static ResolvConf read(Path path) {
+        return CACHE.get(path);
+    }
+
+    private static ResolvConf readNow(Path path) {
         String text;
         try {
             if (Files.size(path) > MAX_BYTES) {

@@ -12,20 +12,20 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 final class ChainRecorder extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
+    private final String host;
     private final boolean enforce;
     private volatile X509Certificate[] chain;
     private volatile CertificateException rejection;
 
-    ChainRecorder(X509ExtendedTrustManager delegate) {
-        this(delegate, true);
-    }
-
     /**
-     * @param enforce false for a host containerd reaches with {@code skip_verify}: the verdict is still recorded,
-     *                as evidence, but the handshake goes on whatever it is
+     * @param delegate the chain's judge (PKIX against the node's anchors)
+     * @param host     the name or IP literal the leaf must be for
+     * @param enforce  false for a host containerd reaches with {@code skip_verify}: the verdict is still recorded,
+     *                 as evidence, but the handshake goes on whatever it is
      */
-    ChainRecorder(X509ExtendedTrustManager delegate, boolean enforce) {
+    ChainRecorder(X509ExtendedTrustManager delegate, String host, boolean enforce) {
         this.delegate = delegate;
+        this.host = host;
         this.enforce = enforce;
     }
 
@@ -49,12 +49,17 @@ final class ChainRecorder extends X509ExtendedTrustManager {
             throws CertificateException {
         chain = presented.clone();
         try {
-            delegate.checkServerTrusted(presented, authType, engine);
-            if (presented.length > 0 && Certificates.subjectAltNames(presented[0]).isEmpty()) {
+            // The chain by PKIX, then the name as Go checks it: the same verdict whichever TLS engine asks.
+            VerifiedChains.check(delegate, presented, authType);
+            if (presented.length == 0) {
+                throw new CertificateException("the server presented no certificate");
+            }
+            if (Certificates.subjectAltNames(presented[0]).isEmpty()) {
                 // Go (containerd) ignores the Common Name since 1.15; the JDK still falls back to it.
                 throw new CertificateException("the certificate has no subject alternative names and relies on "
                         + "the legacy Common Name field, which Go clients such as containerd reject");
             }
+            HostnameCheck.verify(presented[0], host);
         } catch (CertificateException e) {
             rejection = e;
             if (enforce) {

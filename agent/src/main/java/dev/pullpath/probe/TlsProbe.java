@@ -10,7 +10,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
@@ -20,11 +19,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -33,7 +29,6 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * firewall that kills the handshake from a server that refuses it.
  */
 public final class TlsProbe {
-    private static final String[] ALPN = {"h2", "http/1.1"};
 
     private final X509ExtendedTrustManager trust;
     private final String trustSource;
@@ -67,21 +62,6 @@ public final class TlsProbe {
         return new TlsProbe(this, false);
     }
 
-    /**
-     * A context per handshake, so that no session is ever resumed: a resumed session presents no certificate,
-     * and every probe must judge the chain the server presents now. The cost is a few microseconds beside the
-     * key-share generation every handshake pays anyway.
-     */
-    private static SSLContext newContext(ChainRecorder recorder) {
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {recorder}, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JVM cannot make a TLS context", e);
-        }
-    }
-
     public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port) {
         return handshake(channel, host, port, false);
     }
@@ -110,13 +90,9 @@ public final class TlsProbe {
                     new Session(null, null, null)));
             return;
         }
-        ChainRecorder recorder = new ChainRecorder(trust, verify);
-        SSLEngine engine = newContext(recorder).createSSLEngine(host, port);
-        engine.setUseClientMode(true);
-        SSLParameters params = engine.getSSLParameters();
-        params.setEndpointIdentificationAlgorithm("HTTPS");
-        params.setApplicationProtocols(ALPN);
-        engine.setSSLParameters(params);
+        ChainRecorder recorder = new ChainRecorder(trust, host, verify);
+        TlsEngines engines = TlsEngines.shared();
+        SSLEngine engine = engines.newEngine(channel.alloc(), host, port, recorder);
         SslHandler ssl = new SslHandler(engine);
         ssl.setHandshakeTimeoutMillis(timeoutMillis);
         // Bytes before TLS (a proxy's answer to CONNECT) say nothing about whether the server answered the hello.
@@ -125,6 +101,7 @@ public final class TlsProbe {
         channel.pipeline().addAfter(WireObserver.NAME, "tls", ssl);
 
         ssl.handshakeFuture().addListener((Future<Channel> done) -> {
+            engines.done(engine);
             if (done.isSuccess()) {
                 SSLSession session = engine.getSession();
                 X509Certificate[] chain = recorder.chain();
@@ -156,6 +133,9 @@ public final class TlsProbe {
         });
     }
 
+
+    private static final java.util.regex.Pattern BORINGSSL_ALERT =
+            java.util.regex.Pattern.compile("(?:SSLV3|TLSV1)_ALERT_([A-Z_]+)");
 
     private record Failure(Reason reason, String summary) {
     }
@@ -191,6 +171,12 @@ public final class TlsProbe {
         if (message.contains("fatal alert")) {
             return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": server sent TLS alert '"
                     + message.substring(message.indexOf("fatal alert") + 12).trim() + "'");
+        }
+        java.util.regex.Matcher boringAlert = BORINGSSL_ALERT.matcher(message);
+        if (boringAlert.find()) {
+            // BoringSSL names the alert it received as SSLV3_ALERT_HANDSHAKE_FAILURE: the same as the JDK's words.
+            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": server sent TLS alert '"
+                    + boringAlert.group(1).toLowerCase(Locale.ROOT) + "'");
         }
         return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + (message == null || "null".equals(message)
                 ? cause.getClass().getSimpleName() : message));
