@@ -140,6 +140,12 @@ done
 # The probes really did the work: pullpath's /probe answers are counted by the target too (nginx has no counter
 # without a log, so the check is the success line above and zero non-2xx answers below).
 
+# PULLPATH_BENCH_SMAPS=FILE keeps pullpath's memory map after the load, to see what its RSS is made of.
+if [ -n "${PULLPATH_BENCH_SMAPS:-}" ]; then
+  cp "/proc/$pp/smaps" "$PULLPATH_BENCH_SMAPS"
+  jcmd "$pp" VM.native_memory summary > "$PULLPATH_BENCH_SMAPS.nmt" 2>&1 || true
+fi
+
 floor=$(openssl speed -seconds 2 ecdhx25519 ecdsap256 2>/dev/null | awk '
   /X25519/ && /ecdh/ {x = $NF}
   /nistp256/ && /ecdsa/ {v = $NF}

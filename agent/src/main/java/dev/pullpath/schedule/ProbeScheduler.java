@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * Probes every configured target on its own interval, so that a fleet never probes in lockstep and never hammers a
  * registry:
  * <ul>
- *   <li>the first probe of a target runs within a second of start (cheap hops only, so the agent is ready fast),
+ *   <li>the first probe of a target runs within a quarter second of start (cheap hops only, no registry request,
+ *       so the agent is ready fast; the spread only keeps a node's own targets apart),
  *       the second after a random part of its interval (which spreads a fleet's nodes over the interval), and
  *       every later one after its interval ±10 %;
  *   <li>a target's next probe is scheduled when its previous one has finished, so a probe never overlaps itself;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class ProbeScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
-    private static final Duration FIRST_PROBE_WINDOW = Duration.ofSeconds(1);
+    private static final Duration FIRST_PROBE_WINDOW = Duration.ofMillis(250);
 
     private volatile PathProber prober;
     private final StatusBoard board;
