@@ -3,6 +3,7 @@
 # sampled from /proc every 10 s. Usage: bash bench/idle-footprint.sh [targets=4] [interval=15s] [seconds=300] [JVM flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 targets=${1:-4}; interval=${2:-15s}; seconds=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
 jvm_flags=("$@")
 mvn -q -DskipTests package test-compile
@@ -16,15 +17,10 @@ agent=""
 cleanup() { [ -n "$agent" ] && kill "$agent" 2>/dev/null; kill "$peers" 2>/dev/null; wait 2>/dev/null; rm -rf "$work" "$cp_file"; }
 trap cleanup EXIT
 for _ in $(seq 100); do grep -q '^ready' "$work/peers.log" 2>/dev/null && break; sleep 0.2; done
-start_ns=$(date +%s%N)
+START_NS=$(date +%s%N)
 java "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/config.yaml" > "$work/agent.log" 2>&1 &
 agent=$!
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  kill -0 "$agent" 2>/dev/null || { echo "the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; }
-  sleep 0.05
-done
-ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+ready_ms=$(await_ready "$port" "$agent" "$work/agent.log")
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$agent/status"; }

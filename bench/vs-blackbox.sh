@@ -10,6 +10,7 @@
 # openssl, curl (Debian: nginx-light prometheus-blackbox-exporter wrk openssl curl). Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=${1:-20}; rounds=${2:-3}; conc=${3:-4}; shift $(( $# < 3 ? $# : 3 ))
 jvm_flags=("$@")
 [ ${#jvm_flags[@]} -eq 0 ] && jvm_flags=("@deploy/image/jvm.options")
@@ -92,15 +93,10 @@ targets:
   - name: reg
     url: https://registry.test:$tport
 EOF
-start_ns=$(date +%s%N)
+START_NS=$(date +%s%N)
 java "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
 pp=$!; pids+=($pp)
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$pport/readyz" >/dev/null && break
-  kill -0 "$pp" 2>/dev/null || { echo "pullpath exited:" >&2; cat "$work/pullpath.log" >&2; exit 1; }
-  sleep 0.02
-done
-ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/metrics" >/dev/null && break; sleep 0.1; done
 
 pp_url="http://127.0.0.1:$pport/probe?target=reg"

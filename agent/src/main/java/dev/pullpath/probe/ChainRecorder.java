@@ -1,6 +1,5 @@
 package dev.pullpath.probe;
 
-import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLEngine;
@@ -10,7 +9,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * Records the chain a server presents before judging it, so that a chain which fails validation is still
  * evidence (issuer, expiry, names). One per handshake.
  */
-final class ChainRecorder extends X509ExtendedTrustManager {
+final class ChainRecorder extends EngineTrustManager {
     private final X509ExtendedTrustManager delegate;
     private final String host;
     private final boolean enforce;
@@ -66,38 +65,5 @@ final class ChainRecorder extends X509ExtendedTrustManager {
                 throw e;
             }
         }
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        delegate.checkServerTrusted(chain, authType, socket);
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        delegate.checkServerTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws CertificateException {
-        throw new CertificateException("pullpath is a client only");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        throw new CertificateException("pullpath is a client only");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException("pullpath is a client only");
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-        return delegate.getAcceptedIssuers();
     }
 }

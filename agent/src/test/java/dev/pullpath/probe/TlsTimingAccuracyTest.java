@@ -1,7 +1,6 @@
 package dev.pullpath.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
@@ -132,12 +131,22 @@ class TlsTimingAccuracyTest {
             for (int i = 0; i < 20; i++) {
                 prober.probe(target, options, Depth.TLS).get(20, TimeUnit.SECONDS); // JIT warm-up, both sides
             }
-            double base = fastestTlsMillis(prober, options, target);
-            relay.delay(DELAY_MS);
-            double delayed = fastestTlsMillis(prober, options, target);
-            double error = delayed - base - DELAY_MS;
-            assertTrue(Math.abs(error) <= 2.0, String.format(
-                    "tls phase %.2f ms with the delay, %.2f ms without: off by %.2f ms", delayed, base, error));
+            // A busy machine can wake the prober late after the held-back ServerHello; that is noise, not the
+            // measurement, so up to three attempts. A delay counted in the wrong phase fails every attempt by ~150 ms.
+            String attempts = "";
+            for (int attempt = 0; attempt < 3; attempt++) {
+                relay.delay(0);
+                double base = fastestTlsMillis(prober, options, target);
+                relay.delay(DELAY_MS);
+                double delayed = fastestTlsMillis(prober, options, target);
+                double error = delayed - base - DELAY_MS;
+                if (Math.abs(error) <= 2.0) {
+                    return;
+                }
+                attempts += String.format(" [tls %.2f ms with the delay, %.2f ms without: off by %.2f ms]", delayed,
+                        base, error);
+            }
+            throw new AssertionError("the tls phase is not the ServerHello delay ± 2 ms:" + attempts);
         }
     }
 }
