@@ -268,6 +268,51 @@ class AgentEndToEndTest {
     }
 
     @Test
+    @DisplayName("every target failing, 50 concurrent scrapes from 5 sources, 4 waves → every scrape 200 with the "
+            + "failure series, within 5 s")
+    void metricsKeepAnsweringUnderConcurrentScrapesWhileEverythingFails() throws Exception {
+        StringBuilder targets = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            targets.append("  - name: down").append(i).append("\n    url: https://registry.test:")
+                    .append(dev.pullpath.testing.TcpPeers.closedPort()).append("\n");
+        }
+        start(Files.writeString(dir.resolve("config.yaml"), config(targets.toString())));
+        awaitReady();
+        int port = agent.address().getPort();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(50);
+        try {
+            for (int wave = 0; wave < 4; wave++) {
+                List<java.util.concurrent.Future<String>> scrapes = new java.util.ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    // Five sources, ten each: under the per-source connection cap, as several Prometheus servers are.
+                    String source = "127.0.0." + (1 + i % 5);
+                    scrapes.add(pool.submit(() -> rawGet(source, port, "/metrics")));
+                }
+                for (java.util.concurrent.Future<String> f : scrapes) {
+                    String answer = f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+                    assertTrue(answer.startsWith("HTTP/1.1 200"), () -> answer.lines().findFirst().orElse(""));
+                    assertTrue(answer.contains("pullpath_probe_status{category=\"firewall\""), "failure series");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(200, get("/healthz", null).statusCode(), "failing targets are not an unhealthy agent");
+    }
+
+    /** One HTTP/1.1 GET from a chosen loopback source address, the whole answer (Connection: close). */
+    private static String rawGet(String source, int port, String path) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(source, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readNBytes(4 << 20), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
     @DisplayName("/status serves the diagnose --json objects; /, /healthz, /readyz answer; other paths 404")
     void statusPageAndHealth() throws Exception {
         Path file = Files.writeString(dir.resolve("config.yaml"), config(registryTarget("reg")));
