@@ -379,8 +379,15 @@ public final class DnsProbe {
         if (t instanceof PortUnreachableException) {
             return "ICMP port unreachable (nothing listens on the DNS port)";
         }
-        String message = t.getMessage();
-        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        String message = Redaction.snippet(String.valueOf(t.getMessage()), 120);
+        if (t instanceof org.xbill.DNS.WireParseException) {
+            // A reply that is not a DNS message for this query: cut short, looping names, another query's ID.
+            return "malformed answer (" + message + ")";
+        }
+        if (t instanceof IOException) {
+            return message;
+        }
+        return t.getClass().getSimpleName() + ": " + message;
     }
 
     private static Name toName(String name) {
