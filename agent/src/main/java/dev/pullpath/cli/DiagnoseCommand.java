@@ -176,7 +176,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
                 : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))
                 : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
         // Each host of a containerd pull path is walked in turn, so a longer path gets a longer bound.
-        int hops = targets.stream().mapToInt(t -> prober.routeLength(t, prober.defaults())).max().orElse(1);
+        int hops = targets.stream().mapToInt(t -> dev.pullpath.probe.PathProber.routeLength(t, prober.defaults())).max().orElse(1);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 * hops + 5_000);
         List<TargetReport> reports = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {

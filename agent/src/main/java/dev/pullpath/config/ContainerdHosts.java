@@ -32,7 +32,8 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
 
     public static final Path DEFAULT_DIR = Path.of("/etc/containerd/certs.d");
     private static final long MAX_FILE = 256 * 1024;
-    private static final int MAX_HOSTS = 8;
+    /** Hosts of one pull path walked at most (mirrors and the server). */
+    public static final int MAX_HOSTS = 16;
     private static final TomlMapper TOML = new TomlMapper();
 
     /**
@@ -56,6 +57,12 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         public Endpoint {
             caFiles = List.copyOf(caFiles);
             headers = Map.copyOf(headers);
+        }
+
+        /** Header names only: their values may be credentials. */
+        @Override
+        public String toString() {
+            return describe();
         }
 
         /** The hop as a probe target, reported under the configured target's name. */
@@ -91,12 +98,9 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         if (dir == null || !Files.isDirectory(dir)) {
             return Optional.empty();
         }
-        Path hostDir = dir.resolve(authority);
-        if (!isSafeName(authority) || !Files.isDirectory(hostDir)) {
-            hostDir = dir.resolve("_default");
-            if (!Files.isDirectory(hostDir)) {
-                return Optional.empty();
-            }
+        Path hostDir = hostDirectory(dir, authority);
+        if (hostDir == null) {
+            return Optional.empty();
         }
         Path file = hostDir.resolve("hosts.toml");
         if (!Files.exists(file)) {
@@ -141,7 +145,7 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
                         throw new ConfigException("host '" + e.getKey() + "' must be a table");
                     }
                     Endpoint ep = endpoint(e.getKey(), true, e.getValue(), base);
-                    if (servesPulls(e.getValue()) && endpoints.size() < MAX_HOSTS) {
+                    if (servesPulls(e.getValue()) && endpoints.size() < MAX_HOSTS - 1) {
                         endpoints.add(ep);
                     }
                 }
@@ -172,7 +176,12 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
                 "cannot") ? problem : ": " + problem));
     }
 
-    /** A host is asked for pulls when its capabilities (all, if unset) include pull or resolve. */
+    private static final java.util.Set<String> CAPABILITIES = java.util.Set.of("pull", "resolve", "push");
+
+    /**
+     * A host is asked for pulls when its capabilities (all, if unset) include pull or resolve. containerd reads them
+     * case-insensitively and refuses the file for an unknown one.
+     */
     private static boolean servesPulls(JsonNode table) {
         JsonNode caps = table.get("capabilities");
         if (caps == null) {
@@ -181,15 +190,19 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         if (!caps.isArray()) {
             throw new ConfigException("'capabilities' must be a list of strings");
         }
+        boolean pulls = false;
         for (JsonNode c : caps) {
             if (!c.isTextual()) {
                 throw new ConfigException("'capabilities' must be a list of strings");
             }
-            if (c.asText().equals("pull") || c.asText().equals("resolve")) {
-                return true;
+            String cap = c.asText().toLowerCase(Locale.ROOT);
+            if (!CAPABILITIES.contains(cap)) {
+                throw new ConfigException("unknown capability '" + dev.pullpath.diagnosis.Redaction.snippet(
+                        c.asText(), 40) + "' (pull, resolve, push)");
             }
+            pulls |= cap.equals("pull") || cap.equals("resolve");
         }
-        return false;
+        return pulls;
     }
 
     private static Endpoint endpoint(String text, boolean mirror, JsonNode table, Path base) {
@@ -203,14 +216,17 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         if (!scheme.equals("https") && !scheme.equals("http")) {
             throw new ConfigException("host '" + safeUrl(text) + "': only http and https are supported");
         }
-        if (uri.getHost() == null) {
-            throw new ConfigException("host '" + safeUrl(text) + "' has no host name");
-        }
+        String[] hostPort = hostAndPort(uri, text);
         boolean plain = scheme.equals("http");
-        int port = uri.getPort() > 0 ? uri.getPort() : plain ? 80 : Target.HTTPS_PORT;
-        String host = uri.getHost().toLowerCase(Locale.ROOT);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
+        String host = hostPort[0].toLowerCase(Locale.ROOT);
+        int port;
+        try {
+            port = hostPort[1] == null ? (plain ? 80 : Target.HTTPS_PORT) : Integer.parseInt(hostPort[1]);
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65_535) {
+            throw new ConfigException("host '" + safeUrl(text) + "': port must be 1-65535");
         }
         boolean overridePath = bool(table, "override_path");
         String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
@@ -232,7 +248,60 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
                 bool(table, "skip_verify"), headers, table.get("client") != null);
     }
 
+    /**
+     * Host and port of a host URL. Go's URL parser takes names java.net.URI does not (an underscore, as in
+     * pull_cache.corp), so the raw authority decides when URI finds no host.
+     */
+    private static String[] hostAndPort(URI uri, String text) {
+        if (uri.getHost() != null) {
+            String h = uri.getHost();
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+            return new String[] {h, uri.getPort() > 0 ? Integer.toString(uri.getPort()) : null};
+        }
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isEmpty()) {
+            throw new ConfigException("host '" + safeUrl(text) + "' has no host name");
+        }
+        authority = authority.substring(authority.lastIndexOf('@') + 1);
+        String h = authority;
+        String p = null;
+        if (authority.startsWith("[")) {
+            int close = authority.indexOf(']');
+            if (close < 0) {
+                throw new ConfigException("host '" + safeUrl(text) + "': unclosed '['");
+            }
+            h = authority.substring(1, close);
+            if (authority.length() > close + 1 && authority.charAt(close + 1) == ':') {
+                p = authority.substring(close + 2);
+            }
+        } else if (authority.lastIndexOf(':') > 0) {
+            h = authority.substring(0, authority.lastIndexOf(':'));
+            p = authority.substring(authority.lastIndexOf(':') + 1);
+        }
+        if (h.isEmpty() || !h.matches("[A-Za-z0-9_.:-]+")) {
+            throw new ConfigException("host '" + safeUrl(text) + "' has no usable host name");
+        }
+        return new String[] {h, p == null || p.isEmpty() ? null : p};
+    }
+
+    private static final java.util.regex.Pattern HEADER_NAME = java.util.regex.Pattern.compile(
+            "[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
     private static String headerValue(String name, JsonNode v) {
+        if (!HEADER_NAME.matcher(name).matches()) {
+            throw new ConfigException("header name '" + dev.pullpath.diagnosis.Redaction.snippet(name, 40)
+                    + "' is not a valid HTTP field name");
+        }
+        String value = rawHeaderValue(name, v);
+        if (value.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+            throw new ConfigException("header '" + name + "' has a line break or NUL in its value");
+        }
+        return value;
+    }
+
+    private static String rawHeaderValue(String name, JsonNode v) {
         if (v.isTextual()) {
             return v.asText();
         }
@@ -276,7 +345,13 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
             if (!item.isTextual() || item.asText().isBlank()) {
                 throw new ConfigException("'ca' must be a path or a list of paths");
             }
-            Path p = Path.of(item.asText());
+            Path p;
+            try {
+                p = Path.of(item.asText());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigException("'ca' path '" + dev.pullpath.diagnosis.Redaction.snippet(item.asText(), 80)
+                        + "' is not a valid path");
+            }
             out.add(p.isAbsolute() || base == null ? p : base.resolve(p));
         }
         return out;
@@ -300,6 +375,26 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         }
         certs.sort(null);
         return certs;
+    }
+
+    /**
+     * The first that exists of {@code <host>_<port>_}, {@code <host:port>} and {@code _default}, as containerd's
+     * hostPaths orders them; null when none does.
+     */
+    private static Path hostDirectory(Path dir, String authority) {
+        List<String> names = new ArrayList<>();
+        int colon = authority.lastIndexOf(':');
+        if (colon > 0) {
+            names.add(authority.substring(0, colon) + "_" + authority.substring(colon + 1) + "_");
+        }
+        names.add(authority);
+        names.add("_default");
+        for (String name : names) {
+            if (isSafeName(name) && Files.isDirectory(dir.resolve(name))) {
+                return dir.resolve(name);
+            }
+        }
+        return null;
     }
 
     /** A directory name containerd could have made from a registry host: no path separators or dot-dot. */

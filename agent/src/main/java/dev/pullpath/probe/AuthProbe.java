@@ -41,7 +41,7 @@ public final class AuthProbe {
                 PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
                         + "login within " + budget + "ms (" + who + ")", "no answer")));
         connection(registry, target, dialer)
-                .thenCompose(conn -> conn.get(RegistryProbe.V2, Map.of("Authorization", basic), timeoutMillis)
+                .thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), Map.of("Authorization", basic), timeoutMillis)
                         .thenCompose(first -> {
                             List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
                             AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer")
@@ -94,7 +94,7 @@ public final class AuthProbe {
             if (result.token() == null) {
                 return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
             }
-            return connection(registry, target, dialer).thenCompose(conn -> conn.get(RegistryProbe.V2,
+            return connection(registry, target, dialer).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2),
                     Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
         });
     }

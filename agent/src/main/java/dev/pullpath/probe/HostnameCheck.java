@@ -52,10 +52,8 @@ final class HostnameCheck {
                 : "No subject alternative DNS name matching " + host + " found.");
     }
 
+    /** A SAN with a trailing dot is not a valid pattern for Go, which then compares it as is and never matches. */
     private static boolean matches(String pattern, String host) {
-        if (pattern.endsWith(".")) {
-            pattern = pattern.substring(0, pattern.length() - 1);
-        }
         if (!pattern.startsWith("*.")) {
             return pattern.equals(host);
         }

@@ -48,6 +48,13 @@ final class HttpConnection {
     record HostSettings(String apiRoot, Map<String, String> headers, String namespace) {
         static final HostSettings REGISTRY = new HostSettings("/v2", Map.of(), null);
 
+        /** Header names only: their values may be credentials. */
+        @Override
+        public String toString() {
+            return "HostSettings[apiRoot=" + apiRoot + ", headers=" + headers.keySet() + ", namespace=" + namespace
+                    + "]";
+        }
+
         /** {@code /v2/...} under this host's API root, with {@code ns} on every request but the version check. */
         String path(String pathAndQuery) {
             if (!pathAndQuery.startsWith("/v2/") || (apiRoot.equals("/v2") && namespace == null)) {
@@ -109,6 +116,14 @@ final class HttpConnection {
         return protocol;
     }
 
+    /**
+     * A distribution API path ({@code /v2/...}) as this host serves it: under its API root, with {@code ns} on a
+     * mirror. Only for the registry's own requests: a token realm's URL is requested exactly as challenged.
+     */
+    String api(String v2Path) {
+        return host.path(v2Path);
+    }
+
     /** True while another request may go on this connection (open, and the server did not say close). */
     boolean isOpen() {
         return reusable && channel.isActive();
@@ -126,7 +141,7 @@ final class HttpConnection {
     /** One request of {@code method} (GET or HEAD: a pull's requests carry no body). */
     CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
                                                long timeoutMillis) {
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, host.path(pathAndQuery));
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, pathAndQuery);
         request.headers().set(HttpHeaderNames.HOST, authority);
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
         request.headers().set(HttpHeaderNames.ACCEPT, "application/json, */*;q=0.5");

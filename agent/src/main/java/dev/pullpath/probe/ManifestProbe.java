@@ -111,6 +111,6 @@ public final class ManifestProbe {
                                                     Map<String, String> headers) {
         CompletableFuture<HttpConnection> conn = registry.isOpen() ? CompletableFuture.completedFuture(registry)
                 : dialer.dial(target.host(), target.port());
-        return conn.thenCompose(c -> c.request(HttpMethod.HEAD, image.path(), headers, timeoutMillis));
+        return conn.thenCompose(c -> c.request(HttpMethod.HEAD, c.api(image.path()), headers, timeoutMillis));
     }
 }

@@ -35,9 +35,11 @@ public final class PathProber implements AutoCloseable {
     private final javax.net.ssl.X509ExtendedTrustManager trust;
     private final TokenCache tokens;
     /** Trust for hosts.toml hosts with their own {@code ca}: built once per set of files and their mtimes. */
-    private final java.util.Map<String, Trust> extraTrust = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<List<Path>, Trust> extraTrust = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Where probes start: they read files and may run credential helpers, which must not hold an event loop. */
+    private final java.util.concurrent.ExecutorService blocking;
 
-    private record Trust(TrustAnchors anchors, javax.net.ssl.X509ExtendedTrustManager manager) {
+    private record Trust(TrustAnchors anchors, javax.net.ssl.X509ExtendedTrustManager manager, List<Long> stamps) {
     }
 
     /**
@@ -51,6 +53,15 @@ public final class PathProber implements AutoCloseable {
         this.trust = anchors.trustManager();
         this.transport = new Transport(ioThreads);
         this.tokens = tokens;
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "pullpath-probe-start");
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        this.blocking = pool;
     }
 
     public PathProber(ProbeOptions defaults, int ioThreads) {
@@ -74,6 +85,13 @@ public final class PathProber implements AutoCloseable {
     /** ... and, with {@code image}, ends with the HEAD of its manifest, as a pull starts. */
     public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth,
                                                  ManifestProbe.Image image) {
+        // hosts.toml, CA files, credential stores and their helpers block: never on the caller's event loop.
+        return CompletableFuture.supplyAsync(() -> start(target, options, depth, image), blocking)
+                .thenCompose(java.util.function.Function.identity());
+    }
+
+    private CompletableFuture<TargetReport> start(Target target, ProbeOptions options, Depth depth,
+                                                  ManifestProbe.Image image) {
         java.util.Optional<ContainerdHosts> hosts = ContainerdHosts.find(options.containerdCertsDir(),
                 target.authority());
         if (hosts.isEmpty()) {
@@ -98,8 +116,16 @@ public final class PathProber implements AutoCloseable {
         return probeRoute(target, options, depth, image, hosts.get().endpoints(), 0, new ArrayList<>());
     }
 
-    /** The hosts containerd would try for {@code target}, at most this many; 1 without a hosts.toml. */
-    public int routeLength(Target target, ProbeOptions options) {
+    /**
+     * The most hosts one probe of a target can walk in turn (the server plus hosts.toml mirrors), for bounds that
+     * must not read files on the caller's thread.
+     */
+    public static int maxRouteLength(ProbeOptions options) {
+        return options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS;
+    }
+
+    /** The hosts containerd would try for {@code target} now (reads hosts.toml: not on an event loop). */
+    public static int routeLength(Target target, ProbeOptions options) {
         return ContainerdHosts.find(options.containerdCertsDir(), target.authority())
                 .map(h -> Math.max(1, h.endpoints().size())).orElse(1);
     }
@@ -112,15 +138,26 @@ public final class PathProber implements AutoCloseable {
                                                        ManifestProbe.Image image, List<ContainerdHosts.Endpoint> route,
                                                        int index, List<TargetReport> tried) {
         ContainerdHosts.Endpoint endpoint = route.get(index);
-        Walk walk = new Walk(options, depth, endpoint, endpoint.mirror() ? target.authority() : null);
+        Walk walk = new Walk(options, depth, endpoint, namespaceFor(endpoint, target));
         walk.image = depth == Depth.REGISTRY ? image : null;
         return walk.probe(endpoint.target(target.name())).thenCompose(report -> {
             tried.add(report);
             if (report.ok() || index + 1 >= route.size()) {
                 return CompletableFuture.completedFuture(routeReport(target, route, tried));
             }
-            return probeRoute(target, options, depth, image, route, index + 1, tried);
+            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, route, index + 1,
+                    tried), blocking).thenCompose(java.util.function.Function.identity());
         });
+    }
+
+    /**
+     * containerd adds {@code ns=<registry>} to requests sent to a host other than the image's registry (a proxy,
+     * in its words), except Docker Hub's own API host.
+     */
+    private static String namespaceFor(ContainerdHosts.Endpoint endpoint, Target target) {
+        String hostAuthority = endpoint.target(target.name()).authority();
+        boolean dockerHub = target.authority().equals("docker.io") && hostAuthority.equals("registry-1.docker.io");
+        return hostAuthority.equals(target.authority()) || dockerHub ? null : target.authority();
     }
 
     /**
@@ -159,13 +196,14 @@ public final class PathProber implements AutoCloseable {
         }
         List<Path> files = new ArrayList<>(defaults.caFiles());
         files.addAll(endpoint.caFiles());
-        StringBuilder key = new StringBuilder();
-        for (Path f : files) {
-            key.append(f).append('@').append(f.toFile().lastModified()).append('\n');
-        }
-        return extraTrust.computeIfAbsent(key.toString(), k -> {
+        List<Long> stamps = files.stream().map(f -> f.toFile().lastModified()).toList();
+        // One entry per set of files, replaced when one of them changes: a rotated CA does not pile up.
+        return extraTrust.compute(files, (k, old) -> {
+            if (old != null && old.stamps().equals(stamps)) {
+                return old;
+            }
             TrustAnchors a = TrustAnchors.load(files);
-            return new Trust(a, a.trustManager());
+            return new Trust(a, a.trustManager(), stamps);
         });
     }
 
@@ -677,6 +715,7 @@ public final class PathProber implements AutoCloseable {
 
     @Override
     public void close() {
+        blocking.shutdownNow();
         transport.close();
     }
 }

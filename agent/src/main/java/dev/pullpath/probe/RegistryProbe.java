@@ -31,7 +31,7 @@ public final class RegistryProbe {
 
     CompletableFuture<PhaseResult<Check>> check(HttpConnection connection, String address) {
         long start = System.nanoTime();
-        return connection.get(V2, Map.of(), timeoutMillis).handle((response, error) -> {
+        return connection.get(connection.api(V2), Map.of(), timeoutMillis).handle((response, error) -> {
             if (error != null) {
                 Diagnosis d = failedExchange(error, address, "GET /v2/", timeoutMillis);
                 return PhaseResult.failed(Phase.HTTP, start, d.reason(), d.summary(),

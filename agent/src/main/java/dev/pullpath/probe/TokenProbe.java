@@ -152,9 +152,9 @@ public final class TokenProbe {
                                                               String token) {
         Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
         if (registry.isOpen()) {
-            return registry.get(RegistryProbe.V2, auth, timeoutMillis);
+            return registry.get(registry.api(RegistryProbe.V2), auth, timeoutMillis);
         }
-        return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(RegistryProbe.V2, auth,
+        return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), auth,
                 timeoutMillis).whenComplete((r, e) -> conn.close()));
     }
 

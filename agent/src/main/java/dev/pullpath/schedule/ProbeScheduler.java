@@ -161,7 +161,8 @@ public final class ProbeScheduler implements AutoCloseable {
         CompletableFuture<TargetReport> result;
         try {
             result = prober.probe(target.target(), options(target), onDemandDepth(target, configured ? job : null))
-                    .orTimeout(probeBound(target).toMillis(), TimeUnit.MILLISECONDS)
+                    .orTimeout(probeBound(target, PathProber.maxRouteLength(options(target))).toMillis(),
+                            TimeUnit.MILLISECONDS) // on the HTTP server's event loop: no file read for the bound
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
         } catch (RuntimeException e) {
@@ -179,8 +180,8 @@ public final class ProbeScheduler implements AutoCloseable {
      * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack, for each host
      * of a containerd pull path in turn.
      */
-    private Duration probeBound(TargetConfig t) {
-        return t.timeout().multipliedBy(8L * prober.routeLength(t.target(), options(t))).plusSeconds(5);
+    private static Duration probeBound(TargetConfig t, int hosts) {
+        return t.timeout().multipliedBy(8L * hosts).plusSeconds(5);
     }
 
     private ProbeOptions options(TargetConfig t) {
@@ -315,7 +316,8 @@ public final class ProbeScheduler implements AutoCloseable {
             CompletableFuture<TargetReport> probe;
             try {
                 probe = prober.probe(target.target(), options(target), depth)
-                        .orTimeout(probeBound(target).toMillis(), TimeUnit.MILLISECONDS);
+                        .orTimeout(probeBound(target, PathProber.routeLength(target.target(), options(target)))
+                                .toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }
