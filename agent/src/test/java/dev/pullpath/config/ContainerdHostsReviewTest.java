@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** Review findings: where ContainerdHosts departs from containerd's config/hosts.go. */
+/** Where ContainerdHosts once departed from containerd's config/hosts.go: kept as regressions. */
 class ContainerdHostsReviewTest {
     private static final Path FILE = Path.of("/etc/containerd/certs.d/registry.test/hosts.toml");
 

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Review findings on the containerd pull path (hosts.toml) walk. */
+/** The containerd pull path (hosts.toml) walk: cases a review found wrong, kept as regressions. */
 class ContainerdRouteReviewTest {
 
     /**
@@ -81,28 +81,19 @@ class ContainerdRouteReviewTest {
      */
     @Test
     void invalidHeaderNameGivesAReportNotAnException(@TempDir Path dir) throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath review CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        try (RegistryResponder registry = new RegistryResponder(ca.issueFor("127.0.0.1"))) {
-            Target target = Target.parse("127.0.0.1:" + registry.port());
-            Path certsDir = Files.createDirectories(dir.resolve("certs.d"));
-            Path hostDir = Files.createDirectories(certsDir.resolve(target.authority()));
-            Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n"
-                    + "[header]\n  \"X Bad Name\" = \"v\"\n");
-            ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
-                    Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    CredentialStores.none(), certsDir);
-            try (PathProber prober = new PathProber(options, 1)) {
-                TargetReport r = prober.probe(target, options, Depth.REGISTRY, null).get(30, TimeUnit.SECONDS);
-                assertFalse(r.ok(), r::toString);
-            }
-        }
+        TargetReport r = probeWithHostsToml(dir, "[header]\n  \"X Bad Name\" = \"v\"\n", Depth.REGISTRY);
+        assertFalse(r.ok(), r::toString);
     }
 
-    /** A mirror URL with a port Go parses but cannot dial: containerd moves to the next host; pullpath throws. */
+    /** A mirror URL with a port Go parses but cannot dial: containerd moves to the next host; pullpath threw. */
     @Test
     void outOfRangeMirrorPortGivesAReportNotAnException(@TempDir Path dir) throws Exception {
+        TargetReport r = probeWithHostsToml(dir, "[host.\"https://127.0.0.1:99999\"]\n", Depth.TLS);
+        assertTrue(r.endpoints() == null || !r.endpoints().isEmpty(), r::toString);
+    }
+
+    /** Probes a healthy loopback registry whose hosts.toml is its own server plus {@code extra}. */
+    private static TargetReport probeWithHostsToml(Path dir, String extra, Depth depth) throws Exception {
         TestPki.Ca ca = TestPki.newCa("CN=pullpath review CA");
         Path caPem = dir.resolve("ca.pem");
         ca.writePem(caPem);
@@ -110,14 +101,12 @@ class ContainerdRouteReviewTest {
             Target target = Target.parse("127.0.0.1:" + registry.port());
             Path certsDir = Files.createDirectories(dir.resolve("certs.d"));
             Path hostDir = Files.createDirectories(certsDir.resolve(target.authority()));
-            Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n"
-                    + "[host.\"https://127.0.0.1:99999\"]\n");
+            Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n" + extra);
             ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
                     Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
                     CredentialStores.none(), certsDir);
             try (PathProber prober = new PathProber(options, 1)) {
-                TargetReport r = prober.probe(target, options, Depth.TLS, null).get(30, TimeUnit.SECONDS);
-                assertTrue(r.endpoints() == null || !r.endpoints().isEmpty(), r::toString);
+                return prober.probe(target, options, depth, null).get(30, TimeUnit.SECONDS);
             }
         }
     }
