@@ -92,9 +92,25 @@ class HostileDnsTest {
         private final List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         HostileServer(Answer answer) throws Exception {
-            udp = new DatagramSocket(Loopback.address(0));
-            tcp = new ServerSocket();
-            tcp.bind(new InetSocketAddress(Loopback.address(0).getAddress(), udp.getLocalPort()));
+            // The TCP port must be the UDP one, and another process may hold it: try fresh pairs until one binds.
+            DatagramSocket u = null;
+            ServerSocket t = null;
+            for (int attempt = 0; t == null; attempt++) {
+                u = new DatagramSocket(Loopback.address(0));
+                ServerSocket candidate = new ServerSocket();
+                try {
+                    candidate.bind(new InetSocketAddress(Loopback.address(0).getAddress(), u.getLocalPort()));
+                    t = candidate;
+                } catch (java.net.BindException taken) {
+                    candidate.close();
+                    u.close();
+                    if (attempt >= 50) {
+                        throw taken;
+                    }
+                }
+            }
+            udp = u;
+            tcp = t;
             Thread acceptor = new Thread(() -> {
                 while (!tcp.isClosed()) {
                     try {
