@@ -92,7 +92,9 @@ public final class DnsProbe {
             servers = FALLBACK_SERVERS;
         }
         Lookup lookup = new Lookup(host, conf.candidates(host), servers, fallback ? conf.problem() : null, start);
-        return lookup.run();
+        // Go's resolver (containerd's) skips a hosts file it cannot read; so does this one, but says so.
+        String hostsProblem = hosts.problem();
+        return hostsProblem == null ? lookup.run() : lookup.run().thenApply(r -> r.withNote(hostsProblem));
     }
 
     /** One resolution: the state shared by the queries it sends. */

@@ -33,4 +33,14 @@ public record PhaseResult<T>(PhaseReport report, T value, Diagnosis failure) {
     public Diagnosis diagnosis() {
         return failure == null ? Diagnosis.OK : failure;
     }
+
+    /** The same result with a note after its detail: something the hop noticed that did not decide it. */
+    public PhaseResult<T> withNote(String note) {
+        if (note == null) {
+            return this;
+        }
+        PhaseReport r = report;
+        return new PhaseResult<>(new PhaseReport(r.phase(), r.ok(), r.durationMs(), r.detail() + " (note: " + note
+                + ")"), value, failure);
+    }
 }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code pullpath run} for a bounded time at a 1 s interval in the lab's client namespace, over targets whose faults
- * flip on the router (up, SYNs dropped, connections reset) beside a registry answering 429, a TLS peer with a
- * foreign CA and a proxy that never answers. Netty's leak detector runs at PARANOID. Whatever the faults do: RSS
+ * {@code pullpath run} for a bounded time at a 1 s interval in the lab's client namespace, over four targets whose
+ * faults flip every 10 s on the router: each target's own fault (none, a registry answering 429, a TLS peer with a
+ * foreign CA, a proxy that never answers), then SYNs dropped, then connections reset. Netty's leak detector runs at PARANOID. Whatever the faults do: RSS
  * and threads stay flat, every target keeps being probed (none hangs), the series count stays bounded, no leak.
  *
  * <p>{@code -Dpullpath.soak.seconds=N} sets the length (default 90 s; {@code 1800} for a half-hour soak).
@@ -34,8 +34,8 @@ class SoakTest {
     private static final List<String> TARGETS = List.of("flipping", "limited", "foreign_ca", "dead_proxy");
 
     @Test
-    @DisplayName("soak: faults flipping every 10 s for 90 s at a 1 s interval → RSS and threads flat, every target "
-            + "still probed, series bounded, no Netty leak at PARANOID")
+    @DisplayName("soak: faults flipping every 10 s for 90 s at a 1 s interval (up/429/foreign CA/dead proxy, DROP, RST) "
+            + "→ RSS and threads flat, every target still probed, series bounded, no Netty leak at PARANOID")
     void soakWithFlippingFaults() throws Exception {
         NetworkLab lab = LAB.get();
         Path dir = lab.work();
@@ -91,10 +91,12 @@ class SoakTest {
                     flips++;
                     String fault = faults[flips % faults.length];
                     lab.clearRules();
+                    // Every target flips: its own fault (none, 429, a foreign CA, a dead proxy), then SYNs dropped,
+                    // then connections reset, for all its ports at once.
                     if (fault.equals("drop")) {
-                        lab.rule("FORWARD", "-p", "tcp", "--dport", "443", "-j", "DROP");
+                        lab.rule("FORWARD", "-p", "tcp", "-d", NetworkLab.SERVER, "-j", "DROP");
                     } else if (fault.equals("reset")) {
-                        lab.rule("FORWARD", "-p", "tcp", "--dport", "443", "-j", "REJECT", "--reject-with",
+                        lab.rule("FORWARD", "-p", "tcp", "-d", NetworkLab.SERVER, "-j", "REJECT", "--reject-with",
                                 "tcp-reset");
                     }
                     nextFlip = nextFlip.plusSeconds(10);

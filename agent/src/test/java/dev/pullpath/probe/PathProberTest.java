@@ -48,4 +48,25 @@ class PathProberTest {
             assertTrue(second.summary().contains("expired"), second.summary());
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a hosts file that cannot be read (a directory) → skipped as Go skips it, said in "
+            + "the DNS phase, the name still resolved by DNS")
+    void unreadableHostsFileIsANoteNotASilence(@TempDir Path dir) throws Exception {
+        try (dev.pullpath.testing.DnsTestServer dns = new dev.pullpath.testing.DnsTestServer()
+                .a("registry.test", "127.0.0.1")) {
+            Path notAFile = Files.createDirectories(dir.resolve("hosts"));
+            Files.writeString(dir.resolve("resolv.conf"), "options ndots:1\n");
+            ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4,
+                    List.of(new java.net.InetSocketAddress("127.0.0.1", dns.port())), dir.resolve("resolv.conf"),
+                    notAFile, List.of(), 64 * 1024);
+            try (PathProber prober = new PathProber(options, 1)) {
+                TargetReport r = prober.probe(Target.parse("registry.test"), options, Depth.DNS)
+                        .get(20, TimeUnit.SECONDS);
+                assertEquals(Reason.OK, r.outcome(), r.summary());
+                String detail = r.phases().get(0).detail();
+                assertTrue(detail.contains("note: cannot read " + notAFile), detail);
+            }
+        }
+    }
 }
