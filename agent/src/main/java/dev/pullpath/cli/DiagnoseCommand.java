@@ -153,7 +153,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<TargetReport> reports;
         try (PathProber prober = new PathProber(options, 1)) {
-            reports = probeAll(prober, parsed, options.timeout(), spec.commandLine().getErr(), image);
+            reports = probeAll(prober, parsed, spec.commandLine().getErr(), image);
         }
         HumanReport human = new HumanReport(ansi, 80);
         for (TargetReport r : reports) {
@@ -169,15 +169,14 @@ public final class DiagnoseCommand implements Callable<Integer> {
      * within about seven phase timeouts; a target whose probe failed inside pullpath is reported on stderr and
      * does not take the other targets' reports with it.
      */
-    static List<TargetReport> probeAll(PathProber prober, List<Target> targets, Duration phaseTimeout,
+    static List<TargetReport> probeAll(PathProber prober, List<Target> targets,
                                        PrintWriter err, String image) {
         List<CompletableFuture<TargetReport>> running = targets.stream().map(t -> PrivateEcr.registryApi(t.host())
                 ? prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.REGISTRY, image == null ? null
                 : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))
                 : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
-        // Each host of a containerd pull path is walked in turn, so a longer path gets a longer bound.
-        int hops = targets.stream().mapToInt(t -> dev.pullpath.probe.PathProber.routeLength(t, prober.defaults())).max().orElse(1);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(phaseTimeout.toMillis() * 8 * hops + 5_000);
+        // Each probe bounds itself by its own pull path; this only catches a probe that never started.
+        long deadline = System.nanoTime() + dev.pullpath.probe.PathProber.maxBound(prober.defaults()).toNanos();
         List<TargetReport> reports = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {
             try {

@@ -109,7 +109,17 @@ public final class KubeletCredentialProvider {
     private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
     private static final int MAX_CACHED = 256;
 
-    private record Cached(String keyType, String key, long expiresAtNanos, List<Credential> credentials) {
+    private record Cached(long expiresAtNanos, List<Credential> credentials) {
+    }
+
+    /** The kubelet's cache key: the image for cacheKeyType Image, the registry for Registry, nothing for Global. */
+    private static String cacheKey(String provider, String keyType, String image, String registry) {
+        String key = switch (keyType) {
+            case "Image" -> image;
+            case "Registry" -> registry;
+            default -> "";
+        };
+        return provider + "\u0000" + keyType + "\u0000" + key;
     }
 
     /** What an answer says about keeping it: filled in by {@link #answer} for a usable answer. */
@@ -406,12 +416,7 @@ public final class KubeletCredentialProvider {
         String provider = p.toString();
         long now = System.nanoTime();
         for (String keyType : List.of("Image", "Registry", "Global")) {
-            String key = switch (keyType) {
-                case "Image" -> image;
-                case "Registry" -> registry;
-                default -> "";
-            };
-            Cached hit = cache.get(provider + "\u0000" + keyType + "\u0000" + key);
+            Cached hit = cache.get(cacheKey(provider, keyType, image, registry));
             if (hit != null && hit.expiresAtNanos() - now > 0) {
                 return hit.credentials();
             }
@@ -420,15 +425,9 @@ public final class KubeletCredentialProvider {
         List<Credential> fresh = run(p, image, registry, hint);
         Duration keep = hint.duration != null ? hint.duration : p.defaultCacheDuration();
         if (hint.keyType != null && keep != null && !keep.isZero() && !keep.isNegative()) {
-            String key = switch (hint.keyType) {
-                case "Image" -> image;
-                case "Registry" -> registry;
-                default -> "";
-            };
             cache.values().removeIf(c -> c.expiresAtNanos() - now <= 0);
             if (cache.size() < MAX_CACHED) {
-                cache.put(provider + "\u0000" + hint.keyType + "\u0000" + key, new Cached(hint.keyType, key,
-                        now + keep.toNanos(), fresh));
+                cache.put(cacheKey(provider, hint.keyType, image, registry), new Cached(now + keep.toNanos(), fresh));
             }
         }
         return fresh;

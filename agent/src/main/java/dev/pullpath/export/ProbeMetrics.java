@@ -42,6 +42,8 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     private final boolean phaseHistograms;
     /** Each target's credential series (registry, source): several targets may name the same registry. */
     private final Map<String, Map<String, Double>> credentialSeries = new ConcurrentHashMap<>();
+    /** The credential series on the exposition now, to remove the ones no target holds any more. */
+    private Set<String> exportedCredentials = new HashSet<>();
     /** The status series and DNS answer series each target currently has, to remove them when they change. */
     private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> dnsSeries = new ConcurrentHashMap<>();
@@ -154,8 +156,6 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         });
         exportedCredentials = new HashSet<>(all.keySet());
     }
-
-    private Set<String> exportedCredentials = new HashSet<>();
 
     private void recordAnswers(String name, TargetReport probed) {
         Evidence.Dns dns = probed.evidence() == null ? null : probed.evidence().dns();

@@ -95,14 +95,15 @@ public final class PathProber implements AutoCloseable {
         java.util.Optional<ContainerdHosts> hosts = ContainerdHosts.find(options.containerdCertsDir(),
                 target.authority());
         if (hosts.isEmpty()) {
-            Walk walk = new Walk(options, depth, null, null);
+            Walk walk = new Walk(options, depth, null, null, null);
             walk.image = depth == Depth.REGISTRY ? image : null;
-            return walk.probe(target);
+            return bounded(walk.probe(target), options, 1);
         }
         String problem = hosts.get().problem();
+        List<Trust> trusts = new ArrayList<>();
         for (ContainerdHosts.Endpoint endpoint : hosts.get().endpoints()) {
             try {
-                trustFor(endpoint); // containerd reads every host's CA files before the first request
+                trusts.add(trustFor(endpoint)); // containerd reads every host's CA files before the first request
             } catch (dev.pullpath.config.ConfigException e) {
                 problem = problem != null ? problem : hosts.get().file() + ": " + endpoint.url() + ": "
                         + e.getMessage();
@@ -113,21 +114,27 @@ public final class PathProber implements AutoCloseable {
             return CompletableFuture.completedFuture(new TargetReport(target.name(), d, hint(d, target), List.of(),
                     List.of(), null, Instant.now().toString(), null));
         }
-        return probeRoute(target, options, depth, image, hosts.get().endpoints(), 0, new ArrayList<>());
+        List<ContainerdHosts.Endpoint> route = hosts.get().endpoints();
+        return bounded(probeRoute(target, options, depth, image, route, trusts, 0, new ArrayList<>()), options,
+                route.size());
     }
 
     /**
-     * The most hosts one probe of a target can walk in turn (the server plus hosts.toml mirrors), for bounds that
-     * must not read files on the caller's thread.
+     * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice) and slack, for each of
+     * the {@code hosts} of its pull path in turn. Every phase has its own timeout; this catches a bug.
      */
-    public static int maxRouteLength(ProbeOptions options) {
-        return options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS;
+    public static java.time.Duration bound(java.time.Duration phaseTimeout, int hosts) {
+        return phaseTimeout.multipliedBy(8L * hosts).plusSeconds(5);
     }
 
-    /** The hosts containerd would try for {@code target} now (reads hosts.toml: not on an event loop). */
-    public static int routeLength(Target target, ProbeOptions options) {
-        return ContainerdHosts.find(options.containerdCertsDir(), target.authority())
-                .map(h -> Math.max(1, h.endpoints().size())).orElse(1);
+    /** The bound of the longest pull path a probe with {@code options} can walk: for callers that read no files. */
+    public static java.time.Duration maxBound(ProbeOptions options) {
+        return bound(options.timeout(), options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS);
+    }
+
+    private static CompletableFuture<TargetReport> bounded(CompletableFuture<TargetReport> probe, ProbeOptions options,
+                                                           int hosts) {
+        return probe.orTimeout(bound(options.timeout(), hosts).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -136,17 +143,17 @@ public final class PathProber implements AutoCloseable {
      */
     private CompletableFuture<TargetReport> probeRoute(Target target, ProbeOptions options, Depth depth,
                                                        ManifestProbe.Image image, List<ContainerdHosts.Endpoint> route,
-                                                       int index, List<TargetReport> tried) {
+                                                       List<Trust> trusts, int index, List<TargetReport> tried) {
         ContainerdHosts.Endpoint endpoint = route.get(index);
-        Walk walk = new Walk(options, depth, endpoint, namespaceFor(endpoint, target));
+        Walk walk = new Walk(options, depth, endpoint, trusts.get(index), namespaceFor(endpoint, target));
         walk.image = depth == Depth.REGISTRY ? image : null;
         return walk.probe(endpoint.target(target.name())).thenCompose(report -> {
             tried.add(report);
             if (report.ok() || index + 1 >= route.size()) {
                 return CompletableFuture.completedFuture(routeReport(target, route, tried));
             }
-            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, route, index + 1,
-                    tried), blocking).thenCompose(java.util.function.Function.identity());
+            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, route, trusts,
+                    index + 1, tried), blocking).thenCompose(java.util.function.Function.identity());
         });
     }
 
@@ -191,7 +198,7 @@ public final class PathProber implements AutoCloseable {
     }
 
     private Trust trustFor(ContainerdHosts.Endpoint endpoint) {
-        if (endpoint == null || endpoint.caFiles().isEmpty()) {
+        if (endpoint.caFiles().isEmpty()) {
             return null;
         }
         List<Path> files = new ArrayList<>(defaults.caFiles());
@@ -231,15 +238,15 @@ public final class PathProber implements AutoCloseable {
 
         /**
          * @param endpoint  the hosts.toml host this walk goes to, or null for the target itself
+         * @param own       that host's trust when it names its own CA files, else null (the prober's)
          * @param namespace the registry a mirror serves ({@code ns} on its requests), or null
          */
-        Walk(ProbeOptions options, Depth depth, ContainerdHosts.Endpoint endpoint, String namespace) {
+        Walk(ProbeOptions options, Depth depth, ContainerdHosts.Endpoint endpoint, Trust own, String namespace) {
             long timeout = options.timeoutMillis();
             this.options = options;
             this.depth = depth;
             this.dns = new DnsProbe(options, transport.group());
             this.connect = new ConnectProbe(transport, timeout);
-            Trust own = trustFor(endpoint);
             TlsProbe base = own == null ? new TlsProbe(trust, anchors.source(), anchors.operatorAnchors(), timeout)
                     : new TlsProbe(own.manager(), own.anchors().source(), own.anchors().operatorAnchors(), timeout);
             this.tls = endpoint != null && endpoint.skipVerify() ? base.skippingVerification() : base;

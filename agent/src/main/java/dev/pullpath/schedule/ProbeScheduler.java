@@ -161,8 +161,7 @@ public final class ProbeScheduler implements AutoCloseable {
         CompletableFuture<TargetReport> result;
         try {
             result = prober.probe(target.target(), options(target), onDemandDepth(target, configured ? job : null))
-                    .orTimeout(probeBound(target, PathProber.maxRouteLength(options(target))).toMillis(),
-                            TimeUnit.MILLISECONDS) // on the HTTP server's event loop: no file read for the bound
+                    .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
         } catch (RuntimeException e) {
@@ -174,14 +173,6 @@ public final class ProbeScheduler implements AutoCloseable {
         }
         onDemandResults.put(target.name(), new OnDemand(clock.instant(), result));
         return result;
-    }
-
-    /**
-     * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice), and slack, for each host
-     * of a containerd pull path in turn.
-     */
-    private static Duration probeBound(TargetConfig t, int hosts) {
-        return t.timeout().multipliedBy(8L * hosts).plusSeconds(5);
     }
 
     private ProbeOptions options(TargetConfig t) {
@@ -316,8 +307,7 @@ public final class ProbeScheduler implements AutoCloseable {
             CompletableFuture<TargetReport> probe;
             try {
                 probe = prober.probe(target.target(), options(target), depth)
-                        .orTimeout(probeBound(target, PathProber.routeLength(target.target(), options(target)))
-                                .toMillis(), TimeUnit.MILLISECONDS);
+                        .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }
