@@ -4,8 +4,6 @@ import dev.pullpath.diagnosis.AddressScope;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.Reason;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -24,30 +22,17 @@ public final class ConnectProbe {
     }
 
     public CompletableFuture<PhaseResult<Channel>> connect(InetSocketAddress address) {
-        long queued = System.nanoTime();
-        CompletableFuture<PhaseResult<Channel>> result = new CompletableFuture<>();
-        ChannelFuture f = transport.bootstrap()
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
-                .connect(address);
         String where = DnsProbe.hostPort(address);
-        f.addListener((ChannelFuture done) -> {
-            // Time the kernel's work, not the wait for a busy event loop to pick the connect up.
-            WireObserver wire = done.channel().pipeline().get(WireObserver.class);
-            long start = wire != null && wire.connectIssuedNanos() != 0 ? wire.connectIssuedNanos() : queued;
-            if (done.isSuccess()) {
-                // Once connected, an ICMP soft error must not become a hard one (ip(7)): containerd would retransmit.
-                IcmpErrorQueue.disable(Transport.fd(done.channel()));
-                result.complete(PhaseResult.ok(Phase.CONNECT, start, "connected to " + where, done.channel()));
-            } else {
-                // Read before the close: the queue belongs to the socket.
-                IcmpErrorQueue.IcmpError icmp = IcmpErrorQueue.read(Transport.fd(done.channel()));
-                done.channel().close();
-                Failure failure = noEgressRoute(classify(done.cause(), icmp, address, where, timeoutMillis), icmp,
-                        address, where);
-                result.complete(PhaseResult.failed(Phase.CONNECT, start, failure.reason, failure.summary));
+        return transport.connect(address, timeoutMillis, Transport.Shape.DEFAULT).thenApply(attempt -> {
+            // Timed from when the kernel got the connect, not from the wait for a busy event loop to pick it up.
+            if (attempt.connected()) {
+                return PhaseResult.ok(Phase.CONNECT, attempt.issuedNanos(), "connected to " + where,
+                        attempt.channel());
             }
+            Failure failure = noEgressRoute(classify(attempt.cause(), attempt.icmp(), address, where, timeoutMillis),
+                    attempt.icmp(), address, where);
+            return PhaseResult.failed(Phase.CONNECT, attempt.issuedNanos(), failure.reason, failure.summary);
         });
-        return result;
     }
 
     record Failure(Reason reason, String summary) {

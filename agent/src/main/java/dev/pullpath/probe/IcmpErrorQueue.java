@@ -1,9 +1,6 @@
 package dev.pullpath.probe;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
-import com.sun.jna.Pointer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -17,15 +14,10 @@ import java.net.UnknownHostException;
  * the errno alone classifies.
  */
 final class IcmpErrorQueue {
-    private static final int SOL_IP = 0;
-    private static final int SOL_IPV6 = 41;
-    private static final int IP_RECVERR = 11;
-    private static final int IPV6_RECVERR = 25;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_ERRQUEUE = 0x2000;
     private static final int SO_EE_ORIGIN_ICMP = 2;
     private static final int SO_EE_ORIGIN_ICMP6 = 3;
-    private static final boolean AVAILABLE = load();
 
     /** What the queue held: the ICMP message and who sent it. */
     record IcmpError(boolean v6, int type, int code, InetAddress offender) {
@@ -43,6 +35,11 @@ final class IcmpErrorQueue {
             return v6 ? type == 1 && code == 0 : type == 3 && code == 0;
         }
 
+        /** TTL / hop limit exceeded in transit: what a traceroute's hop answers. */
+        boolean timeExceeded() {
+            return v6 ? type == 3 && code == 0 : type == 11 && code == 0;
+        }
+
         boolean portUnreachable() {
             return v6 ? type == 1 && code == 4 : type == 3 && code == 3;
         }
@@ -50,7 +47,7 @@ final class IcmpErrorQueue {
         String describe() {
             String what = adminProhibited() ? "administratively prohibited" : hostUnreachable() ? "host unreachable"
                     : networkUnreachable() ? "network unreachable" : portUnreachable() ? "port unreachable"
-                    : "destination unreachable";
+                    : timeExceeded() ? "time exceeded" : "destination unreachable";
             return "ICMP" + (v6 ? "v6 " : " ") + what + " (type " + type + " code " + code + ")";
         }
     }
@@ -59,7 +56,7 @@ final class IcmpErrorQueue {
     }
 
     static boolean available() {
-        return AVAILABLE;
+        return NativeSockets.available();
     }
 
     /** Asks the kernel to queue ICMP errors on this socket; both families, for dual-stack sockets. */
@@ -73,21 +70,34 @@ final class IcmpErrorQueue {
     }
 
     private static void setRecvErr(int fd, int value) {
-        if (!AVAILABLE || fd < 0) {
-            return;
-        }
-        try (Memory v = new Memory(4)) {
-            v.setInt(0, value);
-            LibC.setsockopt(fd, SOL_IP, IP_RECVERR, v, 4);
-            LibC.setsockopt(fd, SOL_IPV6, IPV6_RECVERR, v, 4);
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            // without it the errno alone classifies; the connection works either way
-        }
+        // without it the errno alone classifies; the connection works either way
+        NativeSockets.setInt(fd, NativeSockets.SOL_IP, NativeSockets.IP_RECVERR, value);
+        NativeSockets.setInt(fd, NativeSockets.SOL_IPV6, NativeSockets.IPV6_RECVERR, value);
+    }
+
+    /**
+     * Whether an ICMP message can be behind this connect error: EHOSTUNREACH, ENETUNREACH and EACCES/EPROTO are
+     * what the kernel reports for a destination-unreachable or time-exceeded; a timeout or a reset is not.
+     */
+    static boolean mayFollow(Throwable cause) {
+        String m = String.valueOf(cause == null ? null : cause.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return cause instanceof java.net.NoRouteToHostException || m.contains("no route to host")
+                || m.contains("network is unreachable") || m.contains("permission denied")
+                || m.contains("protocol error");
+    }
+
+    /** A descriptor of the same socket to read the queue from after the channel let go of its own, or -1. */
+    static int duplicate(int fd) {
+        return NativeSockets.dup(fd);
+    }
+
+    static void release(int duplicate) {
+        NativeSockets.close(duplicate);
     }
 
     /** The queued ICMP error, or null when there is none (or it cannot be read). Never blocks. */
     static IcmpError read(int fd) {
-        if (!AVAILABLE || fd < 0) {
+        if (!NativeSockets.available() || fd < 0) {
             return null;
         }
         try (Memory msg = new Memory(56); Memory iov = new Memory(16); Memory data = new Memory(64);
@@ -101,7 +111,7 @@ final class IcmpErrorQueue {
             msg.setLong(24, 1);
             msg.setPointer(32, control);
             msg.setLong(40, control.size());
-            long n = LibC.recvmsg(fd, msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+            long n = NativeSockets.recvmsg(fd, msg, MSG_ERRQUEUE | MSG_DONTWAIT);
             if (n < 0) {
                 return null;
             }
@@ -114,8 +124,8 @@ final class IcmpErrorQueue {
                 if (cmsgLen < 16 || offset + cmsgLen > controlLength) {
                     return null;
                 }
-                boolean v4 = level == SOL_IP && type == IP_RECVERR;
-                boolean v6 = level == SOL_IPV6 && type == IPV6_RECVERR;
+                boolean v4 = level == NativeSockets.SOL_IP && type == NativeSockets.IP_RECVERR;
+                boolean v6 = level == NativeSockets.SOL_IPV6 && type == NativeSockets.IPV6_RECVERR;
                 if ((v4 || v6) && cmsgLen >= 16 + 16) {
                     long ee = offset + 16;
                     int origin = control.getByte(ee + 4) & 0xff;
@@ -150,27 +160,6 @@ final class IcmpErrorQueue {
             return null;
         } catch (UnknownHostException e) {
             return null;
-        }
-    }
-
-    private static boolean load() {
-        if (!Platform.isLinux() || !Platform.is64Bit() || Boolean.getBoolean("pullpath.noIcmpErrorQueue")) {
-            return false;
-        }
-        try {
-            Native.register(LibC.class, "c");
-            return true;
-        } catch (LinkageError | RuntimeException e) {
-            return false; // no native access: the errno alone classifies
-        }
-    }
-
-    private static final class LibC {
-        static native int setsockopt(int fd, int level, int option, Pointer value, int length);
-
-        static native long recvmsg(int fd, Pointer message, int flags);
-
-        private LibC() {
         }
     }
 }

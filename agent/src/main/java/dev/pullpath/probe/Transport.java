@@ -2,7 +2,11 @@ package dev.pullpath.probe;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -14,6 +18,8 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,9 +59,113 @@ public final class Transport implements AutoCloseable {
         return group;
     }
 
-    /** A fresh configured copy: the caller sets per-probe options (the connect timeout) on it. */
-    Bootstrap bootstrap() {
-        return bootstrap.clone();
+    /**
+     * Socket options set before connect(2), for the probes that shape the attempt: a hop limit for the traceroute,
+     * a small MSS for the path-MTU check. {@link #DEFAULT} leaves the kernel's defaults.
+     */
+    record Shape(int hopLimit, int maxSegment) {
+        static final Shape DEFAULT = new Shape(0, 0);
+
+        static Shape hopLimit(int hops) {
+            return new Shape(hops, 0);
+        }
+
+        static Shape maxSegment(int bytes) {
+            return new Shape(0, bytes);
+        }
+    }
+
+    /**
+     * What one connect attempt ended with. {@code channel} is open and connected on success, null otherwise;
+     * {@code icmp} is the ICMP error the kernel queued for the socket, read before the socket was released.
+     *
+     * @param issuedNanos when the event loop issued connect(2) ({@link System#nanoTime()})
+     * @param endedNanos  when the attempt's outcome was known
+     */
+    record Attempt(Channel channel, Throwable cause, IcmpErrorQueue.IcmpError icmp, long issuedNanos,
+                   long endedNanos) {
+        boolean connected() {
+            return channel != null;
+        }
+
+        double rttMillis() {
+            return Math.round((endedNanos - issuedNanos) / 1_000.0) / 1_000.0;
+        }
+    }
+
+    /**
+     * One connect attempt whose failure is looked at before the socket goes away.
+     *
+     * <p>{@code Bootstrap.connect} adds its own close-on-failure listener from the event loop, and whether that
+     * runs before or after a listener the caller adds depends on which thread gets there first: when the close won,
+     * the error queue had gone with the socket and an ICMP reject was reported as a bare EHOSTUNREACH (the
+     * rejecting hop lost, in most runs on a busy machine). Here the channel is registered first and the attempt's
+     * own promise carries the only failure listener, which reads the queue and then closes the channel.
+     */
+    CompletableFuture<Attempt> connect(InetSocketAddress address, long timeoutMillis, Shape shape) {
+        CompletableFuture<Attempt> out = new CompletableFuture<>();
+        long queued = System.nanoTime();
+        ChannelFuture registered = bootstrap.clone()
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
+                .register();
+        Channel channel = registered.channel();
+        registered.addListener(r -> {
+            // on the channel's event loop from here on
+            if (!r.isSuccess()) {
+                channel.close();
+                out.complete(new Attempt(null, r.cause(), null, queued, System.nanoTime()));
+                return;
+            }
+            if (!SocketShaping.apply(fd(channel), shape, address.getAddress() instanceof java.net.Inet6Address)) {
+                channel.close();
+                out.complete(new Attempt(null, new java.io.IOException("the socket refused " + shape), null, queued,
+                        System.nanoTime()));
+                return;
+            }
+            ChannelPromise promise = channel.newPromise();
+            boolean[] inConnectCall = {true};
+            promise.addListener(done -> {
+                WireObserver wire = channel.pipeline().get(WireObserver.class);
+                long issued = wire != null && wire.connectIssuedNanos() != 0 ? wire.connectIssuedNanos() : queued;
+                long ended = System.nanoTime();
+                if (done.isSuccess()) {
+                    // Once connected, an ICMP soft error must not become a hard one (ip(7)): containerd would retransmit.
+                    IcmpErrorQueue.disable(fd(channel));
+                    out.complete(new Attempt(channel, null, null, issued, ended));
+                    return;
+                }
+                int fd = fd(channel);
+                IcmpErrorQueue.IcmpError icmp = IcmpErrorQueue.read(fd);
+                if (icmp != null || inConnectCall[0] || !IcmpErrorQueue.mayFollow(done.cause())) {
+                    channel.close();
+                    out.complete(new Attempt(null, done.cause(), icmp, issued, ended));
+                    return;
+                }
+                // An error reported asynchronously that an ICMP message could explain, with the queue still empty:
+                // wait a little for it on a duplicate of the descriptor, so the channel is released as usual.
+                int copy = IcmpErrorQueue.duplicate(fd);
+                channel.close();
+                awaitQueued(channel.eventLoop(), copy, System.nanoTime() + QUEUED_ERROR_WAIT_NANOS,
+                        icmpSeen -> out.complete(new Attempt(null, done.cause(), icmpSeen, issued, ended)));
+            });
+            channel.connect(address, promise);
+            inConnectCall[0] = false;
+        });
+        return out;
+    }
+
+    /** How long a failed connect waits for the ICMP error that explains it, when it is not queued yet. */
+    static final long QUEUED_ERROR_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private static void awaitQueued(EventLoop loop, int fd, long deadline,
+                                    java.util.function.Consumer<IcmpErrorQueue.IcmpError> then) {
+        IcmpErrorQueue.IcmpError icmp = IcmpErrorQueue.read(fd);
+        if (icmp != null || fd < 0 || System.nanoTime() >= deadline) {
+            IcmpErrorQueue.release(fd);
+            then.accept(icmp);
+            return;
+        }
+        loop.schedule(() -> awaitQueued(loop, fd, deadline, then), 5, TimeUnit.MILLISECONDS);
     }
 
     @Override

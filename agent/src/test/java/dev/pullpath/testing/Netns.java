@@ -113,10 +113,15 @@ public final class Netns implements AutoCloseable {
 
     /** Runs this test JVM's classpath's pullpath CLI inside the namespace. */
     public Result pullpath(Duration timeout, String... args) {
+        return java(timeout, "dev.pullpath.cli.Main", args);
+    }
+
+    /** {@code mainClass} from this JVM's classpath, run to its end in this namespace. */
+    public Result java(Duration timeout, String mainClass, String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp",
-                classpath, "dev.pullpath.cli.Main"));
+                classpath, mainClass));
         command.addAll(List.of(args));
         return run(timeout, command.toArray(String[]::new));
     }
