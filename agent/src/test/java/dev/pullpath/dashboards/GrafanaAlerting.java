@@ -18,11 +18,17 @@ import java.util.Map;
  * compares its output with the committed file.
  */
 public final class GrafanaAlerting {
-    static final String DATASOURCE_UID = "prometheus";
+    /** The environment variable Grafana's provisioning expands into the Prometheus data source's UID. */
+    static final String DATASOURCE_UID_VARIABLE = "PULLPATH_PROMETHEUS_UID";
+    /**
+     * Grafana's provisioning puts {@code datasourceUid} through os.ExpandEnv (pkg/services/provisioning/values), so
+     * one environment variable of the Grafana server names the data source: no UID of ours is imposed on the user's.
+     */
+    static final String DATASOURCE_UID = "${" + DATASOURCE_UID_VARIABLE + "}";
     static final String HEADER = "# Generated from dashboards/alerts/pullpath-rules.yaml by dashboards/alerts/sync-rules.sh;"
-            + " edit that file.\n# Grafana alerting provisioning. datasourceUid \"" + DATASOURCE_UID
-            + "\" is the UID of the Prometheus data source the rules\n# query: provision yours with that UID or"
-            + " replace it (dashboards/README.md).\n";
+            + " edit that file.\n# Grafana alerting provisioning. Grafana expands datasourceUid " + DATASOURCE_UID
+            + " from its environment:\n# set " + DATASOURCE_UID_VARIABLE + " to the UID of your Prometheus data source"
+            + " (dashboards/README.md).\n";
     static final String FOLDER = "pullpath";
     static final String INTERVAL = "1m";
     /** Grafana refuses longer rule UIDs. */
@@ -105,11 +111,10 @@ public final class GrafanaAlerting {
         range.put("from", 600);
         range.put("to", 0);
         q.put("datasourceUid", DATASOURCE_UID);
+        // No model.datasource: Grafana does not expand variables inside the model (it keeps the raw map), and the
+        // query's datasourceUid is the one that selects the data source.
         ObjectNode model = q.putObject("model");
         model.put("refId", "A");
-        ObjectNode ds = model.putObject("datasource");
-        ds.put("type", "prometheus");
-        ds.put("uid", DATASOURCE_UID);
         model.put("expr", expr);
         model.put("instant", true);
         model.put("range", false);

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Assumptions;
  * 127.0.0.1 and queried through its HTTP API.
  *
  * <p>Network containment: it listens on 127.0.0.1 only, its single static target is 127.0.0.1, redirects are not
- * followed, proxy variables are stripped from its environment, and the config has no alerting, remote read/write,
- * rule files or service discovery beyond {@code static_configs}, so nothing it does leaves the loopback interface.
+ * followed, proxy variables are stripped from its environment, and the config has no remote read/write or service
+ * discovery beyond {@code static_configs}; with {@link Alerting} its only Alertmanager is a 127.0.0.1 port too, so
+ * nothing it does leaves the loopback interface.
  *
  * <p>Timing: {@code /-/ready} answers within a fraction of a second, but the first scrape only happens a few seconds
  * later, because Prometheus's discovery and scrape managers apply target updates on a fixed 5 s tick. Use
@@ -95,6 +96,20 @@ public final class PrometheusServer implements AutoCloseable {
                 "skipping: Debian's prometheus is not installed (apt-get install prometheus); " + binary + " missing");
     }
 
+    /**
+     * Rule evaluation and alert delivery for a test of the alert path: {@code ruleFile} loaded, evaluated every
+     * scrape interval, alerts sent to the Alertmanager on {@code 127.0.0.1:alertmanagerPort}; {@code targetLabels}
+     * are added to every scraped series, as a PodMonitor's relabelling adds {@code node}.
+     */
+    public record Alerting(Path ruleFile, int alertmanagerPort, java.util.Map<String, String> targetLabels) {
+        public Alerting {
+            if (alertmanagerPort < 1 || alertmanagerPort > 65535) {
+                throw new IllegalArgumentException("alertmanager port out of range: " + alertmanagerPort);
+            }
+            targetLabels = new java.util.TreeMap<>(targetLabels);
+        }
+    }
+
     /** Starts Prometheus scraping {@code http://127.0.0.1:<targetPort>/metrics} every second. */
     public static PrometheusServer start(int targetPort) {
         return start(targetPort, DEFAULT_METRICS_PATH, DEFAULT_SCRAPE_INTERVAL);
@@ -105,6 +120,15 @@ public final class PrometheusServer implements AutoCloseable {
      * and returns once {@code /-/ready} answers 200.
      */
     public static PrometheusServer start(int targetPort, String metricsPath, Duration scrapeInterval) {
+        return start(targetPort, metricsPath, scrapeInterval, null);
+    }
+
+    /**
+     * As {@link #start(int, String, Duration)}, and with {@code alerting} (may be null) evaluating rules every scrape
+     * interval and sending alerts to a loopback Alertmanager.
+     */
+    public static PrometheusServer start(int targetPort, String metricsPath, Duration scrapeInterval,
+                                         Alerting alerting) {
         if (targetPort < 1 || targetPort > 65535) {
             throw new IllegalArgumentException("target port out of range: " + targetPort);
         }
@@ -123,7 +147,7 @@ public final class PrometheusServer implements AutoCloseable {
         }
         PrometheusServer server = new PrometheusServer(dir);
         try {
-            server.launch(server.writeConfig(targetPort, metricsPath, scrapeInterval));
+            server.launch(server.writeConfig(targetPort, metricsPath, scrapeInterval, alerting));
             return server;
         } catch (IOException e) {
             UncheckedIOException failure = new UncheckedIOException("cannot start prometheus in " + dir, e);
@@ -226,18 +250,21 @@ public final class PrometheusServer implements AutoCloseable {
         }
     }
 
-    private Path writeConfig(int targetPort, String metricsPath, Duration scrapeInterval) throws IOException {
+    private Path writeConfig(int targetPort, String metricsPath, Duration scrapeInterval, Alerting alerting)
+            throws IOException {
         String interval = scrapeInterval.toMillis() + "ms";
         // Prometheus rejects scrape_timeout > scrape_interval; its default timeout is 10s.
         String timeout = Math.min(scrapeInterval.toMillis(), 10_000) + "ms";
         // The path is written as a JSON string, which YAML reads as a double-quoted scalar: escaping for free.
-        String yaml = """
-                # Written by dev.pullpath.testing.PrometheusServer. No alerting, rule_files, remote_write/read or
-                # discovery other than static_configs: nothing here may reach beyond 127.0.0.1.
+        // Strings are written as JSON strings, which YAML reads as double-quoted scalars: escaping for free.
+        String evaluation = alerting == null ? "1s" : interval;
+        StringBuilder yaml = new StringBuilder("""
+                # Written by dev.pullpath.testing.PrometheusServer. No remote_write/read or discovery other than
+                # static_configs, and an Alertmanager only on 127.0.0.1: nothing here may reach beyond 127.0.0.1.
                 global:
                   scrape_interval: %1$s
                   scrape_timeout: %2$s
-                  evaluation_interval: 1s
+                  evaluation_interval: %5$s
                 scrape_configs:
                   - job_name: pullpath
                     scheme: http
@@ -245,9 +272,22 @@ public final class PrometheusServer implements AutoCloseable {
                     follow_redirects: false
                     static_configs:
                       - targets: ["127.0.0.1:%4$d"]
-                """.formatted(interval, timeout, JSON.writeValueAsString(metricsPath), targetPort);
+                """.formatted(interval, timeout, JSON.writeValueAsString(metricsPath), targetPort, evaluation));
+        if (alerting != null) {
+            yaml.append("        labels: ").append(JSON.writeValueAsString(alerting.targetLabels())).append('\n');
+            yaml.append("rule_files: [").append(JSON.writeValueAsString(alerting.ruleFile().toAbsolutePath()
+                    .toString())).append("]\n");
+            yaml.append("""
+                    alerting:
+                      alertmanagers:
+                        - scheme: http
+                          follow_redirects: false
+                          static_configs:
+                            - targets: ["127.0.0.1:%d"]
+                    """.formatted(alerting.alertmanagerPort()));
+        }
         Path config = dir.resolve("prometheus.yml");
-        Files.writeString(config, yaml, StandardCharsets.UTF_8);
+        Files.writeString(config, yaml.toString(), StandardCharsets.UTF_8);
         return config;
     }
 
@@ -256,6 +296,8 @@ public final class PrometheusServer implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             port = freeLoopbackPort();
             List<String> command = List.of(BINARY.toString(),
+                    // A firing alert is re-sent every minute by default; a test waits for seconds, not minutes.
+                    "--rules.alert.resend-delay=1s",
                     "--config.file=" + config,
                     "--storage.tsdb.path=" + dir.resolve("data"),
                     "--storage.tsdb.retention.time=1h",
