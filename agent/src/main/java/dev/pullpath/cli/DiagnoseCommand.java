@@ -100,6 +100,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
                     + "404 is registry/not_found.")
     String image;
 
+    @Option(names = "--no-traceroute", negatable = false,
+            description = "When a connect times out, do not trace where the SYNs stop (a TCP traceroute of at most "
+                    + "16 hops within one --timeout).")
+    boolean noTraceroute;
+
     @Option(names = "--json", description = "One JSON object per target per line.")
     boolean json;
 
@@ -123,7 +128,7 @@ public final class DiagnoseCommand implements Callable<Integer> {
                     Duration.ofSeconds(10)));
         }
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores, containerdCertsDir);
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores, containerdCertsDir, !noTraceroute);
     }
 
     public List<Target> parsedTargets() {

@@ -64,6 +64,14 @@ final class HumanReport {
                 appendWrapped(b, line.toString(), 6, width);
             }
         }
+        if (r.evidence() != null && r.evidence().trace() != null) {
+            dev.pullpath.diagnosis.Evidence.Trace t = r.evidence().trace();
+            b.append("  traceroute (TCP SYN to ").append(t.destination()).append("):\n");
+            for (dev.pullpath.diagnosis.Evidence.TraceHop h : t.hops()) {
+                b.append(String.format(Locale.ROOT, "    %2d  %-39s %8.1f ms  %s\n", h.hop(),
+                        h.address() == null ? "*" : h.address(), h.rttMs(), h.answer()));
+            }
+        }
         if (r.addresses().size() > 1) {
             b.append("  addresses:\n");
             for (AddressReport a : r.addresses()) {

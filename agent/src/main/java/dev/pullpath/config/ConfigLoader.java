@@ -50,9 +50,12 @@ public final class ConfigLoader {
     /** The file's shape. Unknown keys are errors: a typo must not silently fall back to a default. */
     record RawConfig(InetSocketAddress listen, String node, String zone, Duration interval, Duration registryInterval,
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
-                     Boolean phaseHistograms, Integer maxAddresses, List<String> resolvers, Path resolvConf,
-                     Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
+                     Boolean phaseHistograms, Boolean traceroute, Integer maxAddresses, List<String> resolvers,
+                     Path resolvConf, Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
                      RawCredentials credentials, String onDemandSpacing, List<RawTarget> targets) {
+        /** No file, or an empty one: every key at its default. */
+        static final RawConfig EMPTY = new RawConfig(null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -117,8 +120,7 @@ public final class ConfigLoader {
             if (required) {
                 throw new ConfigException(file + ": no such file");
             }
-            return resolve(new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, null, null), "built-in defaults", null);
+            return resolve(RawConfig.EMPTY, "built-in defaults", null);
         } catch (IOException | SecurityException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
@@ -136,8 +138,7 @@ public final class ConfigLoader {
             throw new ConfigException(file + ": " + e.getMessage());
         }
         if (raw == null) {
-            raw = new RawConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, null);
+            raw = RawConfig.EMPTY;
         }
         return resolve(raw, file.toString(), file);
     }
@@ -155,6 +156,7 @@ public final class ConfigLoader {
         boolean allowUnconfigured = envOr("PULLPATH_ALLOW_UNCONFIGURED_PROBES", ConfigLoader::bool,
                 raw.allowUnconfiguredProbes, false);
         boolean phaseHistograms = envOr("PULLPATH_PHASE_HISTOGRAMS", ConfigLoader::bool, raw.phaseHistograms, true);
+        boolean traceroute = envOr("PULLPATH_TRACEROUTE", ConfigLoader::bool, raw.traceroute, true);
         String node = envOr("NODE_NAME", s -> s, raw.node, localHostName());
         String zone = envOr("PULLPATH_ZONE", s -> s, raw.zone, "");
         if (maxConcurrent < 1 || maxConcurrent > 64) {
@@ -179,7 +181,7 @@ public final class ConfigLoader {
                     raw.proxy == null ? ProxySettings.fromEnvironment(env)
                             : ProxySettings.of(where + "proxy.url", raw.proxy.url, where + "proxy.noProxy",
                             raw.proxy.noProxy), credentialStores(raw.credentials, where),
-                    raw.containerdCertsDir == null ? ContainerdHosts.DEFAULT_DIR : raw.containerdCertsDir);
+                    raw.containerdCertsDir == null ? ContainerdHosts.DEFAULT_DIR : raw.containerdCertsDir, traceroute);
         } catch (ConfigException e) {
             throw new ConfigException(where + e.getMessage().replace("--", ""));
         }

@@ -18,10 +18,19 @@ import java.util.List;
  * @param proxies       the HTTPS proxy and NO_PROXY list, as containerd would use them
  * @param credentials   where stored registry logins are looked for
  * @param containerdCertsDir containerd's registry config directory (hosts.toml per registry), or null for none
+ * @param traceroute    whether a connect that times out is followed by a TCP traceroute of that address
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                            Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                           dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir) {
+                           dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir,
+                           boolean traceroute) {
+
+    public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                        Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
+                        dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir) {
+        this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
+                containerdCertsDir, true);
+    }
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
@@ -69,12 +78,18 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
         return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, credentials, containerdCertsDir);
+                proxies, credentials, containerdCertsDir, traceroute);
     }
 
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                settings, credentials, containerdCertsDir);
+                settings, credentials, containerdCertsDir, traceroute);
+    }
+
+    /** The same options, with the traceroute after a timed-out connect allowed or not (the daemon rations it). */
+    public ProbeOptions withTraceroute(boolean allowed) {
+        return allowed == traceroute ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile,
+                caFiles, maxBodyBytes, proxies, credentials, containerdCertsDir, allowed);
     }
 
     public long timeoutMillis() {

@@ -6,18 +6,59 @@ import java.util.Map;
 
 /** What the hops saw, structured for machines. Every field is optional: a hop that did not run leaves it null. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials) {
+public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials,
+                       Trace trace) {
 
     public Evidence(Dns dns, Tls tls, Http http, Token token) {
-        this(dns, tls, http, token, null, null);
+        this(dns, tls, http, token, null, null, null);
     }
 
     public Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy) {
-        this(dns, tls, http, token, proxy, null);
+        this(dns, tls, http, token, proxy, null, null);
+    }
+
+    public Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials) {
+        this(dns, tls, http, token, proxy, credentials, null);
     }
 
     public Evidence withCredentials(List<Credential> found) {
-        return new Evidence(dns, tls, http, token, proxy, found == null || found.isEmpty() ? null : List.copyOf(found));
+        return new Evidence(dns, tls, http, token, proxy, found == null || found.isEmpty() ? null : List.copyOf(found),
+                trace);
+    }
+
+    public Evidence withTrace(Trace found) {
+        return new Evidence(dns, tls, http, token, proxy, credentials, found);
+    }
+
+    /**
+     * Where SYNs to the address die: connects with a hop limit of 1, 2, 3 ..., each answered by ICMP time-exceeded
+     * from that hop, until a hop stays silent, rejects, or the destination answers.
+     *
+     * @param destination   the address and port traced
+     * @param hops          every hop that answered, in order, and the one that did not
+     * @param silentFromHop the first hop that answered nothing within its wait, or null
+     * @param reached       whether the destination itself answered (SYN-ACK or RST) on some hop limit
+     * @param summary       one line: "SYN to 203.0.113.10:443 answered up to hop 2 (10.0.0.1), silent from hop 3"
+     * @param tracedAt      when the trace ran, RFC 3339 (the daemon keeps a trace for a while: it is rate limited)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Trace(String destination, List<TraceHop> hops, Integer silentFromHop, boolean reached,
+                        String summary, String tracedAt) {
+        public Trace {
+            hops = List.copyOf(hops);
+        }
+    }
+
+    /**
+     * One hop limit of a trace.
+     *
+     * @param address who answered (the router's ICMP source, or the destination), null when nothing did
+     * @param rttMs   from connect(2) to the answer, or to giving up on this hop
+     * @param answer  {@code time_exceeded}, {@code destination} (SYN-ACK), {@code reset} (RST), an ICMP
+     *                unreachable ({@code "ICMP administratively prohibited (type 3 code 13)"}), or {@code silent}
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TraceHop(int hop, String address, double rttMs, String answer) {
     }
 
     /**

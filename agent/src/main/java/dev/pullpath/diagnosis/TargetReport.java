@@ -99,6 +99,21 @@ public record TargetReport(
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
                 registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(),
                 e.http() != null ? e.http() : fe.http(),
-                fe.token(), e.proxy(), fe.credentials()), checkedAt, full.checkedAt, endpoints);
+                fe.token(), e.proxy(), fe.credentials(), e.trace()), checkedAt, full.checkedAt, endpoints);
+    }
+
+    /**
+     * This failing report with the trace an earlier probe of the same failure took: the daemon traces a target at most
+     * every few minutes, and until the next trace the last one is still the best answer to "where".
+     */
+    public TargetReport withTrace(Evidence.Trace trace) {
+        if (trace == null || ok() || (evidence != null && evidence.trace() != null)) {
+            return this;
+        }
+        Evidence e = evidence == null ? new Evidence(null, null, null, null) : evidence;
+        Diagnosis d = new Diagnosis(diagnosis.reason(), diagnosis.summary() + "; " + trace.summary() + " (traced at "
+                + trace.tracedAt() + ")");
+        return new TargetReport(target, d, hint, phases, addresses, e.withTrace(trace), checkedAt, registryCheckedAt,
+                endpoints);
     }
 }

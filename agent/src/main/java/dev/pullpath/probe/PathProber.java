@@ -226,6 +226,10 @@ public final class PathProber implements AutoCloseable {
         private final ProxyTunnel proxyTunnel;
         private final AuthProbe auth;
         private final ManifestProbe manifest;
+        private final TcpTraceroute traceroute;
+        /** The trace of the address whose connect timed out first, when this probe may trace. */
+        private final java.util.Map<InetAddress, Evidence.Trace> traces = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicBoolean traceTaken = new java.util.concurrent.atomic.AtomicBoolean();
         /** How this walk's own host is talked to (its hosts.toml settings); other hosts get the defaults. */
         private final HttpConnection.HostSettings hostSettings;
         private final boolean plainHttp;
@@ -258,6 +262,8 @@ public final class PathProber implements AutoCloseable {
             this.proxyTunnel = new ProxyTunnel(timeout);
             this.auth = new AuthProbe(timeout);
             this.manifest = new ManifestProbe(timeout);
+            this.traceroute = options.traceroute() && TcpTraceroute.available()
+                    ? new TcpTraceroute(transport, timeout) : null;
         }
 
         /**
@@ -362,7 +368,7 @@ public final class PathProber implements AutoCloseable {
             return connect.connect(new InetSocketAddress(address, target.port())).thenCompose(connected -> {
                 AddressPath start = new AddressPath(address, List.of(), Diagnosis.OK, null, null, null, null);
                 if (!connected.ok()) {
-                    return CompletableFuture.completedFuture(start.then(connected, null, null));
+                    return traced(start.then(connected, null, null), target.port());
                 }
                 if (depth == Depth.TCP || (plainHttp && depth == Depth.TLS)) {
                     connected.value().close();
@@ -386,6 +392,22 @@ public final class PathProber implements AutoCloseable {
                             ? http(handshake.value(), target.authority()) : null;
                     return new AddressPath(address, p.phases, p.diagnosis, handshake.value(), http, null, null);
                 });
+            });
+        }
+
+        /**
+         * A connect that timed out, followed by a TCP traceroute of its address when this probe may trace: the
+         * summary then says how far SYNs get. One trace per probe: the first address to time out.
+         */
+        private CompletableFuture<AddressPath> traced(AddressPath failed, int port) {
+            if (traceroute == null || failed.diagnosis.reason() != Reason.FIREWALL_CONNECT_TIMEOUT
+                    || !traceTaken.compareAndSet(false, true)) {
+                return CompletableFuture.completedFuture(failed);
+            }
+            return traceroute.trace(new InetSocketAddress(failed.address, port)).thenApply(trace -> {
+                traces.put(failed.address, trace);
+                return new AddressPath(failed.address, failed.phases, new Diagnosis(failed.diagnosis.reason(),
+                        failed.diagnosis.summary() + "; " + trace.summary()), null, null, null, null);
             });
         }
 
@@ -617,7 +639,9 @@ public final class PathProber implements AutoCloseable {
                     : paths.stream().filter(p -> p.session != null).map(p -> p.session.evidence()).findFirst().orElse(null);
             AddressPath carrier = paths.stream().filter(p -> p.http != null).findFirst().orElse(null);
             Evidence evidence = new Evidence(resolved.value().evidence(), tlsEvidence,
-                    carrier == null ? null : carrier.http, carrier == null ? null : carrier.token);
+                    carrier == null ? null : carrier.http, carrier == null ? null : carrier.token)
+                    .withTrace(diagnosis.ok() ? null : traces.getOrDefault(representative.address,
+                            traces.values().stream().findFirst().orElse(null)));
             diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
             diagnosis = providerFailure(diagnosis);
             return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses,

@@ -160,7 +160,10 @@ public final class ProbeScheduler implements AutoCloseable {
         boolean configured = job != null && job.target.equals(target);
         CompletableFuture<TargetReport> result;
         try {
-            result = prober.probe(target.target(), options(target), onDemandDepth(target, configured ? job : null))
+            // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
+            // provoking SYNs at its pace; the schedule's own probes trace, rationed.
+            result = prober.probe(target.target(), options(target).withTraceroute(false),
+                            onDemandDepth(target, configured ? job : null))
                     .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
@@ -262,6 +265,7 @@ public final class ProbeScheduler implements AutoCloseable {
         private int rateLimitStreak;
         private TargetReport lastFull;
         private long runs;
+        private TraceRation traces = new TraceRation();
 
         /**
          * At start the first registry check comes within two intervals (the status is complete soon); a target a
@@ -280,6 +284,7 @@ public final class ProbeScheduler implements AutoCloseable {
                 rateLimitStreak = previous.rateLimitStreak;
                 lastFull = previous.lastFull;
                 runs = previous.runs;
+                traces = previous.traces;
             }
         }
 
@@ -306,8 +311,9 @@ public final class ProbeScheduler implements AutoCloseable {
             Depth depth = depth(target, registryDue);
             CompletableFuture<TargetReport> probe;
             try {
-                probe = prober.probe(target.target(), options(target), depth)
-                        .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS);
+                ProbeOptions options = options(target);
+                probe = prober.probe(target.target(), options.withTraceroute(options.traceroute() && tracingAllowed()),
+                        depth).orTimeout(PathProber.maxBound(options).toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }
@@ -342,7 +348,12 @@ public final class ProbeScheduler implements AutoCloseable {
             }
         }
 
-        private synchronized void recordCurrent(TargetReport report, Depth depth) {
+        private synchronized boolean tracingAllowed() {
+            return traces.allowed(clock.instant());
+        }
+
+        private synchronized void recordCurrent(TargetReport probed, Depth depth) {
+            TargetReport report = traces.record(probed, clock.instant());
             TargetReport status = report;
             if (depth == Depth.REGISTRY) {
                 boolean reachedRegistry = report.phases().stream().anyMatch(p -> p.phase() == Phase.HTTP);

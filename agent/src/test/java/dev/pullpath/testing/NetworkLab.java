@@ -34,14 +34,14 @@ public final class NetworkLab implements AutoCloseable {
     private static final AtomicInteger LINKS = new AtomicInteger();
 
     private final Netns client;
-    private final Netns router;
+    private final List<Netns> routers;
     private final Netns server;
     private final Path work;
     private final List<Process> peers = new ArrayList<>();
 
-    private NetworkLab(Netns client, Netns router, Netns server, Path work) {
+    private NetworkLab(Netns client, List<Netns> routers, Netns server, Path work) {
         this.client = client;
-        this.router = router;
+        this.routers = List.copyOf(routers);
         this.server = server;
         this.work = work;
     }
@@ -52,11 +52,21 @@ public final class NetworkLab implements AutoCloseable {
      */
     public static final class Extension implements org.junit.jupiter.api.extension.BeforeAllCallback,
             org.junit.jupiter.api.extension.AfterAllCallback {
+        private final int routers;
         private NetworkLab lab;
+
+        public Extension() {
+            this(1);
+        }
+
+        /** With {@code routers} routers in a row. */
+        public Extension(int routers) {
+            this.routers = routers;
+        }
 
         @Override
         public void beforeAll(org.junit.jupiter.api.extension.ExtensionContext context) {
-            lab = start();
+            lab = start(routers);
         }
 
         @Override
@@ -74,41 +84,87 @@ public final class NetworkLab implements AutoCloseable {
 
     /** Builds the lab; skips the test (fails it under CI=true) when namespaces or iptables are missing here. */
     public static NetworkLab start() {
+        return start(1);
+    }
+
+    /**
+     * The lab with {@code count} routers in a row between client and server: router k (1-based) and k+1 share
+     * 10.0.k.0/24 (k at .1, k+1 at .2) and fd00:a:k::/64; the first router keeps the client's link, the last the
+     * server's. {@link #router()} is the first; faults on another go through {@link #router(int)}.
+     */
+    public static NetworkLab start(int count) {
         Netns.assumeAvailable();
         Netns.assumeTool("iptables", "ip6tables");
+        if (count < 1 || count > 8) {
+            throw new IllegalArgumentException("1-8 routers");
+        }
         List<Netns> made = new ArrayList<>();
         try {
             Netns client = track(made, Netns.create());
-            Netns router = track(made, Netns.create());
+            List<Netns> routers = new ArrayList<>();
+            for (int k = 0; k < count; k++) {
+                routers.add(track(made, Netns.create()));
+            }
             Netns server = track(made, Netns.create());
-            link(client, "c0", router, "r0");
-            link(router, "r1", server, "s0");
+            Netns first = routers.get(0);
+            Netns last = routers.get(count - 1);
+            link(client, "c0", first, "r0");
+            link(last, "r1", server, "s0");
             client.exec("ip", "addr", "add", CLIENT + "/24", "dev", "c0");
             client.exec("ip", "-6", "addr", "add", "fd00:a::2/64", "dev", "c0", "nodad");
-            router.exec("ip", "addr", "add", ROUTER_INSIDE + "/24", "dev", "r0");
-            router.exec("ip", "-6", "addr", "add", "fd00:a::1/64", "dev", "r0", "nodad");
-            router.exec("ip", "addr", "add", ROUTER_OUTSIDE + "/24", "dev", "r1");
-            router.exec("ip", "-6", "addr", "add", "2001:db8:b::1/64", "dev", "r1", "nodad");
+            first.exec("ip", "addr", "add", ROUTER_INSIDE + "/24", "dev", "r0");
+            first.exec("ip", "-6", "addr", "add", "fd00:a::1/64", "dev", "r0", "nodad");
+            last.exec("ip", "addr", "add", ROUTER_OUTSIDE + "/24", "dev", "r1");
+            last.exec("ip", "-6", "addr", "add", "2001:db8:b::1/64", "dev", "r1", "nodad");
+            for (int k = 1; k < count; k++) {
+                Netns a = routers.get(k - 1);
+                Netns b = routers.get(k);
+                link(a, "n" + k, b, "p" + k);
+                a.exec("ip", "addr", "add", "10.0." + k + ".1/24", "dev", "n" + k);
+                a.exec("ip", "-6", "addr", "add", "fd00:a:" + k + "::1/64", "dev", "n" + k, "nodad");
+                b.exec("ip", "addr", "add", "10.0." + k + ".2/24", "dev", "p" + k);
+                b.exec("ip", "-6", "addr", "add", "fd00:a:" + k + "::2/64", "dev", "p" + k, "nodad");
+                a.exec("ip", "link", "set", "n" + k, "up");
+                b.exec("ip", "link", "set", "p" + k, "up");
+            }
             for (String a : List.of(SERVER, SERVER_SECOND, SERVER_DNS)) {
                 server.exec("ip", "addr", "add", a + "/24", "dev", "s0");
             }
             server.exec("ip", "-6", "addr", "add", SERVER_V6 + "/64", "dev", "s0", "nodad");
-            for (Netns ns : List.of(client, router, server)) {
-                for (String dev : ns == router ? List.of("r0", "r1") : List.of(ns == client ? "c0" : "s0")) {
-                    ns.exec("ip", "link", "set", dev, "up");
+            client.exec("ip", "link", "set", "c0", "up");
+            server.exec("ip", "link", "set", "s0", "up");
+            first.exec("ip", "link", "set", "r0", "up");
+            last.exec("ip", "link", "set", "r1", "up");
+            for (int k = 1; k <= count; k++) {
+                Netns r = routers.get(k - 1);
+                r.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+                r.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+                if (k < count) { // toward the server: the next router
+                    r.exec("ip", "route", "add", "default", "via", "10.0." + k + ".2");
+                    r.exec("ip", "-6", "route", "add", "default", "via", "fd00:a:" + k + "::2");
+                }
+                if (k > 1) { // toward the client: the previous router
+                    r.exec("ip", "route", "add", "10.0.0.0/16", "via", "10.0." + (k - 1) + ".1");
+                    r.exec("ip", "-6", "route", "add", "fd00:a::/32", "via", "fd00:a:" + (k - 1) + "::1");
                 }
             }
-            router.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-            router.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
             client.exec("ip", "route", "add", "default", "via", ROUTER_INSIDE);
             client.exec("ip", "-6", "route", "add", "default", "via", "fd00:a::1");
             server.exec("ip", "route", "add", "default", "via", ROUTER_OUTSIDE);
             server.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:b::1");
-            return new NetworkLab(client, router, server, Files.createTempDirectory("pullpath-lab"));
+            return new NetworkLab(client, routers, server, Files.createTempDirectory("pullpath-lab"));
         } catch (IOException | RuntimeException e) {
             made.forEach(Netns::close);
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+    }
+
+    /** The address router {@code k} (1-based) answers from toward the client: its ICMP messages' source. */
+    public static String routerTowardClient(int k, boolean v6) {
+        if (k == 1) {
+            return v6 ? "fd00:a::1" : ROUTER_INSIDE;
+        }
+        return v6 ? "fd00:a:" + (k - 1) + "::2" : "10.0." + (k - 1) + ".2";
     }
 
     private static Netns track(List<Netns> made, Netns ns) {
@@ -132,8 +188,14 @@ public final class NetworkLab implements AutoCloseable {
         return client;
     }
 
+    /** The first router, next to the client (the only one, in the one-router lab). */
     public Netns router() {
-        return router;
+        return routers.get(0);
+    }
+
+    /** Router {@code k}, 1-based from the client. */
+    public Netns router(int k) {
+        return routers.get(k - 1);
     }
 
     public Netns server() {
@@ -149,19 +211,21 @@ public final class NetworkLab implements AutoCloseable {
     public void rule(String chain, String... spec) {
         List<String> cmd = new ArrayList<>(List.of("iptables", "-A", chain));
         cmd.addAll(List.of(spec));
-        router.exec(cmd.toArray(String[]::new));
+        router().exec(cmd.toArray(String[]::new));
     }
 
     public void ruleV6(String chain, String... spec) {
         List<String> cmd = new ArrayList<>(List.of("ip6tables", "-A", chain));
         cmd.addAll(List.of(spec));
-        router.exec(cmd.toArray(String[]::new));
+        router().exec(cmd.toArray(String[]::new));
     }
 
-    /** Removes every rule from the router. */
+    /** Removes every rule from every router. */
     public void clearRules() {
-        router.exec("iptables", "-F");
-        router.exec("ip6tables", "-F");
+        for (Netns r : routers) {
+            r.exec("iptables", "-F");
+            r.exec("ip6tables", "-F");
+        }
     }
 
     /**
@@ -211,7 +275,10 @@ public final class NetworkLab implements AutoCloseable {
     @Override
     public void close() {
         peers.forEach(NetworkLab::stop);
-        for (Netns ns : List.of(client, router, server)) {
+        List<Netns> all = new ArrayList<>(routers);
+        all.add(0, client);
+        all.add(server);
+        for (Netns ns : all) {
             try {
                 ns.close();
             } catch (RuntimeException e) {
