@@ -70,6 +70,11 @@ public enum Reason {
     FIREWALL_TLS_STALLED(Category.FIREWALL, "tls_stalled",
             "TCP connects but no TLS ServerHello arrives: a middlebox swallows the handshake (SNI filtering that "
                     + "drops instead of resetting, or an MTU black hole). Check the firewall's domain rules and path MTU."),
+    FIREWALL_PMTU_BLACK_HOLE(Category.FIREWALL, "pmtu_black_hole",
+            "The TLS handshake with {host} completes with a small MSS and stalls at the path's default: a router "
+                    + "drops packets larger than the path MTU and its ICMP fragmentation-needed is filtered. Find the "
+                    + "low-MTU hop (VPN, transit gateway, GRE/IPsec tunnel) and allow ICMP type 3 code 4 / ICMPv6 "
+                    + "packet-too-big through, or clamp the MSS on it."),
 
 
     PROXY_TLS_INTERCEPTED(Category.PROXY, "tls_intercepted",

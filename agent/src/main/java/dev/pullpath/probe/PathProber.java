@@ -227,6 +227,7 @@ public final class PathProber implements AutoCloseable {
         private final AuthProbe auth;
         private final ManifestProbe manifest;
         private final TcpTraceroute traceroute;
+        private final PathMtuCheck pathMtu;
         /** The trace of the address whose connect timed out first, when this probe may trace. */
         private final java.util.Map<InetAddress, Evidence.Trace> traces = new java.util.concurrent.ConcurrentHashMap<>();
         private final java.util.concurrent.atomic.AtomicBoolean traceTaken = new java.util.concurrent.atomic.AtomicBoolean();
@@ -262,6 +263,7 @@ public final class PathProber implements AutoCloseable {
             this.proxyTunnel = new ProxyTunnel(timeout);
             this.auth = new AuthProbe(timeout);
             this.manifest = new ManifestProbe(timeout);
+            this.pathMtu = new PathMtuCheck(transport, tls, timeout);
             this.traceroute = options.traceroute() && TcpTraceroute.available()
                     ? new TcpTraceroute(transport, timeout) : null;
         }
@@ -384,7 +386,9 @@ public final class PathProber implements AutoCloseable {
                             options.maxBodyBytes(), hostSettings), null, null)));
                     return opened;
                 }
-                return tls.handshake(connected.value(), target.host(), target.port()).thenApply(handshake -> {
+                return tls.handshake(connected.value(), target.host(), target.port()).thenCompose(handshake -> pathMtu
+                        .recheck(new InetSocketAddress(address, target.port()), target.host(), handshake))
+                        .thenApply(handshake -> {
                     AddressPath p = start.then(connected, null, null).then(handshake, null, null);
                     // HTTP goes on the pipeline in the handshake's own event-loop turn: what the server sends right
                     // after it (an h2 SETTINGS frame, a close) must meet a decoder, whichever address carries /v2/.

@@ -43,4 +43,10 @@ public record PhaseResult<T>(PhaseReport report, T value, Diagnosis failure) {
         return new PhaseResult<>(new PhaseReport(r.phase(), r.ok(), r.durationMs(), r.detail() + " (note: " + note
                 + ")"), value, failure);
     }
+
+    /** The same failed hop (its time kept), diagnosed anew by a check that ran after it. */
+    public PhaseResult<T> rediagnosed(Reason reason, String summary) {
+        return new PhaseResult<>(new PhaseReport(report.phase(), false, report.durationMs(), summary), value,
+                new Diagnosis(reason, summary));
+    }
 }

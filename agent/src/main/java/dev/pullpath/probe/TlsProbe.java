@@ -140,6 +140,18 @@ public final class TlsProbe {
     private record Failure(Reason reason, String summary) {
     }
 
+    private static final String STALLED_AFTER = ": handshake stalled after ";
+
+    /**
+     * Whether the handshake ran out of time rather than being refused: nothing came back (tls_stalled), or the
+     * server's flight stopped part way. Both are what a path-MTU black hole looks like.
+     */
+    static boolean stalled(PhaseResult<Session> handshake) {
+        Reason r = handshake.diagnosis().reason();
+        return r == Reason.FIREWALL_TLS_STALLED
+                || (r == Reason.TLS_HANDSHAKE_FAILED && handshake.diagnosis().summary().contains(STALLED_AFTER));
+    }
+
     private Failure classify(Throwable cause, ChainRecorder recorder, long received, WireObserver wire, String host,
                              String where, boolean viaProxy) {
         if (recorder.rejection() != null) {
@@ -151,7 +163,7 @@ public final class TlsProbe {
                 return new Failure(Reason.FIREWALL_TLS_STALLED, where + ": TCP connected, ClientHello (" + sni
                         + ") sent, no ServerHello within " + timeoutMillis + "ms");
             }
-            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": handshake stalled after " + received
+            return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + STALLED_AFTER + received
                     + " bytes from the server (no Finished within " + timeoutMillis + "ms)");
         }
         if (received == 0) {
