@@ -122,6 +122,7 @@ final class StatusPage {
                 .append(ago(Duration.between(s.since(), now))).append(" ago)</span></p>");
         if (state != State.OK) {
             hop(b, r);
+            trace(b, r);
             b.append("<p class=\"hint\"><b>hint:</b> ").append(esc(r.hint())).append("</p>")
                     .append("<p><a class=\"runbook\" href=\"").append(RUNBOOK).append('#').append(esc(r.category()))
                     .append("\">runbook: ").append(esc(r.category())).append(" &rarr;</a></p>");
@@ -170,6 +171,21 @@ final class StatusPage {
             }
         }
         b.append("</p>");
+    }
+
+    /** Where the SYNs stop, when a timed-out connect was traced: the line, then each hop that answered or not. */
+    private static void trace(StringBuilder b, TargetReport r) {
+        dev.pullpath.diagnosis.Evidence.Trace t = r.evidence() == null ? null : r.evidence().trace();
+        if (t == null) {
+            return;
+        }
+        b.append("<p class=\"trace\"><b>traceroute:</b> ").append(esc(t.summary())).append("</p><ol class=\"hops meta\">");
+        for (dev.pullpath.diagnosis.Evidence.TraceHop h : t.hops()) {
+            b.append("<li value=\"").append(h.hop()).append("\">").append(esc(h.address() == null ? "*" : h.address()))
+                    .append(' ').append(String.format(Locale.ROOT, "%.1f ms", h.rttMs())).append(' ')
+                    .append(esc(h.answer())).append("</li>");
+        }
+        b.append("</ol>");
     }
 
     private static PhaseReport failedPhase(TargetReport r) {

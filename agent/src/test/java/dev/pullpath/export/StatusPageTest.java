@@ -48,6 +48,24 @@ class StatusPageTest {
     }
 
     @Test
+    @DisplayName("a traced connect_timeout → the page shows where the SYNs stop, hop by hop")
+    void traceShown() {
+        TargetStatus s = status("dropped", Reason.FIREWALL_CONNECT_TIMEOUT, "no SYN-ACK", "allow 443",
+                NOW.minusSeconds(60), List.of(new PhaseReport(Phase.CONNECT, false, 5000.0, "no SYN-ACK")));
+        dev.pullpath.diagnosis.Evidence.Trace trace = new dev.pullpath.diagnosis.Evidence.Trace("198.51.100.10:443",
+                List.of(new dev.pullpath.diagnosis.Evidence.TraceHop(1, "10.0.0.1", 0.4, "time_exceeded"),
+                        new dev.pullpath.diagnosis.Evidence.TraceHop(2, null, 1000.2, "silent")), 2, false,
+                "SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), silent from hop 2", NOW.toString());
+        TargetReport traced = s.report().withTrace(trace);
+        String html = StatusPage.render("n", "", List.of(new TargetStatus(s.config(), traced, s.since(), 3)), true,
+                NOW);
+        assertTrue(html.contains("<b>traceroute:</b> SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), "
+                + "silent from hop 2"), html);
+        assertTrue(html.contains("<li value=\"1\">10.0.0.1 0.4 ms time_exceeded</li>"), html);
+        assertTrue(html.contains("<li value=\"2\">* 1000.2 ms silent</li>"), html);
+    }
+
+    @Test
     @DisplayName("failures before warnings before healthy targets; within one state the longest-standing first")
     void worstFirstThenLongestStanding() {
         List<TargetStatus> statuses = List.of(
