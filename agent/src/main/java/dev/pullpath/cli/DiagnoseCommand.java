@@ -176,10 +176,10 @@ public final class DiagnoseCommand implements Callable<Integer> {
      */
     static List<TargetReport> probeAll(PathProber prober, List<Target> targets,
                                        PrintWriter err, String image) {
-        List<CompletableFuture<TargetReport>> running = targets.stream().map(t -> PrivateEcr.registryApi(t.host())
-                ? prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.REGISTRY, image == null ? null
-                : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))
-                : prober.probe(t, prober.defaults(), dev.pullpath.probe.Depth.TLS)).toList();
+        // A shell's diagnose is a registry check that is due: the whole path, as the daemon's registry probes go.
+        List<CompletableFuture<TargetReport>> running = targets.stream().map(t -> prober.probe(t, prober.defaults(),
+                dev.pullpath.probe.Depth.of(dev.pullpath.config.TargetKind.defaultFor(t.host()), true),
+                image == null ? null : dev.pullpath.probe.ManifestProbe.parse(image, t.host()))).toList();
         // Each probe bounds itself by its own pull path; this only catches a probe that never started.
         long deadline = System.nanoTime() + dev.pullpath.probe.PathProber.maxBound(prober.defaults()).toNanos();
         List<TargetReport> reports = new ArrayList<>();

@@ -272,7 +272,7 @@ public final class ConfigLoader {
             throw new ConfigException(key + ".ecr: " + e.getMessage().replace("--ecr-", ""));
         }
         return endpoints.stream().map(t -> new RawTarget(null, t, null, null,
-                PrivateEcr.registryApi(t.host()) ? TargetKind.REGISTRY : TargetKind.TLS, raw.interval,
+                TargetKind.defaultFor(t.host()), raw.interval,
                 raw.registryInterval, raw.timeout, raw.labels, raw.proxy, raw.credentials, null)).toList();
     }
 

@@ -17,6 +17,14 @@ public enum TargetKind {
     /** DNS only. */
     DNS;
 
+    /**
+     * The kind a target gets when nobody said: private ECR's API hosts (the ECR API, the layer bucket) answer no
+     * registry protocol, so the path to them ends at TLS; every other host is a registry.
+     */
+    public static TargetKind defaultFor(String host) {
+        return PrivateEcr.registryApi(host) ? REGISTRY : TLS;
+    }
+
     @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);

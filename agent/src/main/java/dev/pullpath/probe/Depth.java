@@ -1,6 +1,13 @@
 package dev.pullpath.probe;
 
-/** How far along the pull path a probe goes. Each depth includes the hops before it. */
+import dev.pullpath.config.TargetKind;
+import dev.pullpath.diagnosis.Phase;
+
+/**
+ * How far along the pull path a probe goes. Each depth includes the hops before it; {@link #includes(Phase)} is the
+ * one place that says which hops a probe of this depth runs, and {@link #of(TargetKind, boolean)} the one place
+ * that says which depth a target gets (for the daemon's schedule, {@code /probe} and the CLI alike).
+ */
 public enum Depth {
     /** Resolve only. */
     DNS,
@@ -16,8 +23,27 @@ public enum Depth {
     /** The whole path: also {@code GET /v2/} and the anonymous token, which the registry counts. */
     REGISTRY;
 
-    /** This depth sends {@code GET /v2/}. */
-    public boolean reachesHttp() {
-        return compareTo(HTTP) >= 0;
+    /** Whether a probe of this depth runs {@code phase}. */
+    public boolean includes(Phase phase) {
+        return switch (phase) {
+            case DNS -> true;
+            case PROXY_CONNECT, PROXY_TUNNEL, CONNECT -> this != DNS;
+            case TLS -> compareTo(TLS) >= 0;
+            case HTTP -> compareTo(HTTP) >= 0;
+            case TOKEN, AUTH, MANIFEST -> this == REGISTRY;
+        };
+    }
+
+    /**
+     * The depth of a target of {@code kind}'s probe: a registry's whole path when its registry hops are due (the
+     * daemon runs them every registry interval), else the cheap hops, which do not touch the registry's API.
+     */
+    public static Depth of(TargetKind kind, boolean registryDue) {
+        return switch (kind) {
+            case REGISTRY -> registryDue ? REGISTRY : TLS;
+            case TLS -> TLS;
+            case TCP -> TCP;
+            case DNS -> DNS;
+        };
     }
 }

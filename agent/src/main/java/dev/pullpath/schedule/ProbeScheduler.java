@@ -201,12 +201,7 @@ public final class ProbeScheduler implements AutoCloseable {
     }
 
     private static Depth depth(TargetConfig t, boolean registryDue) {
-        return switch (t.kind()) {
-            case REGISTRY -> registryDue ? Depth.REGISTRY : Depth.TLS;
-            case TLS -> Depth.TLS;
-            case TCP -> Depth.TCP;
-            case DNS -> Depth.DNS;
-        };
+        return Depth.of(t.kind(), registryDue);
     }
 
     private void admit(Job job) {

@@ -1,0 +1,124 @@
+package dev.pullpath.probe;
+
+import dev.pullpath.Version;
+import dev.pullpath.config.ContainerdHosts;
+import dev.pullpath.config.IpLiterals;
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.ProxySettings;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.AddressReport;
+import dev.pullpath.diagnosis.Diagnosis;
+import dev.pullpath.diagnosis.Evidence;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.Reason;
+import dev.pullpath.diagnosis.TargetReport;
+import io.netty.channel.Channel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The hops that ask the registry itself, on the one address that carries them: {@code GET /v2/}, the anonymous
+ * token, the check repeated with each stored login, and the manifest. One registry exchange per probe, whatever the
+ * number of addresses: a fleet must not multiply its load on the registry.
+ */
+final class RegistryExchange {
+    private final Walk w;
+
+    RegistryExchange(Walk walk) {
+        this.w = walk;
+    }
+
+    /** Runs /v2/ and the w.token hop on the first address through TLS; closes every other connection. */
+    CompletableFuture<List<AddressPath>> registryHops(Target target, List<AddressPath> paths) {
+        int chosen = -1;
+        for (int i = 0; i < paths.size(); i++) {
+            AddressPath p = paths.get(i);
+            if (p.diagnosis().ok() && chosen < 0 && w.depth.includes(Phase.HTTP)) {
+                chosen = i;
+            } else {
+                p.close();
+            }
+        }
+        if (chosen < 0) {
+            return CompletableFuture.completedFuture(paths);
+        }
+        int index = chosen;
+        AddressPath path = paths.get(index);
+        String where = DnsProbe.hostPort(new InetSocketAddress(path.address(), target.port()));
+        return registryExchange(path, path.connection(), target, where).thenApply(updated -> {
+            List<AddressPath> out = new ArrayList<>(paths);
+            out.set(index, updated);
+            return out;
+        });
+    }
+
+    /**
+     * {@code GET /v2/} on {@code http}, then, on the whole path, the anonymous w.token, each stored login and the
+     * w.manifest; closes the connection when done.
+     */
+    CompletableFuture<AddressPath> registryExchange(AddressPath path, HttpConnection http, Target target,
+                                                            String where) {
+        return w.registry.check(http, where).thenCompose(check -> {
+            AddressPath afterHttp = path.then(check, check.value().evidence(), null);
+            if (!check.ok() || check.value().bearer() == null || !w.depth.includes(Phase.TOKEN)) {
+                return CompletableFuture.completedFuture(afterHttp);
+            }
+            return w.token.fetch(check.value().bearer(), http, target, where, w::dial)
+                    .thenApply(t -> afterHttp.then(t, afterHttp.http(), t.value()));
+        }).thenCompose(p -> w.depth.includes(Phase.AUTH) && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.HTTP
+                && ph.ok()) ? withCredentials(p, http, target, where)
+                .thenCompose(q -> withManifest(q, http, target, where))
+                : CompletableFuture.completedFuture(p))
+                .whenComplete((p, e) -> http.close());
+    }
+
+    /** Repeats the w.registry check with each stored login (at most four), after the anonymous one. */
+    private CompletableFuture<AddressPath> withCredentials(AddressPath path, HttpConnection http, Target target,
+                                                           String where) {
+        List<dev.pullpath.credentials.Credential> usable = w.credentials.stream()
+                .filter(dev.pullpath.credentials.Credential::usable).limit(4).toList();
+        CompletableFuture<AddressPath> chain = CompletableFuture.completedFuture(path);
+        for (dev.pullpath.credentials.Credential c : usable) {
+            chain = chain.thenCompose(p -> w.auth.check(c, http, target, where, w::dial).thenApply(a -> {
+                w.checked.put(c, a.value() == null ? "" : a.value());
+                // The worst login decides: a client holding it pulls with it.
+                AddressPath next = p.then(a, p.http(), p.token());
+                return a.ok() && !p.diagnosis().ok() && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.AUTH)
+                        ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(), next.connection(),
+                        next.http(), next.token()) : next;
+            }));
+        }
+        return chain;
+    }
+
+    /**
+     * HEAD of the w.image's w.manifest, anonymously and then with each stored login. It decides only while the path
+     * so far works: an earlier failure stays the diagnosis.
+     */
+    private CompletableFuture<AddressPath> withManifest(AddressPath path, HttpConnection http, Target target,
+                                                        String where) {
+        if (w.image == null) {
+            return CompletableFuture.completedFuture(path);
+        }
+        CompletableFuture<AddressPath> chain = w.manifest.check(w.image, null, "anonymous", http, target, where,
+                w::dial).thenApply(m -> keepFirstFailure(path, m));
+        for (dev.pullpath.credentials.Credential c : w.credentials.stream()
+                .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
+                .limit(4).toList()) {
+            chain = chain.thenCompose(p -> w.manifest.check(w.image, c.basicAuthorization(), c.describe(), http, target, where,
+                    w::dial).thenApply(m -> keepFirstFailure(p, m)));
+        }
+        return chain;
+    }
+
+    private AddressPath keepFirstFailure(AddressPath p, PhaseResult<?> step) {
+        AddressPath next = p.then(step, p.http(), p.token());
+        return p.diagnosis().ok() ? next : new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(),
+                next.connection(), next.http(), next.token());
+    }
+}
