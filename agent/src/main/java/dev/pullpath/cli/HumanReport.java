@@ -26,9 +26,10 @@ final class HumanReport {
 
     String render(TargetReport r) {
         StringBuilder b = new StringBuilder();
-        boolean clean = r.outcome() == dev.pullpath.diagnosis.Reason.OK;
+        dev.pullpath.diagnosis.Verdict v = r.verdict();
+        boolean clean = v == dev.pullpath.diagnosis.Verdict.OK;
         String verdict = clean ? paint(GREEN, "OK")
-                : (r.ok() ? paint(YELLOW, "WARN") : paint(RED, "FAIL")) + "  " + paint(YELLOW,
+                : paint(v == dev.pullpath.diagnosis.Verdict.WARN ? YELLOW : RED, v.name()) + "  " + paint(YELLOW,
                 r.category() + "/" + r.reason());
         b.append(paint(BOLD, r.target())).append("  ").append(verdict).append('\n');
         if (r.endpoints() != null) {

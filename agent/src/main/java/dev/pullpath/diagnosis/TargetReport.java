@@ -78,6 +78,12 @@ public record TargetReport(
         return diagnosis.reason();
     }
 
+    /** OK, WARN or FAIL: what every view shows for this report. */
+    @JsonIgnore
+    public Verdict verdict() {
+        return diagnosis.reason().verdict();
+    }
+
     /**
      * This probe's cheap hops (DNS, TCP, TLS) completed with the registry hops of an earlier full probe: the view
      * the daemon shows between two registry checks. A failure on the cheap hops stands on its own; otherwise the

@@ -372,8 +372,8 @@ public final class AgentHttpServer implements AutoCloseable {
 
         private static String debugLog(TargetReport r) {
             StringBuilder b = new StringBuilder();
-            boolean clean = r.outcome() == dev.pullpath.diagnosis.Reason.OK;
-            b.append("target ").append(r.target()).append(": ").append(clean ? "ok" : (r.ok() ? "WARN " : "FAIL ")
+            boolean clean = r.verdict() == dev.pullpath.diagnosis.Verdict.OK;
+            b.append("target ").append(r.target()).append(": ").append(clean ? "ok" : r.verdict() + " "
                     + r.category() + "/" + r.reason()).append('\n');
             for (PhaseReport p : r.phases()) {
                 b.append(String.format(java.util.Locale.ROOT, "%-8s %9.3f ms  %-4s  %s%n", p.phase().label(),

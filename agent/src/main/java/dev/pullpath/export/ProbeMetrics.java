@@ -100,7 +100,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         if (!phaseHistograms) {
             duration.labelValues(name, TOTAL).observe(total);
         }
-        if (probed.outcome() != dev.pullpath.diagnosis.Reason.OK) {
+        if (probed.verdict() != dev.pullpath.diagnosis.Verdict.OK) {
             failures.labelValues(name, probed.category(), probed.reason()).inc();
         }
         String[] labels = {name, report.category(), report.reason()};

@@ -44,10 +44,11 @@ public final class StateChangeLog implements StatusBoard.Listener {
             fields.put("previousReason", before.reason());
             fields.put("previousSince", previous.since().toString());
         }
-        if (now.outcome() == dev.pullpath.diagnosis.Reason.OK) {
+        if (now.verdict() == dev.pullpath.diagnosis.Verdict.OK) {
             LOG.info("{} {}: path works", target.name(), before == null ? "first probe" : "recovered", entries(fields));
         } else {
-            LOG.warn("{} {}: {}/{}: {}", target.name(), now.ok() ? "warning" : "failing", now.category(),
+            LOG.warn("{} {}: {}/{}: {}", target.name(),
+                    now.verdict() == dev.pullpath.diagnosis.Verdict.WARN ? "warning" : "failing", now.category(),
                     now.reason(), now.summary(), entries(fields));
         }
     }
@@ -65,7 +66,7 @@ public final class StateChangeLog implements StatusBoard.Listener {
         f.put("category", r.category());
         f.put("reason", r.reason());
         f.put("summary", r.summary());
-        if (r.outcome() != dev.pullpath.diagnosis.Reason.OK) {
+        if (r.verdict() != dev.pullpath.diagnosis.Verdict.OK) {
             f.put("hint", r.hint());
         }
         Map<String, Double> phases = new LinkedHashMap<>();

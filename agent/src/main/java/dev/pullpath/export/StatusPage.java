@@ -29,18 +29,14 @@ final class StatusPage {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
 
-    /** Severity classes of the page, worst first: the order of the rows. */
+    /** Severity classes of the page, worst first: the order of the rows (the verdict's own order, reversed). */
     enum State {
-        FAIL("fail"), WARN("warn"), OK("ok");
+        FAIL, WARN, OK;
 
-        final String css;
-
-        State(String css) {
-            this.css = css;
-        }
+        final String css = name().toLowerCase(Locale.ROOT);
 
         static State of(TargetReport r) {
-            return !r.ok() ? FAIL : r.outcome().warning() ? WARN : OK;
+            return valueOf(r.verdict().name());
         }
     }
 
