@@ -387,21 +387,7 @@ public final class AgentHttpServer implements AutoCloseable {
         }
 
         private FullHttpResponse probeMetrics(TargetReport r, String accept) {
-            PrometheusRegistry one = new PrometheusRegistry();
-            Gauge.builder().withoutExemplars().name("pullpath_probe_success").help("1 when the probe found the path working")
-                    .register(one).set(r.ok() ? 1 : 0);
-            Gauge.builder().withoutExemplars().name("pullpath_probe_status").help("This probe's diagnosis, value 1")
-                    .labelNames("category", "reason").register(one).labelValues(r.category(), r.reason()).set(1);
-            Gauge phases = Gauge.builder().withoutExemplars().name("pullpath_probe_phase_duration_seconds")
-                    .help("Time of each hop of this probe").labelNames("phase").register(one);
-            double total = 0;
-            for (PhaseReport p : r.phases()) {
-                phases.labelValues(p.phase().label()).set(p.durationSeconds());
-                total += p.durationSeconds();
-            }
-            Gauge.builder().withoutExemplars().name("pullpath_probe_total_duration_seconds").help("Time of the whole probe")
-                    .register(one).set(total);
-            return exposition(one, accept, 2048);
+            return exposition(ProbeMetrics.ofOneProbe(r), accept, 2048);
         }
 
         private static FullHttpResponse text(HttpResponseStatus status, String text) {

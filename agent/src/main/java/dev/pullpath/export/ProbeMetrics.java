@@ -48,13 +48,39 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> dnsSeries = new ConcurrentHashMap<>();
 
+    /** Every phase label, from the plan itself: the help text cannot fall behind a new hop. */
+    static final String PHASES = java.util.Arrays.stream(dev.pullpath.diagnosis.Phase.values())
+            .map(dev.pullpath.diagnosis.Phase::label).collect(java.util.stream.Collectors.joining(", "));
+
+    /**
+     * The blackbox-style answer of {@code /probe}: one probe's success, diagnosis and phase times, in a registry of
+     * its own (the agent's series are not touched by a caller's probe).
+     */
+    public static PrometheusRegistry ofOneProbe(TargetReport r) {
+        PrometheusRegistry one = new PrometheusRegistry();
+        Gauge.builder().withoutExemplars().name("pullpath_probe_success").help("1 when the probe found the path working")
+                .register(one).set(r.ok() ? 1 : 0);
+        Gauge.builder().withoutExemplars().name("pullpath_probe_status").help("This probe's diagnosis, value 1")
+                .labelNames("category", "reason").register(one).labelValues(r.category(), r.reason()).set(1);
+        Gauge phases = Gauge.builder().withoutExemplars().name("pullpath_probe_phase_duration_seconds")
+                .help("Time of each hop of this probe (phase: " + PHASES + ")").labelNames("phase").register(one);
+        double total = 0;
+        for (dev.pullpath.diagnosis.PhaseReport p : r.phases()) {
+            phases.labelValues(p.phase().label()).set(p.durationSeconds());
+            total += p.durationSeconds();
+        }
+        Gauge.builder().withoutExemplars().name("pullpath_probe_total_duration_seconds").help("Time of the whole probe")
+                .register(one).set(total);
+        return one;
+    }
+
     public ProbeMetrics(PrometheusRegistry registry, boolean phaseHistograms) {
         this.phaseHistograms = phaseHistograms;
         success = Gauge.builder().withoutExemplars().name("pullpath_probe_success")
                 .help("1 when the last probe found the whole configured path working, else 0")
                 .labelNames("target").register(registry);
         duration = Histogram.builder().withoutExemplars().name("pullpath_probe_duration_seconds").unit(Unit.SECONDS)
-                .help("Time of each hop of the pull path (phase: dns, connect, tls, http, token; or total)")
+                .help("Time of each hop of the pull path (phase: " + PHASES + "; or total)")
                 .classicOnly().classicUpperBounds(DURATION_BOUNDS)
                 .labelNames("target", "phase").register(registry);
         failures = Counter.builder().withoutExemplars().name("pullpath_probe_failures_total")
