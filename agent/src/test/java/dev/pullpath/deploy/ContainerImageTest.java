@@ -75,8 +75,15 @@ class ContainerImageTest {
                 Files.size(image.archive()) >> 20);
     }
 
+    /** {@code -Dpullpath.image.keep=DIR} keeps a copy of the archive there, for a look with skopeo or a registry. */
     @AfterAll
-    void removeImage() {
+    void removeImage() throws IOException {
+        String keep = System.getProperty("pullpath.image.keep");
+        if (keep != null && image != null) {
+            Files.createDirectories(Path.of(keep));
+            Files.copy(image.archive(), Path.of(keep).resolve(image.archive().getFileName()),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         if (work != null) {
             OciImage.deleteTree(work);
         }
@@ -123,6 +130,8 @@ class ContainerImageTest {
         assertArrayEquals(Files.readAllBytes(JvmOptions.FILE), Files.readAllBytes(rootfs.resolve("app/jvm.options")));
         assertEquals(OciImage.digest(JAR), OciImage.digest(rootfs.resolve("app/pullpath-agent.jar")));
         assertTrue(Files.isExecutable(rootfs.resolve("opt/java/openjdk/bin/java")));
+        assertTrue(Files.readString(REPOSITORY.resolve("deploy").resolve("README.md")).contains(
+                "`" + String.join(" ", JvmOptions.read().flags()) + "`"), "deploy/README.md lists other JVM flags");
         assertFalse(Files.exists(rootfs.resolve("bin/sh")), "no shell in the image");
         OciImage.deleteTree(rootfs);
     }
