@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pullpath.testing.Netns;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -109,8 +108,8 @@ class ContainerImageTest {
                 Kustomize.BASE.resolve("daemonset.yaml"))), DaemonSet.class);
         Container agent = KustomizeManifestsTest.agent(daemonSet.getSpec().getTemplate().getSpec());
         assertEquals(dockerfile.cmd(), agent.getArgs());
-        assertEquals(config.get("User").asText(), daemonSet.getSpec().getTemplate().getSpec().getSecurityContext()
-                .getRunAsUser() + ":" + daemonSet.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsGroup());
+        var podContext = daemonSet.getSpec().getTemplate().getSpec().getSecurityContext();
+        assertEquals(config.get("User").asText(), podContext.getRunAsUser() + ":" + podContext.getRunAsGroup());
         // Jib's configuration (agent/pom.xml) builds the same image for registries.
         String pom = Files.readString(REPOSITORY.resolve("agent").resolve("pom.xml"));
         assertTrue(pom.contains("<user>" + config.get("User").asText() + "</user>"), "Jib's user");
@@ -165,16 +164,16 @@ class ContainerImageTest {
         mounts.put("/etc/pullpath", configDir);
         mounts.put("/host/etc/resolv.conf", resolvConf);
         mounts.put("/host/etc/hosts", hosts);
-        long memoryLimit = Quantity.getAmountInBytes(KustomizeManifestsTest.agent(KubernetesTypes.only(
-                KubernetesTypes.parse(Files.readString(Kustomize.BASE.resolve("daemonset.yaml"))), DaemonSet.class)
-                .getSpec().getTemplate().getSpec()).getResources().getLimits().get("memory")).longValue();
+        // The kustomize base's pod (HelmTemplateTest: the chart's defaults render the same one).
+        RuncContainer.Pod pod = RuncContainer.Pod.of(KubernetesTypes.only(KubernetesTypes.parse(Files.readString(
+                Kustomize.BASE.resolve("daemonset.yaml"))), DaemonSet.class));
 
         Path log = work.resolve("container.log");
         String id = "pullpath-test-" + ProcessHandle.current().pid();
         try (Netns ns = Netns.create()) {
             long start = System.nanoTime();
-            try (RuncContainer container = RuncContainer.start(id, bundle, imageConfig, ns.name(), mounts,
-                    memoryLimit, log)) {
+            try (RuncContainer container = RuncContainer.start(id, bundle, imageConfig, pod, ns.name(),
+                    mounts, log)) {
                 String metrics = null;
                 long metricsAt = 0;
                 long readyAt = 0;
@@ -218,10 +217,10 @@ class ContainerImageTest {
                 List<String> cmdline = List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid),
                         "cmdline")), StandardCharsets.UTF_8).split("\0"));
                 List<String> expected = new ArrayList<>(dockerfile.entrypoint());
-                expected.addAll(dockerfile.cmd());
+                expected.addAll(pod.args());
                 assertEquals(expected, cmdline);
 
-                assertEquals(memoryLimit, memoryLimit(pid), "the chart's memory limit on the container's cgroup");
+                assertEquals(pod.memoryLimitBytes(), memoryLimit(pid), "the pod's memory limit on the cgroup");
 
                 container.signal("TERM");
                 long stopDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
