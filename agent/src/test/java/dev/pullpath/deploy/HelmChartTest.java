@@ -47,9 +47,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/helm/pullpath without Helm (not installable here): its templates are simple enough that what can go wrong
- * is in the values, so the values are checked against the schema, the templates' value references against both,
- * and the defaults against the kustomize base's manifests.
+ * deploy/helm/pullpath's sources, without rendering: the values against the schema, the templates' value references
+ * against both, the documentation of every value, and the defaults against the kustomize base's files.
+ * {@link HelmTemplateTest} renders the chart with Helm itself and compares the output.
  */
 class HelmChartTest {
     static final Path CHART = Path.of("..", "deploy", "helm", "pullpath");
