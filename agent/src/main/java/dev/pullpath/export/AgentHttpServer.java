@@ -5,7 +5,6 @@ import dev.pullpath.config.ConfigException;
 import dev.pullpath.config.Target;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.config.TargetKind;
-import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.schedule.ProbeScheduler;
 import dev.pullpath.schedule.StatusBoard;
@@ -42,7 +41,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -145,46 +143,6 @@ public final class AgentHttpServer implements AutoCloseable {
 
     public InetSocketAddress address() {
         return (InetSocketAddress) server.localAddress();
-    }
-
-    /**
-     * Closes a connection whose request has not arrived in full within the deadline of its first byte: a slowloris
-     * trickle, which an idle timeout alone lets live forever.
-     */
-    private static final class RequestDeadline extends io.netty.channel.ChannelInboundHandlerAdapter {
-        private final long seconds;
-        private io.netty.util.concurrent.ScheduledFuture<?> timer;
-
-        RequestDeadline(long seconds) {
-            this.seconds = seconds;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (timer == null) {
-                timer = ctx.executor().schedule(() -> {
-                    ctx.close();
-                }, seconds, TimeUnit.SECONDS);
-            }
-            ctx.fireChannelRead(msg);
-        }
-
-        /** A whole request arrived: the next one gets its own deadline from its first byte. */
-        static void met(ChannelHandlerContext ctx) {
-            RequestDeadline d = ctx.pipeline().get(RequestDeadline.class);
-            if (d != null && d.timer != null) {
-                d.timer.cancel(false);
-                d.timer = null;
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (timer != null) {
-                timer.cancel(false);
-            }
-            ctx.fireChannelInactive();
-        }
     }
 
     /** Bounded: a shutdown must finish within the pod's grace period whatever state the loop is in. */
@@ -333,7 +291,7 @@ public final class AgentHttpServer implements AutoCloseable {
                         send(ctx, req, text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "probe failed inside pullpath\n"));
                     } else if (debug) {
                         send(ctx, req, body(HttpResponseStatus.OK, "text/plain; charset=utf-8",
-                                debugLog(report)));
+                                ProbeMetrics.debugLog(report)));
                     } else {
                         send(ctx, req, probeMetrics(report, req.headers().get(HttpHeaderNames.ACCEPT)));
                     }
@@ -368,22 +326,6 @@ public final class AgentHttpServer implements AutoCloseable {
                 waiting.forEach(FullHttpRequest::release);
             }
             super.channelInactive(ctx);
-        }
-
-        private static String debugLog(TargetReport r) {
-            StringBuilder b = new StringBuilder();
-            boolean clean = r.verdict() == dev.pullpath.diagnosis.Verdict.OK;
-            b.append("target ").append(r.target()).append(": ").append(clean ? "ok" : r.verdict() + " "
-                    + r.category() + "/" + r.reason()).append('\n');
-            for (PhaseReport p : r.phases()) {
-                b.append(String.format(java.util.Locale.ROOT, "%-8s %9.3f ms  %-4s  %s%n", p.phase().label(),
-                        p.durationMs(), p.ok() ? "ok" : "FAIL", p.detail()));
-            }
-            if (!clean) {
-                b.append("summary: ").append(r.summary()).append('\n').append("hint: ").append(r.hint()).append('\n');
-            }
-            b.append('\n').append(ReportJson.line(r)).append('\n');
-            return b.toString();
         }
 
         private FullHttpResponse probeMetrics(TargetReport r, String accept) {

@@ -74,6 +74,23 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         return one;
     }
 
+    /** {@code /probe?debug=true}: the probe phase by phase, as blackbox_exporter's debug output, then its JSON. */
+    static String debugLog(TargetReport r) {
+        StringBuilder b = new StringBuilder();
+        boolean clean = r.verdict() == dev.pullpath.diagnosis.Verdict.OK;
+        b.append("target ").append(r.target()).append(": ").append(clean ? "ok" : r.verdict() + " "
+                + r.category() + "/" + r.reason()).append('\n');
+        for (dev.pullpath.diagnosis.PhaseReport p : r.phases()) {
+            b.append(String.format(java.util.Locale.ROOT, "%-8s %9.3f ms  %-4s  %s%n", p.phase().label(),
+                    p.durationMs(), p.ok() ? "ok" : "FAIL", p.detail()));
+        }
+        if (!clean) {
+            b.append("summary: ").append(r.summary()).append('\n').append("hint: ").append(r.hint()).append('\n');
+        }
+        b.append('\n').append(ReportJson.line(r)).append('\n');
+        return b.toString();
+    }
+
     public ProbeMetrics(PrometheusRegistry registry, boolean phaseHistograms) {
         this.phaseHistograms = phaseHistograms;
         success = Gauge.builder().withoutExemplars().name("pullpath_probe_success")

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The containerd pull path (hosts.toml) walk: cases a review found wrong, kept as regressions. */
-class ContainerdRouteReviewTest {
+/** The containerd pull path (hosts.toml) walked host by host: the order, the fallback, what each host is sent. */
+class ContainerdRouteWalkTest {
 
     /**
      * The credential lookup (Docker helpers, the kubelet's exec credential provider: up to credentials.timeout,

@@ -9,8 +9,8 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Review: Go's crypto/x509 VerifyHostname on a SAN with a trailing dot. */
-class HostnameCheckReviewTest {
+/** Hostname verification as Go's crypto/x509 VerifyHostname does it, for names and SANs with a trailing dot. */
+class HostnameTrailingDotTest {
 
     @Test
     void sanWithTrailingDotIsNotAPatternInGo() throws Exception {

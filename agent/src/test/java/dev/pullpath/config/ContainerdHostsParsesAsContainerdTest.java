@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** Where ContainerdHosts once departed from containerd's config/hosts.go: kept as regressions. */
-class ContainerdHostsReviewTest {
+/** hosts.toml read as containerd's config/hosts.go reads it, on the inputs where the two once differed. */
+class ContainerdHostsParsesAsContainerdTest {
     private static final Path FILE = Path.of("/etc/containerd/certs.d/registry.test/hosts.toml");
 
     @Test
