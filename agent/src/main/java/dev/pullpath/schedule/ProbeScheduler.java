@@ -4,7 +4,6 @@ import dev.pullpath.config.AgentConfig;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.diagnosis.Phase;
-import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
@@ -44,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProbeScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
-    static final Duration MAX_BACKOFF = Duration.ofHours(1);
     private static final Duration FIRST_PROBE_WINDOW = Duration.ofMillis(250);
 
     private volatile PathProber prober;
@@ -256,8 +254,7 @@ public final class ProbeScheduler implements AutoCloseable {
         final TargetConfig target;
         volatile boolean cancelled;
         private ScheduledFuture<?> next;
-        private Instant registryDueAt;
-        private int rateLimitStreak;
+        private RegistryCadence registry;
         private TargetReport lastFull;
         private long runs;
         private TraceRation traces = new TraceRation();
@@ -270,13 +267,13 @@ public final class ProbeScheduler implements AutoCloseable {
             this.target = target;
             Duration window = atStart && target.registryInterval().compareTo(target.interval().multipliedBy(2)) > 0
                     ? target.interval().multipliedBy(2) : target.registryInterval();
-            this.registryDueAt = clock.instant().plus(fraction(window, random.nextDouble()));
+            this.registry = new RegistryCadence(target, clock.instant().plus(fraction(window, random.nextDouble())),
+                    random);
         }
 
         synchronized void inherit(Job previous) {
             synchronized (previous) {
-                registryDueAt = previous.registryDueAt;
-                rateLimitStreak = previous.rateLimitStreak;
+                registry = previous.registry.forTarget(target);
                 lastFull = previous.lastFull;
                 runs = previous.runs;
                 traces = previous.traces;
@@ -302,7 +299,7 @@ public final class ProbeScheduler implements AutoCloseable {
 
         void run() {
             boolean registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY
-                    && !clock.instant().isBefore(registryDueAt);
+                    && registry.due(clock.instant());
             Depth depth = depth(target, registryDue);
             CompletableFuture<TargetReport> probe;
             try {
@@ -354,52 +351,13 @@ public final class ProbeScheduler implements AutoCloseable {
                 boolean reachedRegistry = report.phases().stream().anyMatch(p -> p.phase() == Phase.HTTP);
                 if (reachedRegistry) {
                     lastFull = report;
-                    registryDueAt = clock.instant().plus(nextRegistryDelay(report));
+                    registry.checked(report, clock.instant());
                 }
             } else if (target.kind() == dev.pullpath.config.TargetKind.REGISTRY) {
                 status = report.withRegistryHopsOf(lastFull);
             }
             lastProbe.put(target.name(), clock.instant());
             board.record(target, report, status);
-        }
-
-        private Duration nextRegistryDelay(TargetReport full) {
-            if (full.outcome() != Reason.REGISTRY_RATE_LIMITED) {
-                rateLimitStreak = 0;
-                return jitter(target.registryInterval(), 0.1);
-            }
-            rateLimitStreak = Math.min(rateLimitStreak + 1, 16);
-            Duration ri = target.registryInterval();
-            Duration cap = ri.compareTo(MAX_BACKOFF) > 0 ? ri : MAX_BACKOFF;
-            Duration backoff = ri.multipliedBy(1L << Math.min(rateLimitStreak, 10));
-            if (backoff.compareTo(cap) > 0) {
-                backoff = cap;
-            }
-            // Jitter over the upper half, so that nodes limited together do not come back together; never sooner
-            // than the normal registry interval.
-            Duration delay = fraction(backoff, 0.5 + 0.5 * random.nextDouble());
-            if (delay.compareTo(ri) < 0) {
-                delay = ri;
-            }
-            Duration retryAfter = retryAfter(full);
-            return retryAfter != null && retryAfter.compareTo(delay) > 0 ? retryAfter : delay;
-        }
-    }
-
-    /** Retry-After in seconds from the rate-limited response's evidence, bounded by the maximum backoff. */
-    static Duration retryAfter(TargetReport full) {
-        if (full.evidence() == null || full.evidence().http() == null || full.evidence().http().headers() == null) {
-            return null;
-        }
-        String value = full.evidence().http().headers().get("retry-after");
-        if (value == null) {
-            return null;
-        }
-        try {
-            long seconds = Long.parseLong(value.trim());
-            return seconds <= 0 ? null : Duration.ofSeconds(Math.min(seconds, MAX_BACKOFF.toSeconds()));
-        } catch (NumberFormatException e) {
-            return null; // an HTTP-date: the exponential backoff already waits long enough
         }
     }
 
