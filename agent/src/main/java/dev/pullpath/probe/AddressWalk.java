@@ -33,7 +33,7 @@ final class AddressWalk {
     }
 
     CompletableFuture<AddressPath> walk(InetAddress address, Target target) {
-        return w.connect.connect(new InetSocketAddress(address, target.port())).thenCompose(connected -> {
+        return w.connect.run(new InetSocketAddress(address, target.port()), w.ctx).thenCompose(connected -> {
             AddressPath start = new AddressPath(address, List.of(), Diagnosis.OK, null, null, null, null);
             if (!connected.ok()) {
                 return traced(start.then(connected, null, null), target.port());
@@ -43,7 +43,7 @@ final class AddressWalk {
                 return CompletableFuture.completedFuture(start.then(connected, null, null));
             }
             if (w.plainHttp) {
-                // An http:// mirror: the w.registry hops go over TCP as it is, as containerd sends them.
+                // An http:// mirror: the registry hops go over TCP as it is, as containerd sends them.
                 AddressPath p = start.then(connected, null, null);
                 Channel channel = connected.value();
                 CompletableFuture<AddressPath> opened = new CompletableFuture<>();
@@ -52,7 +52,8 @@ final class AddressWalk {
                         w.options.maxBodyBytes(), w.hostSettings), null, null)));
                 return opened;
             }
-            return w.tls.handshake(connected.value(), target.host(), target.port()).thenCompose(handshake -> w.pathMtu
+            return w.tls.run(new TlsProbe.Peer(connected.value(), target.host(), target.port(), false), w.ctx)
+                    .thenCompose(handshake -> w.pathMtu
                     .recheck(new InetSocketAddress(address, target.port()), target.host(), handshake))
                     .thenApply(handshake -> {
                 AddressPath p = start.then(connected, null, null).then(handshake, null, null);
@@ -66,7 +67,7 @@ final class AddressWalk {
     }
 
     /**
-     * A w.connect that timed out, followed by a TCP w.traceroute of its address when this probe may trace: the
+     * A connect that timed out, followed by a TCP traceroute of its address when this probe may trace: the
      * summary then says how far SYNs get. One trace per probe: the first address to time out.
      */
     private CompletableFuture<AddressPath> traced(AddressPath failed, int port) {

@@ -17,16 +17,30 @@ import java.util.concurrent.TimeUnit;
  * refuses while anonymous access works is the incident this hop exists for: an expired {@code helm registry
  * login} sent instead of anonymous access. The credential is sent only to the target and its realm, over TLS.
  */
-public final class AuthProbe {
+public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
     private final long timeoutMillis;
 
     public AuthProbe(long timeoutMillis) {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** The outcome with the registry's answer as the value (for the credential's evidence). */
-    CompletableFuture<PhaseResult<String>> check(Credential credential, HttpConnection registry, Target target,
-                                                 String where, Dialer dialer) {
+    @Override
+    public Phase phase() {
+        return Phase.AUTH;
+    }
+
+    /** The registry check with one stored login; the registry's answer is the value (the login's evidence). */
+    @Override
+    public CompletableFuture<PhaseResult<String>> run(WithLogin input, ProbeContext ctx) {
+        return check(input.credential(), input.on().connection(), ctx.target(), input.on().where(), ctx.dialer());
+    }
+
+    /** A stored login to try, on the connection of the registry exchange. */
+    record WithLogin(Credential credential, RegistryProbe.OnConnection on) {
+    }
+
+    private CompletableFuture<PhaseResult<String>> check(Credential credential, HttpConnection registry,
+                                                         Target target, String where, Dialer dialer) {
         long start = System.nanoTime();
         String who = credential.describe();
         boolean expired = credential.expiresAt() != null && credential.expiresAt().isBefore(Instant.now());

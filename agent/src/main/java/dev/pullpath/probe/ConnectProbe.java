@@ -12,13 +12,23 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /** The TCP hop: one connect to one address, classified from what the kernel said (or did not say). */
-public final class ConnectProbe {
+public final class ConnectProbe implements Hop<InetSocketAddress, Channel> {
     private final Transport transport;
     private final long timeoutMillis;
 
     public ConnectProbe(Transport transport, long timeoutMillis) {
         this.transport = transport;
         this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.CONNECT;
+    }
+
+    @Override
+    public CompletableFuture<PhaseResult<Channel>> run(InetSocketAddress address, ProbeContext ctx) {
+        return connect(address);
     }
 
     public CompletableFuture<PhaseResult<Channel>> connect(InetSocketAddress address) {

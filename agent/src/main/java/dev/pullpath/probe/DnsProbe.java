@@ -41,7 +41,7 @@ import org.xbill.DNS.Type;
  * each search-list candidate against the resolv.conf nameservers in order, following CNAMEs. Every query is kept
  * as evidence with its server, rcode and time. The whole phase is bounded by the phase timeout.
  */
-public final class DnsProbe {
+public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
     private static final int MAX_CNAME_HOPS = 8;
     private static final Duration MIN_QUERY_TIMEOUT = Duration.ofMillis(100);
     /** What Go and glibc use when resolv.conf names no nameserver. */
@@ -58,6 +58,17 @@ public final class DnsProbe {
     public DnsProbe(ProbeOptions options, Executor executor) {
         this.options = options;
         this.executor = executor;
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.DNS;
+    }
+
+    /** Resolves {@code host} as containerd's resolver would (hosts file, search list, both families). */
+    @Override
+    public CompletableFuture<PhaseResult<Resolution>> run(String host, ProbeContext ctx) {
+        return resolve(host);
     }
 
     public CompletableFuture<PhaseResult<Resolution>> resolve(String host) {

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * a Bearer challenge a token for the repository's pull scope, anonymously or with a stored login. A 404 here is an
  * image that is not there (a typo, a deleted tag), which no other hop can tell.
  */
-public final class ManifestProbe {
+public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     /** What containerd's resolver asks for (OCI index and manifest, Docker list and manifest). */
     static final String ACCEPT = String.join(", ", "application/vnd.oci.image.index.v1+json",
             "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -57,9 +57,28 @@ public final class ManifestProbe {
         return new Image(m.group(1), m.group(2) != null ? m.group(2) : m.group(3));
     }
 
-    /** @param authorization a stored login as a Basic value, or null for anonymous */
-    CompletableFuture<PhaseResult<String>> check(Image image, String authorization, String who,
-                                                 HttpConnection registry, Target target, String where, Dialer dialer) {
+    @Override
+    public Phase phase() {
+        return Phase.MANIFEST;
+    }
+
+    /** HEAD of the image's manifest, anonymously or with one stored login. */
+    @Override
+    public CompletableFuture<PhaseResult<String>> run(Request r, ProbeContext ctx) {
+        return check(r.image(), r.authorization(), r.who(), r.on().connection(), ctx.target(), r.on().where(),
+                ctx.dialer());
+    }
+
+    /**
+     * @param authorization a stored login as a Basic value, or null for anonymous
+     * @param who           how the login is named in the evidence ("anonymous", its store and user)
+     */
+    record Request(Image image, String authorization, String who, RegistryProbe.OnConnection on) {
+    }
+
+    private CompletableFuture<PhaseResult<String>> check(Image image, String authorization, String who,
+                                                         HttpConnection registry, Target target, String where,
+                                                         Dialer dialer) {
         long start = System.nanoTime();
         Map<String, String> accept = Map.of("Accept", ACCEPT);
         String as = authorization == null ? "anonymously" : "with " + who;

@@ -43,7 +43,7 @@ final class ProxiedWalk {
      */
     CompletableFuture<Tunnelled> tunnel(Target target, ProxySettings.Proxy proxy, Depth to) {
         String shown = proxy.redacted();
-        return w.dns.resolve(proxy.host()).thenCompose(resolved -> {
+        return w.dns.run(proxy.host(), w.ctx).thenCompose(resolved -> {
             List<PhaseReport> phases = new ArrayList<>(List.of(resolved.report()));
             Evidence.Dns dnsEvidence = resolved.value() == null ? null : resolved.value().evidence();
             if (!resolved.ok()) {
@@ -71,7 +71,8 @@ final class ProxiedWalk {
                 Channel channel = connected.value();
                 InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
                 String where = DnsProbe.hostPort(remote);
-                return w.proxyTunnel.open(channel, shown, where, target, proxy.proxyAuthorization().orElse(null))
+                return w.proxyTunnel.run(new ProxyTunnel.ToProxy(channel, shown, where,
+                            proxy.proxyAuthorization().orElse(null)), w.ctx.forTarget(target))
                         .thenCompose(opened -> {
                             phases.add(opened.report());
                             Evidence.Proxy proxyEvidence = opened.value();
@@ -83,7 +84,8 @@ final class ProxiedWalk {
                                         opened.diagnosis(), remote.getAddress(), null, null, dnsEvidence,
                                         proxyEvidence));
                             }
-                            return w.tls.handshake(channel, target.host(), target.port(), true).thenApply(h -> {
+                            return w.tls.run(new TlsProbe.Peer(channel, target.host(), target.port(), true), w.ctx)
+                                        .thenApply(h -> {
                                 phases.add(h.report());
                                 HttpConnection http = h.ok() && to.includes(Phase.HTTP)
                                         ? w.http(h.value(), target.authority()) : null;
@@ -101,7 +103,7 @@ final class ProxiedWalk {
         if (index >= addresses.size()) {
             return CompletableFuture.completedFuture(last);
         }
-        return w.connect.connect(new InetSocketAddress(addresses.get(index), port)).thenCompose(r -> r.ok()
+        return w.connect.run(new InetSocketAddress(addresses.get(index), port), w.ctx).thenCompose(r -> r.ok()
                 ? CompletableFuture.completedFuture(r) : connectInOrder(addresses, port, index + 1, r));
     }
 

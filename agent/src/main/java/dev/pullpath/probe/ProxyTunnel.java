@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * line, the headers that identify the proxy and a bounded body snippet are evidence; the credentials never are.
  * On a 2xx the HTTP stages leave the pipeline in the same turn, and TLS to the target starts on the tunnel.
  */
-public final class ProxyTunnel {
+public final class ProxyTunnel implements Hop<ProxyTunnel.ToProxy, Evidence.Proxy> {
     private static final int MAX_BODY = 2048;
     private static final List<String> IDENTIFYING = List.of("server", "via", "x-squid-error", "proxy-authenticate",
             "www-authenticate", "x-cache", "content-type");
@@ -47,12 +47,28 @@ public final class ProxyTunnel {
         this.timeoutMillis = timeoutMillis;
     }
 
+    @Override
+    public Phase phase() {
+        return Phase.PROXY_TUNNEL;
+    }
+
+    /** {@code CONNECT} the probe's target through the proxy on {@code input}'s channel. */
+    @Override
+    public CompletableFuture<PhaseResult<Evidence.Proxy>> run(ToProxy input, ProbeContext ctx) {
+        return open(input.channel(), input.proxyText(), input.where(), ctx.target(), input.authorization());
+    }
+
     /**
+     * @param channel       connected to the proxy
      * @param proxyText     the proxy's URL with the password redacted, for evidence
+     * @param where         the proxy's address
      * @param authorization the {@code Proxy-Authorization} value, or null; never logged or reported
      */
-    CompletableFuture<PhaseResult<Evidence.Proxy>> open(Channel channel, String proxyText, String where, Target target,
-                                                        String authorization) {
+    record ToProxy(Channel channel, String proxyText, String where, String authorization) {
+    }
+
+    private CompletableFuture<PhaseResult<Evidence.Proxy>> open(Channel channel, String proxyText, String where,
+                                                                Target target, String authorization) {
         long start = System.nanoTime();
         CompletableFuture<Answer> answer = new CompletableFuture<>();
         channel.eventLoop().execute(() -> {

@@ -33,7 +33,7 @@ final class RegistryExchange {
         this.w = walk;
     }
 
-    /** Runs /v2/ and the w.token hop on the first address through TLS; closes every other connection. */
+    /** Runs /v2/ and the token hop on the first address through TLS; closes every other connection. */
     CompletableFuture<List<AddressPath>> registryHops(Target target, List<AddressPath> paths) {
         int chosen = -1;
         for (int i = 0; i < paths.size(); i++) {
@@ -58,17 +58,19 @@ final class RegistryExchange {
     }
 
     /**
-     * {@code GET /v2/} on {@code http}, then, on the whole path, the anonymous w.token, each stored login and the
-     * w.manifest; closes the connection when done.
+     * {@code GET /v2/} on {@code http}, then, on the whole path, the anonymous token, each stored login and the
+     * manifest; closes the connection when done.
      */
     CompletableFuture<AddressPath> registryExchange(AddressPath path, HttpConnection http, Target target,
                                                             String where) {
-        return w.registry.check(http, where).thenCompose(check -> {
+        RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
+        ProbeContext ctx = w.ctx.forTarget(target);
+        return w.registry.run(on, ctx).thenCompose(check -> {
             AddressPath afterHttp = path.then(check, check.value().evidence(), null);
             if (!check.ok() || check.value().bearer() == null || !w.depth.includes(Phase.TOKEN)) {
                 return CompletableFuture.completedFuture(afterHttp);
             }
-            return w.token.fetch(check.value().bearer(), http, target, where, w::dial)
+            return w.token.run(new TokenProbe.Challenged(check.value().bearer(), on), ctx)
                     .thenApply(t -> afterHttp.then(t, afterHttp.http(), t.value()));
         }).thenCompose(p -> w.depth.includes(Phase.AUTH) && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.HTTP
                 && ph.ok()) ? withCredentials(p, http, target, where)
@@ -77,14 +79,16 @@ final class RegistryExchange {
                 .whenComplete((p, e) -> http.close());
     }
 
-    /** Repeats the w.registry check with each stored login (at most four), after the anonymous one. */
+    /** Repeats the registry check with each stored login (at most four), after the anonymous one. */
     private CompletableFuture<AddressPath> withCredentials(AddressPath path, HttpConnection http, Target target,
                                                            String where) {
         List<dev.pullpath.credentials.Credential> usable = w.credentials.stream()
                 .filter(dev.pullpath.credentials.Credential::usable).limit(4).toList();
         CompletableFuture<AddressPath> chain = CompletableFuture.completedFuture(path);
+        RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
+        ProbeContext ctx = w.ctx.forTarget(target);
         for (dev.pullpath.credentials.Credential c : usable) {
-            chain = chain.thenCompose(p -> w.auth.check(c, http, target, where, w::dial).thenApply(a -> {
+            chain = chain.thenCompose(p -> w.auth.run(new AuthProbe.WithLogin(c, on), ctx).thenApply(a -> {
                 w.checked.put(c, a.value() == null ? "" : a.value());
                 // The worst login decides: a client holding it pulls with it.
                 AddressPath next = p.then(a, p.http(), p.token());
@@ -97,7 +101,7 @@ final class RegistryExchange {
     }
 
     /**
-     * HEAD of the w.image's w.manifest, anonymously and then with each stored login. It decides only while the path
+     * HEAD of the image's manifest, anonymously and then with each stored login. It decides only while the path
      * so far works: an earlier failure stays the diagnosis.
      */
     private CompletableFuture<AddressPath> withManifest(AddressPath path, HttpConnection http, Target target,
@@ -105,13 +109,15 @@ final class RegistryExchange {
         if (w.image == null) {
             return CompletableFuture.completedFuture(path);
         }
-        CompletableFuture<AddressPath> chain = w.manifest.check(w.image, null, "anonymous", http, target, where,
-                w::dial).thenApply(m -> keepFirstFailure(path, m));
+        RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
+        ProbeContext ctx = w.ctx.forTarget(target);
+        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, null, "anonymous", on),
+                ctx).thenApply(m -> keepFirstFailure(path, m));
         for (dev.pullpath.credentials.Credential c : w.credentials.stream()
                 .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
                 .limit(4).toList()) {
-            chain = chain.thenCompose(p -> w.manifest.check(w.image, c.basicAuthorization(), c.describe(), http, target, where,
-                    w::dial).thenApply(m -> keepFirstFailure(p, m)));
+            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, c.basicAuthorization(),
+                    c.describe(), on), ctx).thenApply(m -> keepFirstFailure(p, m)));
         }
         return chain;
     }

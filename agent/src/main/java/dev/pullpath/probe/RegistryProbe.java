@@ -15,7 +15,7 @@ import java.util.concurrent.TimeoutException;
  * The registry hop: {@code GET /v2/}, the distribution API's version check, which every pull starts with. A
  * registry answers 200, or 401 with a challenge; anything else says who else answered.
  */
-public final class RegistryProbe {
+public final class RegistryProbe implements Hop<RegistryProbe.OnConnection, RegistryProbe.Check> {
     static final String V2 = "/v2/";
     private static final int SNIPPET = 200;
 
@@ -29,7 +29,22 @@ public final class RegistryProbe {
         this.timeoutMillis = timeoutMillis;
     }
 
-    CompletableFuture<PhaseResult<Check>> check(HttpConnection connection, String address) {
+    @Override
+    public Phase phase() {
+        return Phase.HTTP;
+    }
+
+    /** {@code GET /v2/} on the connection the TLS hop opened; {@code where} names the address in the evidence. */
+    @Override
+    public CompletableFuture<PhaseResult<Check>> run(OnConnection on, ProbeContext ctx) {
+        return check(on.connection(), on.where());
+    }
+
+    /** An HTTP connection of the path and the address it goes to, as the registry hops' evidence names it. */
+    record OnConnection(HttpConnection connection, String where) {
+    }
+
+    private CompletableFuture<PhaseResult<Check>> check(HttpConnection connection, String address) {
         long start = System.nanoTime();
         return connection.get(connection.api(V2), Map.of(), timeoutMillis).handle((response, error) -> {
             if (error != null) {

@@ -28,7 +28,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * The presented chain is recorded before it is judged, and whether the server sent anything at all separates a
  * firewall that kills the handshake from a server that refuses it.
  */
-public final class TlsProbe {
+public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
 
     private final X509ExtendedTrustManager trust;
     private final String trustSource;
@@ -38,6 +38,23 @@ public final class TlsProbe {
 
     /** A handshake that completed: the channel carries on to HTTP. */
     public record Session(Channel channel, String alpn, Evidence.Tls evidence) {
+    }
+
+    /**
+     * Who the handshake is with: a connected channel, the name for SNI and verification, and whether the channel is
+     * a CONNECT tunnel (an untrusted CA-issued chain is then the proxy's).
+     */
+    record Peer(Channel channel, String host, int port, boolean viaProxy) {
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.TLS;
+    }
+
+    @Override
+    public CompletableFuture<PhaseResult<Session>> run(Peer peer, ProbeContext ctx) {
+        return handshake(peer.channel(), peer.host(), peer.port(), peer.viaProxy());
     }
 
     public TlsProbe(X509ExtendedTrustManager trust, String trustSource, List<X509Certificate> operatorAnchors,

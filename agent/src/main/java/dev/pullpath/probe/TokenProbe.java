@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * The token hop of an anonymous pull: ask the challenge's realm for a token (the distribution token protocol), then
  * repeat {@code /v2/} with it. The token is used once and never leaves this class.
  */
-public final class TokenProbe {
+public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Token> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final long timeoutMillis;
@@ -35,8 +35,23 @@ public final class TokenProbe {
      * The token hop, bounded as a whole at twice the phase timeout: it may open its own connection to the realm
      * (DNS, TCP, TLS, GET) and then repeat {@code /v2/}, and however the realm misbehaves the phase ends in time.
      */
-    CompletableFuture<PhaseResult<Evidence.Token>> fetch(AuthChallenge challenge, HttpConnection registry,
-                                                         Target target, String address, Dialer dialer) {
+    @Override
+    public Phase phase() {
+        return Phase.TOKEN;
+    }
+
+    /** The anonymous token for the registry's Bearer challenge, then {@code GET /v2/} with it. */
+    @Override
+    public CompletableFuture<PhaseResult<Evidence.Token>> run(Challenged input, ProbeContext ctx) {
+        return fetch(input.challenge(), input.on().connection(), ctx.target(), input.on().where(), ctx.dialer());
+    }
+
+    /** The registry's challenge, on the connection that got it. */
+    record Challenged(AuthChallenge challenge, RegistryProbe.OnConnection on) {
+    }
+
+    private CompletableFuture<PhaseResult<Evidence.Token>> fetch(AuthChallenge challenge, HttpConnection registry,
+                                                                 Target target, String address, Dialer dialer) {
         long start = System.nanoTime();
         long budget = 2 * timeoutMillis;
         String shown = RegistryProbe.safe(challenge.param("realm"));

@@ -52,6 +52,8 @@ final class Walk {
     final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
             new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Set when the probe starts: what its hops share. */
+    ProbeContext ctx;
     final AddressWalk addresses = new AddressWalk(this);
     final RegistryExchange exchange = new RegistryExchange(this);
     final ProxiedWalk proxied = new ProxiedWalk(this);
@@ -89,6 +91,7 @@ final class Walk {
     CompletableFuture<TargetReport> probe(Target target) {
         String checkedAt = Instant.now().toString();
         authority = target.authority();
+        ctx = new ProbeContext(options, depth, target, options.timeoutMillis(), this::dial);
         if (depth.includes(Phase.AUTH)) {
             credentials = options.credentials().find(target.authority());
         }
@@ -97,7 +100,7 @@ final class Walk {
         if (proxy.isPresent() && depth.includes(Phase.PROXY_CONNECT)) {
             return proxied.viaProxy(target, proxy.get(), checkedAt);
         }
-        return dns.resolve(target.host()).thenCompose(resolved -> {
+        return dns.run(target.host(), ctx).thenCompose(resolved -> {
             if (!resolved.ok()) {
                 return CompletableFuture.completedFuture(new TargetReport(target.name(), resolved.failure(),
                         PathVerdicts.hint(resolved.failure(), target), List.of(resolved.report()), List.of(),
@@ -138,7 +141,7 @@ final class Walk {
                 return http(p.session(), t.authority());
             });
         }
-        return dns.resolve(host).thenCompose(resolved -> {
+        return dns.run(host, ctx).thenCompose(resolved -> {
             if (!resolved.ok()) {
                 throw new Dialer.DialException(resolved.failure());
             }
@@ -151,11 +154,11 @@ final class Walk {
         if (index >= addresses.size()) {
             throw new Dialer.DialException(lastFailure);
         }
-        return connect.connect(new InetSocketAddress(addresses.get(index), port)).thenCompose(connected -> {
+        return connect.run(new InetSocketAddress(addresses.get(index), port), ctx).thenCompose(connected -> {
             if (!connected.ok()) {
                 return dialAddresses(host, port, addresses, index + 1, connected.failure());
             }
-            return tls.handshake(connected.value(), host, port).thenCompose(handshake -> {
+            return tls.run(new TlsProbe.Peer(connected.value(), host, port, false), ctx).thenCompose(handshake -> {
                 if (!handshake.ok()) {
                     return dialAddresses(host, port, addresses, index + 1, handshake.failure());
                 }
