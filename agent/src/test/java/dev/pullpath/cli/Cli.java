@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -88,7 +89,7 @@ public final class Cli {
         JsonNode json = lines.get(0);
         assertEquals(json.get("ok").asBoolean() ? 0 : 1, run.exitCode(), "exit code matches ok");
         TargetReport report = api(target, flags.toArray(String[]::new));
-        assertEquals(json.get("category").asText() + "/" + json.get("reason").asText(),
+        assertEquals(Outcomes.of(json),
                 report.category() + "/" + report.reason(), "CLI and API agree");
         return json;
     }

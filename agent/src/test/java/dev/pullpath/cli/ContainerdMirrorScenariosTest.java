@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,7 +104,7 @@ class ContainerdMirrorScenariosTest {
     }
 
     private static String outcome(JsonNode r) {
-        return r.get("category").asText() + "/" + r.get("reason").asText();
+        return Outcomes.of(r);
     }
 
     @Test

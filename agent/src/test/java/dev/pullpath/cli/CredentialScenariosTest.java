@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -114,7 +115,7 @@ class CredentialScenariosTest {
     }
 
     private static void assertOutcome(JsonNode r, String expected) {
-        assertEquals(expected, r.get("category").asText() + "/" + r.get("reason").asText(), r::toPrettyString);
+        assertEquals(expected, Outcomes.of(r), r::toPrettyString);
     }
 
     @Test

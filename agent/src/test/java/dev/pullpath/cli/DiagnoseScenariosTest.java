@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,7 +89,7 @@ class DiagnoseScenariosTest {
     }
 
     private static void assertDiagnosis(JsonNode r, String category, String reason, String... evidence) {
-        assertEquals(category + "/" + reason, r.get("category").asText() + "/" + r.get("reason").asText(),
+        assertEquals(category + "/" + reason, Outcomes.of(r),
                 () -> "report: " + r.toPrettyString());
         assertEquals("none".equals(category), r.get("ok").asBoolean());
         for (String e : evidence) {

@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,7 +86,7 @@ class FaultMatrixTest {
         Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), "diagnose", "--json", "--timeout", "1s",
                 "--hosts-file", hosts.toString(), "--ca-file", caPem.toString(), target);
         JsonNode json = JSON.readTree(r.out().strip());
-        String got = json.get("category").asText() + "/" + json.get("reason").asText();
+        String got = Outcomes.of(json);
         timings.add(String.format("fault matrix: %-32s %-30s %6d ms", target, got, (System.nanoTime() - t0) / 1_000_000));
         assertEquals(expected, got, () -> json.toPrettyString());
         assertEquals("none/ok".equals(expected) ? 0 : 1, r.exitCode(), r.err());
@@ -97,7 +98,7 @@ class FaultMatrixTest {
         Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), "diagnose", "--json", "--timeout", "1s",
                 "--hosts-file", "/dev/null", "--resolver", NetworkLab.SERVER_DNS, "--ca-file", caPem.toString(), name);
         JsonNode json = JSON.readTree(r.out().strip());
-        String got = json.get("category").asText() + "/" + json.get("reason").asText();
+        String got = Outcomes.of(json);
         timings.add(String.format("fault matrix: %-32s %-30s %6d ms", "dns " + name, got,
                 (System.nanoTime() - t0) / 1_000_000));
         assertEquals(expected, got, json::toPrettyString);
@@ -255,7 +256,7 @@ class FaultMatrixTest {
                         "1s", "--hosts-file", hosts.toString(), "--ca-file", trustedPem.toString(),
                         "registry.test:" + port);
                 JsonNode json = JSON.readTree(r.out().strip());
-                String got = json.get("category").asText() + "/" + json.get("reason").asText();
+                String got = Outcomes.of(json);
                 timings.add(String.format("fault matrix: %-32s %-30s %6d ms", "openssl " + c.name, got,
                         (System.nanoTime() - t0) / 1_000_000));
                 assertEquals(c.expected, got, json::toPrettyString);

@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,7 +120,7 @@ class ProxyAndEndpointMatrixTest {
         Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), all.toArray(String[]::new));
         outputs.add(r.out() + r.err());
         JsonNode json = JSON.readTree(r.out().strip());
-        String got = json.get("category").asText() + "/" + json.get("reason").asText();
+        String got = Outcomes.of(json);
         timings.add(String.format("proxy/endpoint matrix: %-28s %-36s %6d ms", expected, got,
                 (System.nanoTime() - t0) / 1_000_000));
         assertEquals(expected, got, json::toPrettyString);

@@ -1,5 +1,6 @@
 package dev.pullpath.network;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,7 +104,7 @@ class IcmpEvidenceUnderLoadTest {
         Map<String, Integer> seen = new TreeMap<>();
         int named = 0;
         for (JsonNode j : reports) {
-            seen.merge(j.get("category").asText() + "/" + j.get("reason").asText(), 1, Integer::sum);
+            seen.merge(Outcomes.of(j), 1, Integer::sum);
             String summary = j.get("summary").asText();
             if (summary.contains(hop) && summary.contains(icmp)) {
                 named++;

@@ -1,5 +1,6 @@
 package dev.pullpath.network;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,7 +116,7 @@ class PathMtuBlackHoleLabTest {
         Netns.Result r = lab.client().pullpath(Duration.ofSeconds(60), "diagnose", "--json", "--timeout", "2s",
                 "--no-proxy", "*", "--hosts-file", hosts.toString(), "--ca-file", caPem.toString(), target);
         JsonNode json = JSON.readTree(r.out().strip());
-        String got = json.get("category").asText() + "/" + json.get("reason").asText();
+        String got = Outcomes.of(json);
         timings.add(String.format("path mtu: %-20s %-26s %6d ms", target, got, (System.nanoTime() - t0) / 1_000_000));
         assertEquals(expected, got, json::toPrettyString);
         return json;

@@ -1,5 +1,6 @@
 package dev.pullpath.network;
 
+import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -79,7 +80,7 @@ class TcpTracerouteLabTest {
         timings.add(String.format("traceroute: %-16s %s %s, diagnose %d ms, connect phase %.0f ms", target,
                 String.join(" ", flags), json.get("reason").asText(), (System.nanoTime() - t0) / 1_000_000,
                 connectMs));
-        assertEquals("firewall/connect_timeout", json.get("category").asText() + "/" + json.get("reason").asText(),
+        assertEquals("firewall/connect_timeout", Outcomes.of(json),
                 json::toPrettyString);
         assertEquals(1, r.exitCode(), r.err());
         return json;
