@@ -143,8 +143,7 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
                 channel.close();
                 result.complete(PhaseResult.failed(Phase.TLS, start, failure.reason, failure.summary,
                         new Session(null, null, new Evidence.Tls(where, null, null, null,
-                                recorder.chain() == null ? null
-                                        : String.valueOf(Certificates.earliestNotAfter(recorder.chain())),
+                                java.util.Objects.toString(Certificates.earliestNotAfter(recorder.chain()), null),
                                 Certificates.describe(recorder.chain())))));
             }
         });
