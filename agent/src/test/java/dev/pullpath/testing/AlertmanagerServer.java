@@ -35,8 +35,6 @@ public final class AlertmanagerServer implements AutoCloseable {
     private static final int BIND_ATTEMPTS = 3;
     private static final int LOG_TAIL_LINES = 40;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> PROXY_VARIABLES = List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-            "http_proxy", "https_proxy", "no_proxy", "all_proxy");
 
     private final Path dir;
     private final Path logFile;
@@ -107,12 +105,7 @@ public final class AlertmanagerServer implements AutoCloseable {
 
     /** The last lines of Alertmanager's log, for failure messages. */
     public String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return DaemonProcesses.logTail(logFile, LOG_TAIL_LINES);
     }
 
     private Path writeConfig(URI webhook) throws IOException {
@@ -140,7 +133,7 @@ public final class AlertmanagerServer implements AutoCloseable {
     private void launch(Path config) throws IOException {
         Files.createDirectories(dir.resolve("data"));
         for (int attempt = 1; ; attempt++) {
-            port = freeLoopbackPort();
+            port = DaemonProcesses.freeLoopbackPort();
             ProcessBuilder pb = new ProcessBuilder(BINARY.toString(),
                     "--config.file=" + config,
                     "--storage.path=" + dir.resolve("data"),
@@ -151,7 +144,7 @@ public final class AlertmanagerServer implements AutoCloseable {
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
-            PROXY_VARIABLES.forEach(pb.environment()::remove);
+            Netns.withoutProxyEnvironment(pb);
             process = pb.start();
             if (attempt == 1) {
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -212,44 +205,12 @@ public final class AlertmanagerServer implements AutoCloseable {
             } catch (IllegalStateException | IllegalArgumentException ignored) {
                 // JVM shutting down, or the hook was never registered
             }
-            deleteRecursively(dir);
+            DaemonProcesses.deleteRecursively(dir);
         }
     }
 
     private void stopProcess() {
-        Process p = process;
-        if (p == null) {
-            return;
-        }
-        ProcessHandle handle = p.toHandle();
-        handle.destroy();
-        try {
-            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                handle.destroyForcibly();
-                p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            handle.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        DaemonProcesses.stop(process, STOP_TIMEOUT);
     }
 
-    private static int freeLoopbackPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, Loopback.IPV4)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
-        }
-    }
 }

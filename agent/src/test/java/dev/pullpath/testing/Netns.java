@@ -182,12 +182,14 @@ public final class Netns implements AutoCloseable {
         }
     }
 
-    private static Result runOnHost(Duration timeout, List<String> command) {
+    /** Runs {@code command} on the host (no namespace) to its end or {@code timeout}, without the proxy variables. */
+    public static Result runOnHost(Duration timeout, List<String> command) {
         try {
             Path out = Files.createTempFile("netns-out", ".txt");
             Path err = Files.createTempFile("netns-err", ".txt");
             try {
-                ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+                ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
                 withoutProxyEnvironment(pb);
                 Process p = pb.start();
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -53,8 +53,6 @@ public final class PrometheusServer implements AutoCloseable {
     private static final int LOG_TAIL_LINES = 40;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Proxy variables a Go HTTP client may honour; stripped so scrapes can only go straight to 127.0.0.1. */
-    private static final List<String> PROXY_VARIABLES = List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-            "http_proxy", "https_proxy", "no_proxy", "all_proxy");
 
     private final Path dir;
     private final Path logFile;
@@ -246,7 +244,7 @@ public final class PrometheusServer implements AutoCloseable {
             } catch (IllegalStateException | IllegalArgumentException ignored) {
                 // JVM already shutting down (the hook runs anyway), or the hook was never registered.
             }
-            deleteRecursively(dir);
+            DaemonProcesses.deleteRecursively(dir);
         }
     }
 
@@ -294,7 +292,7 @@ public final class PrometheusServer implements AutoCloseable {
     private void launch(Path config) throws IOException {
         Files.createDirectories(dir.resolve("data"));
         for (int attempt = 1; ; attempt++) {
-            port = freeLoopbackPort();
+            port = DaemonProcesses.freeLoopbackPort();
             List<String> command = List.of(BINARY.toString(),
                     // A firing alert is re-sent every minute by default; a test waits for seconds, not minutes.
                     "--rules.alert.resend-delay=1s",
@@ -309,7 +307,7 @@ public final class PrometheusServer implements AutoCloseable {
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
-            PROXY_VARIABLES.forEach(pb.environment()::remove);
+            Netns.withoutProxyEnvironment(pb);
             process = pb.start();
             if (attempt == 1) {
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -423,50 +421,12 @@ public final class PrometheusServer implements AutoCloseable {
     }
 
     private void stopProcess() {
-        Process p = process;
-        if (p == null) {
-            return;
-        }
         // Process.destroy() is SIGTERM to this PID on Unix: Prometheus then shuts its TSDB down cleanly.
-        ProcessHandle handle = p.toHandle();
-        handle.destroy();
-        try {
-            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                handle.destroyForcibly();
-                p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            handle.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        DaemonProcesses.stop(process, STOP_TIMEOUT);
     }
 
     private String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
-    }
-
-    private static int freeLoopbackPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, Loopback.IPV4)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
-        }
+        return DaemonProcesses.logTail(logFile, LOG_TAIL_LINES);
     }
 
     private static void sleep(Duration d) {
