@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -18,13 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.DoublePredicate;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real Prometheus server (Debian's {@code prometheus} package) started for one test, scraping one target on
@@ -44,13 +39,9 @@ public final class PrometheusServer implements AutoCloseable {
     public static final String DEFAULT_METRICS_PATH = "/metrics";
     public static final Duration DEFAULT_SCRAPE_INTERVAL = Duration.ofSeconds(1);
 
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** Picking a free port and handing it to Prometheus races with other processes; retry that many times. */
-    private static final int BIND_ATTEMPTS = 3;
-    private static final int LOG_TAIL_LINES = 40;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Proxy variables a Go HTTP client may honour; stripped so scrapes can only go straight to 127.0.0.1. */
 
@@ -62,16 +53,12 @@ public final class PrometheusServer implements AutoCloseable {
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(2))
             .build();
-    /** Kills Prometheus if the JVM exits without {@link #close} (crashed or interrupted test run). */
-    private final Thread shutdownHook;
-    private volatile Process process;
-    private volatile int port;
-    private boolean closed;
+    private final LoopbackDaemon daemon;
 
-    private PrometheusServer(Path dir) {
-        this.dir = dir;
-        this.logFile = dir.resolve("prometheus.log");
-        this.shutdownHook = new Thread(this::stopProcess, "prometheus-fixture-shutdown");
+    private PrometheusServer(LoopbackDaemon daemon) {
+        this.daemon = daemon;
+        this.dir = daemon.dir();
+        this.logFile = daemon.logFile();
     }
 
     /**
@@ -84,14 +71,7 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** Shared with {@link Promtool}: both binaries come from the same Debian package. */
     static void assumeInstalled(Path binary) {
-        if (Files.isExecutable(binary)) {
-            return;
-        }
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail("prometheus must be installed under CI=true (" + binary + " is not executable); .ci/run installs it");
-        }
-        Assumptions.assumeTrue(false,
-                "skipping: Debian's prometheus is not installed (apt-get install prometheus); " + binary + " missing");
+        LoopbackDaemon.assumeInstalled(binary, "prometheus");
     }
 
     /**
@@ -137,18 +117,12 @@ public final class PrometheusServer implements AutoCloseable {
         if (scrapeInterval == null || scrapeInterval.toMillis() < 1) {
             throw new IllegalArgumentException("scrape interval must be at least 1ms: " + scrapeInterval);
         }
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("pullpath-prometheus-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temp dir for prometheus", e);
-        }
-        PrometheusServer server = new PrometheusServer(dir);
+        PrometheusServer server = new PrometheusServer(new LoopbackDaemon("prometheus"));
         try {
             server.launch(server.writeConfig(targetPort, metricsPath, scrapeInterval, alerting));
             return server;
         } catch (IOException e) {
-            UncheckedIOException failure = new UncheckedIOException("cannot start prometheus in " + dir, e);
+            UncheckedIOException failure = new UncheckedIOException("cannot start prometheus in " + server.dir, e);
             server.closeAfterFailedStart(failure);
             throw failure;
         } catch (RuntimeException | Error e) {
@@ -168,12 +142,12 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** The port Prometheus listens on, on 127.0.0.1. */
     public int port() {
-        return port;
+        return daemon.port();
     }
 
     /** The base URI of Prometheus's web endpoints, e.g. {@code http://127.0.0.1:41234/}. */
     public URI uri() {
-        return URI.create("http://127.0.0.1:" + port + "/");
+        return URI.create("http://127.0.0.1:" + daemon.port() + "/");
     }
 
     /** Prometheus's combined stdout and stderr; deleted by {@link #close}. */
@@ -231,21 +205,8 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** Stops Prometheus (SIGTERM, then SIGKILL after 10 s) and deletes its temp dir. Idempotent. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            stopProcess();
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException | IllegalArgumentException ignored) {
-                // JVM already shutting down (the hook runs anyway), or the hook was never registered.
-            }
-            DaemonProcesses.deleteRecursively(dir);
-        }
+    public void close() {
+        daemon.close();
     }
 
     private Path writeConfig(int targetPort, String metricsPath, Duration scrapeInterval, Alerting alerting)
@@ -291,61 +252,16 @@ public final class PrometheusServer implements AutoCloseable {
 
     private void launch(Path config) throws IOException {
         Files.createDirectories(dir.resolve("data"));
-        for (int attempt = 1; ; attempt++) {
-            port = DaemonProcesses.freeLoopbackPort();
-            List<String> command = List.of(BINARY.toString(),
-                    // A firing alert is re-sent every minute by default; a test waits for seconds, not minutes.
-                    "--rules.alert.resend-delay=1s",
-                    "--config.file=" + config,
-                    "--storage.tsdb.path=" + dir.resolve("data"),
-                    "--storage.tsdb.retention.time=1h",
-                    "--web.listen-address=127.0.0.1:" + port,
-                    // Otherwise derived from os.Hostname(); keeps generated links on loopback too.
-                    "--web.external-url=http://127.0.0.1:" + port + "/",
-                    "--web.enable-lifecycle");
-            ProcessBuilder pb = new ProcessBuilder(command)
-                    .directory(dir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
-            Netns.withoutProxyEnvironment(pb);
-            process = pb.start();
-            if (attempt == 1) {
-                Runtime.getRuntime().addShutdownHook(shutdownHook);
-            }
-            if (awaitReady()) {
-                return;
-            }
-            String tail = logTail();
-            if (attempt < BIND_ATTEMPTS && tail.contains("address already in use")) {
-                stopProcess(); // already exited; this only reaps it
-                continue;
-            }
-            fail("prometheus did not become ready within " + READY_TIMEOUT + " (exit: "
-                    + (process.isAlive() ? "still running" : process.exitValue()) + "); log tail:\n" + tail);
-        }
-    }
-
-    /** True once {@code /-/ready} answers 200; false if the process exits or {@link #READY_TIMEOUT} passes. */
-    private boolean awaitReady() {
-        HttpRequest ready = HttpRequest.newBuilder(uri().resolve("-/ready")).timeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            if (!process.isAlive()) {
-                return false;
-            }
-            try {
-                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return true;
-                }
-            } catch (IOException notListeningYet) {
-                // connection refused until the web server is up
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for prometheus", e);
-            }
-            sleep(Duration.ofMillis(50));
-        }
-        return false;
+        daemon.launch(port -> List.of(BINARY.toString(),
+                // A firing alert is re-sent every minute by default; a test waits for seconds, not minutes.
+                "--rules.alert.resend-delay=1s",
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--storage.tsdb.retention.time=1h",
+                "--web.listen-address=127.0.0.1:" + port,
+                // Otherwise derived from os.Hostname(); keeps generated links on loopback too.
+                "--web.external-url=http://127.0.0.1:" + port + "/",
+                "--web.enable-lifecycle"), "/-/ready");
     }
 
     /** GETs an API path relative to {@link #uri()} and returns {@code data}, or throws with the body. */
@@ -355,7 +271,7 @@ public final class PrometheusServer implements AutoCloseable {
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("GET " + request.uri() + " failed; prometheus log tail:\n" + logTail(), e);
+            throw new UncheckedIOException("GET " + request.uri() + " failed; prometheus log tail:\n" + daemon.logTail(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted during GET " + request.uri(), e);
@@ -418,15 +334,6 @@ public final class PrometheusServer implements AutoCloseable {
         } catch (RuntimeException | JsonProcessingException e) {
             return "(unavailable: " + e + ")";
         }
-    }
-
-    private void stopProcess() {
-        // Process.destroy() is SIGTERM to this PID on Unix: Prometheus then shuts its TSDB down cleanly.
-        DaemonProcesses.stop(process, STOP_TIMEOUT);
-    }
-
-    private String logTail() {
-        return DaemonProcesses.logTail(logFile, LOG_TAIL_LINES);
     }
 
     private static void sleep(Duration d) {
