@@ -2,7 +2,6 @@ package dev.pullpath.diagnosis;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 
@@ -34,7 +33,7 @@ public record TargetReport(
         Evidence evidence,
         String checkedAt,
         String registryCheckedAt,
-        List<EndpointReport> endpoints) {
+        List<EndpointReport> endpoints) implements Diagnosed {
 
     public TargetReport {
         phases = List.copyOf(phases);
@@ -51,37 +50,6 @@ public record TargetReport(
     public TargetReport withEndpoints(List<EndpointReport> tried) {
         return new TargetReport(target, diagnosis, hint, phases, addresses, evidence, checkedAt, registryCheckedAt,
                 tried);
-    }
-
-    @JsonProperty
-    public boolean ok() {
-        return diagnosis.ok();
-    }
-
-    @JsonProperty
-    public String category() {
-        return diagnosis.reason().category().label();
-    }
-
-    @JsonProperty
-    public String reason() {
-        return diagnosis.reason().code();
-    }
-
-    @JsonProperty
-    public String summary() {
-        return diagnosis.summary();
-    }
-
-    @JsonIgnore
-    public Reason outcome() {
-        return diagnosis.reason();
-    }
-
-    /** OK, WARN or FAIL: what every view shows for this report. */
-    @JsonIgnore
-    public Verdict verdict() {
-        return diagnosis.reason().verdict();
     }
 
     /**
