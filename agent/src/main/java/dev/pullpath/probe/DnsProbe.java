@@ -9,20 +9,22 @@ import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.Redaction;
-import java.io.IOException;
+import dev.pullpath.probe.DnsAnswers.FamilyAnswer;
+import dev.pullpath.probe.DnsAnswers.NameOutcome;
+import dev.pullpath.probe.DnsAnswers.QueryOutcome;
+import dev.pullpath.probe.DnsAnswers.ServerAnswer;
+import static dev.pullpath.probe.DnsAnswers.classify;
+import static dev.pullpath.probe.DnsAnswers.describe;
+import static dev.pullpath.probe.DnsAnswers.worse;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
@@ -151,11 +153,11 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
         /** Asks {@code name} for {@code type}, following a CNAME chain the server left unfinished. */
         private CompletableFuture<FamilyAnswer> ask(String name, int type, int hops, List<String> chain) {
             return queryServers(name, type, 0, null).thenCompose(answer -> {
-                if (answer.message == null) {
-                    return CompletableFuture.completedFuture(new FamilyAnswer(answer.outcome, chain, List.of(), null,
-                            answer.server));
+                if (answer.message() == null) {
+                    return CompletableFuture.completedFuture(new FamilyAnswer(answer.outcome(), chain, List.of(), null,
+                            answer.server()));
                 }
-                List<Record> records = answer.message.getSection(Section.ANSWER);
+                List<Record> records = answer.message().getSection(Section.ANSWER);
                 Name current = toName(name);
                 long minTtl = Long.MAX_VALUE;
                 List<InetAddress> addresses = new ArrayList<>();
@@ -181,13 +183,13 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
                 }
                 Long ttl = minTtl == Long.MAX_VALUE ? null : minTtl;
                 boolean chainUnfinished = addresses.isEmpty() && !chain.isEmpty()
-                        && answer.message.getRcode() == Rcode.NOERROR && hops < MAX_CNAME_HOPS
+                        && answer.message().getRcode() == Rcode.NOERROR && hops < MAX_CNAME_HOPS
                         && !current.equals(toName(name));
                 if (chainUnfinished) {
                     return ask(current.toString(), type, hops + 1, chain);
                 }
-                return CompletableFuture.completedFuture(new FamilyAnswer(answer.outcome, chain, addresses, ttl,
-                        answer.server));
+                return CompletableFuture.completedFuture(new FamilyAnswer(answer.outcome(), chain, addresses, ttl,
+                        answer.server()));
             });
         }
 
@@ -233,17 +235,17 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
                     default -> QueryOutcome.SERVFAIL;
                 };
                 return new ServerAnswer(outcome, outcome.conclusive ? response : null, serverText);
-            }).thenCompose(answer -> answer.outcome.conclusive ? CompletableFuture.completedFuture(answer)
+            }).thenCompose(answer -> answer.outcome().conclusive ? CompletableFuture.completedFuture(answer)
                     : queryServers(name, type, index + 1, worse(last, answer)));
         }
 
         private PhaseResult<Resolution> success(NameOutcome outcome) {
             List<InetAddress> addresses = outcome.addresses();
             List<String> texts = addresses.stream().map(IpLiterals::text).toList();
-            List<String> chain = outcome.a.chain.isEmpty() ? outcome.aaaa.chain : outcome.a.chain;
-            Long ttl = minTtl(outcome.a.ttl, outcome.aaaa.ttl);
-            String server = outcome.a.server != null ? outcome.a.server : outcome.aaaa.server;
-            String shown = trimDot(outcome.name);
+            List<String> chain = outcome.a().chain().isEmpty() ? outcome.aaaa().chain() : outcome.a().chain();
+            Long ttl = minTtl(outcome.a().ttl(), outcome.aaaa().ttl());
+            String server = outcome.a().server() != null ? outcome.a().server() : outcome.aaaa().server();
+            String shown = trimDot(outcome.name());
             StringBuilder detail = new StringBuilder(shown);
             for (String c : chain) {
                 detail.append(" -> ").append(trimDot(c));
@@ -259,7 +261,7 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
 
         private PhaseResult<Resolution> failure(List<NameOutcome> failures) {
             // The host's own name decides, as the search-list variants failing is the normal case.
-            NameOutcome decisive = failures.stream().filter(f -> f.name.equals(host + ".")).findFirst().orElse(null);
+            NameOutcome decisive = failures.stream().filter(f -> f.name().equals(host + ".")).findFirst().orElse(null);
             boolean ownNameAsked = decisive != null;
             if (decisive == null && !candidates.contains(host + ".") && !failures.isEmpty()) {
                 decisive = failures.get(failures.size() - 1);
@@ -272,7 +274,7 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
                 tried = queries.stream().map(Evidence.DnsQuery::server).distinct().reduce((x, y) -> x + ", " + y)
                         .orElse(servers.stream().map(DnsProbe::hostPort).findFirst().orElse(""));
             }
-            String name = decisive == null || !ownNameAsked ? host : trimDot(decisive.name);
+            String name = decisive == null || !ownNameAsked ? host : trimDot(decisive.name());
             Reason reason;
             String summary;
             switch (outcome) {
@@ -304,7 +306,7 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
                             + " within " + options.timeout().toMillis() + "ms";
                 }
             }
-            List<String> chain = decisive == null || !ownNameAsked ? List.of() : decisive.a.chain;
+            List<String> chain = decisive == null || !ownNameAsked ? List.of() : decisive.a().chain();
             return PhaseResult.failed(Phase.DNS, start, reason, summary, new Resolution(List.of(),
                     new Evidence.Dns("dns", name, chain.stream().map(DnsProbe::trimDot).toList(), List.of(), null, null,
                             List.copyOf(queries))));
@@ -320,87 +322,6 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
             }
             return "no answer";
         }
-    }
-
-    /** How one query ended; {@code conclusive} outcomes stop the walk through the servers. */
-    private enum QueryOutcome {
-        NOERROR("NOERROR", true), NXDOMAIN("NXDOMAIN", true),
-        ERROR("error", false), TIMEOUT("timeout", false), SERVFAIL("SERVFAIL", false), REFUSED("REFUSED", false);
-
-        final String label;
-        final boolean conclusive;
-
-        QueryOutcome(String label, boolean conclusive) {
-            this.label = label;
-            this.conclusive = conclusive;
-        }
-    }
-
-    private record ServerAnswer(QueryOutcome outcome, Message message, String server) {
-    }
-
-    private record FamilyAnswer(QueryOutcome outcome, List<String> chain, List<InetAddress> addresses, Long ttl,
-                                String server) {
-    }
-
-    private record NameOutcome(String name, FamilyAnswer a, FamilyAnswer aaaa) {
-        List<InetAddress> addresses() {
-            List<InetAddress> all = new ArrayList<>(a.addresses);
-            all.addAll(aaaa.addresses);
-            return all;
-        }
-
-        /** NXDOMAIN for either family settles it; otherwise the less conclusive family explains the failure. */
-        QueryOutcome outcome() {
-            if (a.outcome == QueryOutcome.NXDOMAIN || aaaa.outcome == QueryOutcome.NXDOMAIN) {
-                return QueryOutcome.NXDOMAIN;
-            }
-            if (a.outcome.conclusive && aaaa.outcome.conclusive) {
-                return QueryOutcome.NOERROR;
-            }
-            return a.outcome.conclusive ? aaaa.outcome
-                    : aaaa.outcome.conclusive ? a.outcome
-                    : a.outcome.ordinal() >= aaaa.outcome.ordinal() ? a.outcome : aaaa.outcome;
-        }
-
-        String server() {
-            return a.outcome == QueryOutcome.NXDOMAIN || aaaa.server == null ? a.server : aaaa.server;
-        }
-    }
-
-    /** Keeps the more telling of two inconclusive answers: a server that spoke beats one that was silent. */
-    private static ServerAnswer worse(ServerAnswer last, ServerAnswer current) {
-        if (last == null) {
-            return current;
-        }
-        return current.outcome.ordinal() >= last.outcome.ordinal() ? current : last;
-    }
-
-    private static QueryOutcome classify(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
-            return QueryOutcome.TIMEOUT;
-        }
-        if (t instanceof IOException && String.valueOf(t.getMessage()).toLowerCase().contains("timed out")) {
-            return QueryOutcome.TIMEOUT;
-        }
-        return QueryOutcome.ERROR;
-    }
-
-    private static String describe(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (t instanceof PortUnreachableException) {
-            return "ICMP port unreachable (nothing listens on the DNS port)";
-        }
-        String message = Redaction.snippet(String.valueOf(t.getMessage()), 120);
-        if (t instanceof org.xbill.DNS.WireParseException) {
-            // A reply that is not a DNS message for this query: cut short, looping names, another query's ID.
-            return "malformed answer (" + message + ")";
-        }
-        if (t instanceof IOException) {
-            return message;
-        }
-        return t.getClass().getSimpleName() + ": " + message;
     }
 
     private static Name toName(String name) {
