@@ -1,6 +1,9 @@
 package dev.pullpath.diagnosis;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +46,7 @@ public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, Li
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Trace(String destination, List<TraceHop> hops, Integer silentFromHop, boolean reached,
-                        String summary, String tracedAt) {
+                        String summary, @JsonSerialize(using = ToStringSerializer.class) Instant tracedAt) {
         public Trace {
             hops = List.copyOf(hops);
         }
@@ -67,7 +70,8 @@ public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, Li
      * @param checked what the registry answered when it was sent, if it was
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Credential(String source, String location, String user, String expiresAt, String problem,
+    public record Credential(String source, String location, String user,
+                             @JsonSerialize(using = ToStringSerializer.class) Instant expiresAt, String problem,
                              String checked) {
     }
 

@@ -3,6 +3,9 @@ package dev.pullpath.diagnosis;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -31,8 +34,8 @@ public record TargetReport(
         List<PhaseReport> phases,
         List<AddressReport> addresses,
         Evidence evidence,
-        String checkedAt,
-        String registryCheckedAt,
+        @JsonSerialize(using = ToStringSerializer.class) Instant checkedAt,
+        @JsonSerialize(using = ToStringSerializer.class) Instant registryCheckedAt,
         List<EndpointReport> endpoints) implements Diagnosed {
 
     public TargetReport {
@@ -42,7 +45,7 @@ public record TargetReport(
     }
 
     public TargetReport(String target, Diagnosis diagnosis, String hint, List<PhaseReport> phases,
-                        List<AddressReport> addresses, Evidence evidence, String checkedAt, String registryCheckedAt) {
+                        List<AddressReport> addresses, Evidence evidence, Instant checkedAt, Instant registryCheckedAt) {
         this(target, diagnosis, hint, phases, addresses, evidence, checkedAt, registryCheckedAt, null);
     }
 

@@ -159,7 +159,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         recordAnswers(name, probed);
         recordCredentials(name, target.target().authority(), report);
         proxyInUse.labelValues(name).set(probed.evidence() != null && probed.evidence().proxy() != null ? 1 : 0);
-        lastProbe.labelValues(name).set(Instant.parse(probed.checkedAt()).toEpochMilli() / 1000.0);
+        lastProbe.labelValues(name).set(probed.checkedAt().toEpochMilli() / 1000.0);
     }
 
     /**
@@ -171,7 +171,7 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         if (report.evidence() != null && report.evidence().credentials() != null) {
             for (Evidence.Credential c : report.evidence().credentials()) {
                 if (c.expiresAt() != null) {
-                    double at = Instant.parse(c.expiresAt()).getEpochSecond();
+                    double at = c.expiresAt().getEpochSecond();
                     now.merge(registryName + "\n" + c.source(), at, Math::min);
                 }
             }

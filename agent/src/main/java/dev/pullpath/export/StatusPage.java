@@ -7,10 +7,8 @@ import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.schedule.TargetStatus;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -196,17 +194,9 @@ final class StatusPage {
         return r.endpoints().stream().filter(e -> !e.ok()).findFirst().orElse(null);
     }
 
-    /** An RFC 3339 time of the report as the page writes times, with how long ago; as given when unparsable. */
-    private static String stamp(String rfc3339, Instant now) {
-        if (rfc3339 == null) {
-            return "never";
-        }
-        try {
-            Instant at = OffsetDateTime.parse(rfc3339).toInstant();
-            return time(at) + " (" + ago(Duration.between(at, now)) + " ago)";
-        } catch (DateTimeParseException e) {
-            return esc(rfc3339);
-        }
+    /** A time of the report as the page writes times, with how long ago. */
+    private static String stamp(Instant at, Instant now) {
+        return at == null ? "never" : time(at) + " (" + ago(Duration.between(at, now)) + " ago)";
     }
 
     private static String time(Instant t) {

@@ -121,7 +121,7 @@ public final class PathProber implements AutoCloseable {
         if (problem != null) {
             Diagnosis d = new Diagnosis(Reason.REGISTRY_HOSTS_CONFIG_INVALID, problem);
             return CompletableFuture.completedFuture(new TargetReport(target.name(), d, PathVerdicts.hint(d, target), List.of(),
-                    List.of(), null, Instant.now().toString(), null));
+                    List.of(), null, Instant.now(), null));
         }
         List<ContainerdHosts.Endpoint> route = hosts.get().endpoints();
         return bounded(probeRoute(target, options, depth, image, route, trusts, 0, new ArrayList<>()), options,

@@ -31,7 +31,7 @@ final class PathVerdicts {
     }
 
     static TargetReport assemble(Walk w, Target target, PhaseResult<DnsProbe.Resolution> resolved,
-                                  List<AddressPath> walked, String checkedAt) {
+                                  List<AddressPath> walked, Instant checkedAt) {
         Evidence.Dns dnsEvidence = resolved.value().evidence();
         boolean endpoint = VpcEndpoints.isInterfaceEndpoint(target.host(), dnsEvidence);
         List<AddressPath> paths = endpoint

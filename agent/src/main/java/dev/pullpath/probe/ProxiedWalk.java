@@ -107,7 +107,7 @@ final class ProxiedWalk {
                 ? CompletableFuture.completedFuture(r) : connectInOrder(addresses, port, index + 1, r));
     }
 
-    CompletableFuture<TargetReport> viaProxy(Target target, ProxySettings.Proxy proxy, String checkedAt) {
+    CompletableFuture<TargetReport> viaProxy(Target target, ProxySettings.Proxy proxy, Instant checkedAt) {
         return tunnel(target, proxy, w.depth).thenCompose(t -> {
             AddressPath path = new AddressPath(t.proxyAddress() == null ? null : t.proxyAddress(), t.phases().subList(1,
                     t.phases().size()), t.diagnosis(), t.session(), t.connection(), null, null);

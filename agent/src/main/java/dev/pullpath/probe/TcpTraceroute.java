@@ -40,7 +40,7 @@ final class TcpTraceroute {
     }
 
     CompletableFuture<Evidence.Trace> trace(InetSocketAddress destination) {
-        String tracedAt = Instant.now().toString();
+        Instant tracedAt = Instant.now();
         long deadline = System.nanoTime() + budgetMillis * 1_000_000L;
         return hop(destination, 1, deadline, new ArrayList<>()).thenApply(hops -> summarize(destination, hops,
                 tracedAt));
@@ -92,7 +92,7 @@ final class TcpTraceroute {
     }
 
     /** The trace's one line, the shape of the example: where answers stop, and what stopped them. */
-    static Evidence.Trace summarize(InetSocketAddress destination, List<Evidence.TraceHop> hops, String tracedAt) {
+    static Evidence.Trace summarize(InetSocketAddress destination, List<Evidence.TraceHop> hops, Instant tracedAt) {
         String to = "SYN to " + DnsProbe.hostPort(destination);
         List<Evidence.TraceHop> routers = hops.stream().filter(h -> h.answer().equals(TIME_EXCEEDED)).toList();
         Evidence.TraceHop last = hops.isEmpty() ? null : hops.get(hops.size() - 1);

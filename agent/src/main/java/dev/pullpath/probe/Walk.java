@@ -89,7 +89,7 @@ final class Walk {
     }
 
     CompletableFuture<TargetReport> probe(Target target) {
-        String checkedAt = Instant.now().toString();
+        Instant checkedAt = Instant.now();
         authority = target.authority();
         ctx = new ProbeContext(options, depth, target, options.timeoutMillis(), this::dial);
         if (depth.includes(Phase.AUTH)) {
@@ -185,7 +185,7 @@ final class Walk {
     /** The credentials as evidence: where each is, its user and expiry, what the registry said to it. */
     Evidence withCredentialEvidence(Evidence e) {
         List<Evidence.Credential> found = credentials.stream().map(c -> new Evidence.Credential(c.source(),
-                c.location(), c.username(), c.expiresAt() == null ? null : c.expiresAt().toString(),
+                c.location(), c.username(), c.expiresAt(),
                 c.problem(), checked.get(c))).toList();
         return e.withCredentials(found);
     }

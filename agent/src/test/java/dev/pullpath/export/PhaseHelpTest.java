@@ -34,7 +34,7 @@ class PhaseHelpTest {
     void oneProbe() throws Exception {
         TargetReport r = new TargetReport("reg", new Diagnosis(Reason.FIREWALL_CONNECT_TIMEOUT, "dropped"), "allow",
                 List.of(new PhaseReport(Phase.DNS, true, 2.0, "ok"), new PhaseReport(Phase.CONNECT, false, 1000.0,
-                        "dropped")), List.of(), null, "2026-12-02T10:00:00Z", null);
+                        "dropped")), List.of(), null, java.time.Instant.parse("2026-12-02T10:00:00Z"), null);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         new PrometheusTextFormatWriter(false).write(out, ProbeMetrics.ofOneProbe(r).scrape());
         String text = out.toString(StandardCharsets.UTF_8);

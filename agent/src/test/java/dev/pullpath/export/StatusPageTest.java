@@ -28,7 +28,7 @@ class StatusPageTest {
         TargetConfig config = new TargetConfig(name, Target.parse(name + ".test"), TargetKind.REGISTRY,
                 Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(5), Map.of());
         TargetReport report = new TargetReport(name, new Diagnosis(reason, summary), hint, phases, List.of(), null,
-                since.toString(), null);
+                since, null);
         return new TargetStatus(config, report, since, 3);
     }
 
@@ -55,7 +55,7 @@ class StatusPageTest {
         dev.pullpath.diagnosis.Evidence.Trace trace = new dev.pullpath.diagnosis.Evidence.Trace("198.51.100.10:443",
                 List.of(new dev.pullpath.diagnosis.Evidence.TraceHop(1, "10.0.0.1", 0.4, "time_exceeded"),
                         new dev.pullpath.diagnosis.Evidence.TraceHop(2, null, 1000.2, "silent")), 2, false,
-                "SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), silent from hop 2", NOW.toString());
+                "SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), silent from hop 2", NOW);
         TargetReport traced = s.report().withTrace(trace);
         String html = StatusPage.render("n", "", List.of(new TargetStatus(s.config(), traced, s.since(), 3)), true,
                 NOW);

@@ -21,13 +21,13 @@ class TraceRationTest {
     private static final Evidence.Trace TRACE = new Evidence.Trace("198.51.100.10:443",
             List.of(new Evidence.TraceHop(1, "10.0.0.1", 0.4, "time_exceeded"),
                     new Evidence.TraceHop(2, null, 1000.0, "silent")), 2, false,
-            "SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), silent from hop 2", T0.toString());
+            "SYN to 198.51.100.10:443 answered up to hop 1 (10.0.0.1), silent from hop 2", T0);
 
     private static TargetReport report(Reason reason, Evidence.Trace trace) {
         Evidence e = new Evidence(null, null, null, null).withTrace(trace);
         return new TargetReport("reg", new Diagnosis(reason, reason == Reason.OK ? "reachable"
                 : "198.51.100.10:443: no SYN-ACK within 5000ms (SYN dropped)"), "", List.of(), List.of(), e,
-                T0.toString(), null);
+                T0, null);
     }
 
     @Test
