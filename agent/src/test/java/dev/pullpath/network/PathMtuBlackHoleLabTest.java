@@ -43,7 +43,10 @@ class PathMtuBlackHoleLabTest {
     @BeforeAll
     void peers() throws Exception {
         lab = LAB.get();
-        Netns.assumeTool("curl");
+        Netns.assumeTool("curl", "ping");
+        // The link between the routers loses and regains IPv6 as its MTU moves: no duplicate detection to wait out.
+        lab.router(1).exec("sysctl", "-q", "-w", "net.ipv6.conf.n1.accept_dad=0");
+        lab.router(2).exec("sysctl", "-q", "-w", "net.ipv6.conf.p1.accept_dad=0");
         Path dir = lab.work();
         TestPki.Ca ca = TestPki.newCa("CN=pullpath lab CA");
         caPem = dir.resolve("ca.pem");
@@ -100,7 +103,23 @@ class PathMtuBlackHoleLabTest {
             lab.router(2).exec("ip", "-6", "addr", "replace", "fd00:a:1::2/64", "dev", "p1", "nodad");
             lab.router(1).exec("ip", "-6", "route", "replace", "default", "via", "fd00:a:1::2");
             lab.router(2).exec("ip", "-6", "route", "replace", "fd00:a::/32", "via", "fd00:a:1::1");
+            awaitIpv6Path();
         }
+    }
+
+    /**
+     * Until the IPv6 path answers again: a link that comes back to IPv6 gets a new link-local address, and neighbour
+     * discovery between the routers waits for it, so a SYN sent at once can be lost (a connect_timeout that is the
+     * lab's doing).
+     */
+    private void awaitIpv6Path() {
+        for (int i = 0; i < 50; i++) {
+            if (lab.client().run(Duration.ofSeconds(5), "ping", "-6", "-c", "1", "-W", "1", "-s", "56",
+                    NetworkLab.SERVER_V6).exitCode() == 0) {
+                return;
+            }
+        }
+        throw new IllegalStateException("the lab's IPv6 path did not come back");
     }
 
     private void filterTooBig() {
