@@ -34,8 +34,8 @@ import socket
 ss=[socket.socket() for _ in range($1)]
 for s in ss: s.bind(('127.0.0.1',0))
 print(' '.join(str(s.getsockname()[1]) for s in ss))"; }
-read -r -a ports <<< "$(free_ports $(( n + 2 )))"
-bport=${ports[n]}; pport=${ports[n+1]}
+read -r -a ports <<< "$(free_ports $(( n + 3 )))"
+bport=${ports[n]}; pport=${ports[n+1]}; aport=${ports[n+2]}
 
 # --- the registries: one nginx (one worker), N TLS 1.3 servers, each a registry with a token realm
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pullpath bench CA" \
@@ -121,6 +121,18 @@ START_NS=$(date +%s%N)
 "$java_bin" "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
 pp=$!; pids+=($pp)
 ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
+# A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
+# second pullpath on the same registries, reported as "pullpath (alt)".
+pa=""
+if [ -n "${CADENCE_ALT_FLAGS:-}${CADENCE_ALT_JAR:-}${CADENCE_ALT_JAVA:-}" ]; then
+  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/pullpath.yaml" > "$work/alt.yaml"
+  read -r -a alt_flags <<< "${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options}"
+  START_NS=$(date +%s%N)
+  "${CADENCE_ALT_JAVA:-$java_bin}" "${alt_flags[@]}" -jar "${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}" run \
+    --config "$work/alt.yaml" > "$work/alt.log" 2>&1 &
+  pa=$!; pids+=($pa)
+  alt_ready_ms=$(await_ready "$aport" "$pa" "$work/alt.log")
+fi
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/metrics" >/dev/null && break; sleep 0.1; done
 bb_url() { echo "http://127.0.0.1:$bport/probe?module=registry&target=https://127.0.0.1:${ports[$1]}/v2/"; }
 curl -s "$(bb_url 0)" | grep -q '^probe_success 1' || { echo "blackbox /probe does not succeed:" >&2; curl -s "$(bb_url 0)" >&2; exit 1; }
@@ -143,24 +155,35 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 pp_probes() {
-  curl -s "http://127.0.0.1:$pport/metrics" | awk '/^pullpath_probe_duration_seconds_count\{.*phase="dns"/ {s += $2} END {print s + 0}'
+  curl -s "http://127.0.0.1:${1:-$pport}/metrics" | awk '/^pullpath_probe_duration_seconds_count\{.*phase="dns"/ {s += $2} END {print s + 0}'
 }
-pp_successes() { curl -s "http://127.0.0.1:$pport/metrics" | awk '/^pullpath_probe_success\{/ {s += $2} END {print s + 0}'; }
+pp_successes() { curl -s "http://127.0.0.1:${1:-$pport}/metrics" | awk '/^pullpath_probe_success\{/ {s += $2} END {print s + 0}'; }
 threads() { awk '/^Threads/ {print $2}' "/proc/$1/status"; }
+# One line per thread: tid, name, utime+stime ticks (the name is in parentheses and may hold spaces).
+task_ticks() {
+  for t in /proc/"$1"/task/*; do
+    sed -E 's/^([0-9]+) \((.*)\) (.*)$/\1 \2|\3/' "$t/stat" 2>/dev/null | awk -F'|' '{split($2, f, " "); print $1 "|" f[12] + f[13]}'
+  done
+}
 
 sleep "$warmup"
 [ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings=profile filename="$CADENCE_JFR" >/dev/null
+[ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks0"
+[ -n "$pa" ] && { a0=$(pp_probes "$aport"); ca0=$(cpu_ticks "$pa"); }
 p0=$(pp_probes); b0=$(wc -l < "$work/bb-count"); cp0=$(cpu_ticks "$pp"); cb0=$(cpu_ticks "$bb"); t0=$(date +%s%N)
-declare -A rsum rmax; for s in pp bb; do rsum[$s]=0; rmax[$s]=0; done; samples=0
+players=(pp bb); [ -n "$pa" ] && players+=(pa)
+declare -A rsum rmax; for s in "${players[@]}"; do rsum[$s]=0; rmax[$s]=0; done; samples=0
 end=$(( $(date +%s) + window ))
 while [ "$(date +%s)" -lt "$end" ]; do
   sleep 5
-  for s in pp bb; do
+  for s in "${players[@]}"; do
     pid=${!s}; r=$(rss_kib "$pid"); rsum[$s]=$(( ${rsum[$s]} + r )); [ "$r" -gt "${rmax[$s]}" ] && rmax[$s]=$r
   done
   samples=$(( samples + 1 ))
 done
 cp1=$(cpu_ticks "$pp"); cb1=$(cpu_ticks "$bb"); t1=$(date +%s%N); p1=$(pp_probes); b1=$(wc -l < "$work/bb-count")
+[ -n "$pa" ] && { ca1=$(cpu_ticks "$pa"); a1=$(pp_probes "$aport"); }
+[ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks1"
 [ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.stop name=cadence >/dev/null
 [ -n "${CADENCE_NMT:-}" ] && { jcmd "$pp" VM.native_memory summary > "$CADENCE_NMT" 2>&1 || true; }
 ok=$(pp_successes); pp_threads=$(threads "$pp"); bb_threads=$(threads "$bb")
@@ -176,8 +199,19 @@ echo "pullpath: $("$java_bin" -version 2>&1 | awk 'NR==1'), flags: ${jvm_flags[*
 printf '\n| %-17s | %8s | %14s | %13s | %13s | %7s |\n' "" "probes" "CPU ms / probe" "% of one core" "RSS avg / max" "threads"
 printf '|%s|%s|%s|%s|%s|%s|\n' "-------------------" "----------" "----------------" "---------------" "---------------" "---------"
 row pullpath $(( cp1 - cp0 )) $(( p1 - p0 )) "${rsum[pp]}" "${rmax[pp]}" "$pp_threads"
+[ -n "$pa" ] && row "pullpath (alt)" $(( ca1 - ca0 )) $(( a1 - a0 )) "${rsum[pa]}" "${rmax[pa]}" "$(threads "$pa")"
 row blackbox_exporter $(( cb1 - cb0 )) $(( b1 - b0 )) "${rsum[bb]}" "${rmax[bb]}" "$bb_threads"
 echo
 echo "pullpath start to /readyz: ${ready_ms} ms; targets succeeding at the end: ${ok}/${n}"
+if [ -n "${CADENCE_THREADS:-}" ]; then
+  echo "pullpath CPU per thread over the window (ms; threads started in the window count from 0):"
+  awk -F'|' -v hz="$hz" 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; if (d > 0) printf "  %8.0f  %s\n", 1000 * d / hz, $1}' \
+    "$work/tasks0" "$work/tasks1" | sort -rn
+fi
+[ -n "$pa" ] && {
+  echo "pullpath (alt): ${CADENCE_ALT_JAVA:-$java_bin} ${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options} -jar ${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}; start to /readyz ${alt_ready_ms} ms; succeeding $(pp_successes "$aport")/${n}"
+  echo "CPU per probe ratio pullpath (alt)/blackbox: $(awk -v a=$(( ca1 - ca0 )) -v pa=$(( a1 - a0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
+    'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"
+}
 echo "CPU per probe ratio pullpath/blackbox: $(awk -v a=$(( cp1 - cp0 )) -v pa=$(( p1 - p0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
   'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"
