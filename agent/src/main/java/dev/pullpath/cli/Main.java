@@ -15,10 +15,10 @@ public final class Main implements Runnable {
     public static final int EXIT_USAGE = 2;
 
     public static void main(String[] args) {
-        if (args.length > 0 && "run".equals(args[0]) && System.getProperty("logback.configurationFile") == null) {
-            // The daemon logs JSON lines on stdout; the CLI keeps stdout for its result. Chosen before any logger
-            // exists, which is why it happens here.
-            System.setProperty("logback.configurationFile", "logback-run.xml");
+        if (args.length > 0 && "run".equals(args[0])) {
+            // The daemon logs JSON lines on stdout; the CLI keeps stdout for its result (LogConfigurator). Chosen
+            // before any logger exists, which is why it happens here.
+            System.setProperty(LogConfigurator.MODE_PROPERTY, "run");
         }
         System.exit(execute(args, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true)));
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -16,7 +17,10 @@ import java.util.function.Consumer;
 /**
  * Notices a changed configuration file by its content, not its timestamp: a ConfigMap update arrives as a swap
  * of the {@code ..data} symlink, which leaves the file's own path and often its mtime untouched. The file is small
- * (bounded at 1 MiB), so reading and hashing it every few seconds costs nothing.
+ * (bounded at 1 MiB), but reading and hashing it every two seconds was the largest part of an idle agent's CPU
+ * (bench/cadence.sh), so each period costs one {@code stat} of the file the path leads to (inode, mtime, size: a
+ * symlink swap changes the inode) and the content is read only when that changed, or every
+ * {@link #READ_EVERY}th period in case a rewrite kept all three.
  */
 public final class ConfigWatcher implements AutoCloseable {
     private final Path file;
@@ -24,13 +28,21 @@ public final class ConfigWatcher implements AutoCloseable {
     private final Consumer<AgentConfig> onValid;
     private final Consumer<String> onInvalid;
     private final ScheduledExecutorService timer;
+    /** A full read at least every this many periods, whatever the file's attributes say. */
+    static final int READ_EVERY = 15;
     private byte[] lastHash;
+    private Stamp lastStamp;
+    private int unread;
+
+    private record Stamp(Object fileKey, long modifiedNanos, long size) {
+    }
 
     public ConfigWatcher(Path file, ConfigLoader loader, Consumer<AgentConfig> onValid, Consumer<String> onInvalid) {
         this.file = file;
         this.loader = loader;
         this.onValid = onValid;
         this.onInvalid = onInvalid;
+        this.lastStamp = stamp();
         this.lastHash = hash(read());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pullpath-config-watch");
@@ -46,6 +58,12 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /** Reloads when the content changed since the last check; each distinct content is judged once. */
     synchronized void check() {
+        Stamp stamp = stamp();
+        if (stamp != null && stamp.equals(lastStamp) && ++unread < READ_EVERY) {
+            return;
+        }
+        unread = 0;
+        lastStamp = stamp;
         byte[] content = read();
         byte[] h = hash(content);
         if (Arrays.equals(h, lastHash)) {
@@ -67,6 +85,16 @@ public final class ConfigWatcher implements AutoCloseable {
             onInvalid.accept(e.getMessage());
         } catch (RuntimeException e) {
             onInvalid.accept(file + ": " + e);
+        }
+    }
+
+    /** The attributes of the file the path leads to, or null when it cannot be read (then the content decides). */
+    private Stamp stamp() {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Stamp(a.fileKey(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
+        } catch (IOException | SecurityException e) {
+            return null;
         }
     }
 

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# What a node pays at production cadence: pullpath `run` and Prometheus blackbox_exporter probing the same N loopback
+# registries every T seconds, in the same minutes. Each registry is an nginx server (Debian nginx, TLS 1.3, ECDSA
+# P-256 under a private CA) whose /v2/ answers 401 with a Bearer challenge, whose token realm answers a token, and
+# whose /v2/ answers 200 to a request that carries it: pullpath's probe does DNS (hosts file), TCP, TLS, GET /v2/,
+# the token and /v2/ again; blackbox's `http` module does TCP, TLS and GET /v2/ expecting the 401. A shell loop asks
+# blackbox's /probe for each target once every T, spread evenly over the interval (as Prometheus spreads its scrapes).
+# After a warm-up, each process's utime+stime over the window (from /proc/PID/stat) gives CPU ms per probe and % of
+# one core; RSS is sampled every 5 s (average and max). curl's own CPU is not counted: it is neither system's.
+#
+# Usage: bash bench/cadence.sh [targets=4] [interval-seconds=15] [window-seconds=300] [pullpath JVM flags...]
+# Env: CADENCE_WARMUP (seconds, default 2 intervals), PULLPATH_JAVA (java binary, default `java`),
+# CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JFR=FILE (record JFR on pullpath over the window),
+# CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
+# Needs: nginx, prometheus-blackbox-exporter, openssl, curl, python3 (Debian: nginx-light prometheus-blackbox-exporter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+n=${1:-4}; interval=${2:-15}; window=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
+jvm_flags=("$@")
+[ ${#jvm_flags[@]} -eq 0 ] && jvm_flags=("@deploy/image/jvm.options")
+java_bin=${PULLPATH_JAVA:-java}
+warmup=${CADENCE_WARMUP:-$(( 2 * interval ))}
+for tool in nginx prometheus-blackbox-exporter openssl curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light prometheus-blackbox-exporter)" >&2; exit 2; }
+done
+[ "${CADENCE_NO_BUILD:-}" = 1 ] || mvn -q -DskipTests package
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_ports() { python3 -c "
+import socket
+ss=[socket.socket() for _ in range($1)]
+for s in ss: s.bind(('127.0.0.1',0))
+print(' '.join(str(s.getsockname()[1]) for s in ss))"; }
+read -r -a ports <<< "$(free_ports $(( n + 3 )))"
+bport=${ports[n]}; pport=${ports[n+1]}; aport=${ports[n+2]}
+
+# --- the registries: one nginx (one worker), N TLS 1.3 servers, each a registry with a token realm
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pullpath bench CA" \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=registry.test" \
+  -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:registry.test,IP:127.0.0.1\n' > "$work/san.ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+  -extfile "$work/san.ext" -out "$work/leaf.pem" 2>/dev/null
+{
+  cat <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
+EOF
+  for i in $(seq 0 $(( n - 1 ))); do
+    cat <<EOF
+  server {
+    listen 127.0.0.1:${ports[i]} ssl http2;
+    ssl_certificate $work/leaf.pem;
+    ssl_certificate_key $work/leaf.key;
+    ssl_protocols TLSv1.3;
+    ssl_session_cache off;
+    ssl_session_tickets off;
+    default_type application/json;
+    location = /v2/ {
+      add_header Docker-Distribution-API-Version registry/2.0 always;
+      if (\$http_authorization = "Bearer bench-token") { return 200 '{}'; }
+      add_header Www-Authenticate 'Bearer realm="https://registry.test:${ports[i]}/token",service="registry.test"' always;
+      return 401 '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}';
+    }
+    location = /token {
+      return 200 '{"token":"bench-token","expires_in":300}';
+    }
+  }
+EOF
+  done
+  echo "}"
+} > "$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+
+# --- blackbox_exporter: TLS + GET /v2/ expecting the registry's 401, SNI and verification as pullpath does them
+cat > "$work/blackbox.yml" <<EOF
+modules:
+  registry:
+    prober: http
+    timeout: 5s
+    http:
+      method: GET
+      preferred_ip_protocol: ip4
+      valid_status_codes: [401]
+      tls_config:
+        ca_file: $work/ca.pem
+        server_name: registry.test
+EOF
+prometheus-blackbox-exporter --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$bport" \
+  --log.level=warn > "$work/blackbox.log" 2>&1 & bb=$!; pids+=($bb)
+
+# --- pullpath: the same N registries every T, names from a hosts file, no DNS server needed
+printf '127.0.0.1 registry.test\n' > "$work/hosts"
+printf 'options ndots:1\n' > "$work/resolv.conf"
+{
+  cat <<EOF
+listen: 127.0.0.1:$pport
+interval: ${interval}s
+registryInterval: 1h
+timeout: 5s
+hostsFile: $work/hosts
+resolvConf: $work/resolv.conf
+resolvers: ["127.0.0.1:9"]
+caFiles: ["$work/ca.pem"]
+containerdCertsDir: $work/no-certs.d
+targets:
+EOF
+  for i in $(seq 0 $(( n - 1 ))); do printf '  - name: reg%d\n    url: https://registry.test:%d\n' "$i" "${ports[i]}"; done
+} > "$work/pullpath.yaml"
+START_NS=$(date +%s%N)
+"$java_bin" "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
+pp=$!; pids+=($pp)
+ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
+# A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
+# second pullpath on the same registries, reported as "pullpath (alt)".
+pa=""
+if [ -n "${CADENCE_ALT_FLAGS:-}${CADENCE_ALT_JAR:-}${CADENCE_ALT_JAVA:-}" ]; then
+  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/pullpath.yaml" > "$work/alt.yaml"
+  read -r -a alt_flags <<< "${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options}"
+  START_NS=$(date +%s%N)
+  "${CADENCE_ALT_JAVA:-$java_bin}" "${alt_flags[@]}" -jar "${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}" run \
+    --config "$work/alt.yaml" > "$work/alt.log" 2>&1 &
+  pa=$!; pids+=($pa)
+  alt_ready_ms=$(await_ready "$aport" "$pa" "$work/alt.log")
+fi
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/metrics" >/dev/null && break; sleep 0.1; done
+bb_url() { echo "http://127.0.0.1:$bport/probe?module=registry&target=https://127.0.0.1:${ports[$1]}/v2/"; }
+curl -s "$(bb_url 0)" | grep -q '^probe_success 1' || { echo "blackbox /probe does not succeed:" >&2; curl -s "$(bb_url 0)" >&2; exit 1; }
+
+# The blackbox loop: target i at offset i*T/N within each interval, on a fixed schedule (no drift), counted.
+: > "$work/bb-count"
+(
+  step_ns=$(( interval * 1000000000 / n ))
+  t0=$(date +%s%N); k=0
+  while :; do
+    i=$(( k % n ))
+    curl -s -o /dev/null "$(bb_url "$i")" && echo >> "$work/bb-count"
+    k=$(( k + 1 ))
+    wait_ns=$(( t0 + k * step_ns - $(date +%s%N) ))
+    [ "$wait_ns" -gt 0 ] && sleep "$(( wait_ns / 1000000000 )).$(printf '%09d' $(( wait_ns % 1000000000 )))"
+  done
+) & loop=$!; pids+=($loop)
+
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+pp_probes() {
+  curl -s "http://127.0.0.1:${1:-$pport}/metrics" | awk '/^pullpath_probe_duration_seconds_count\{.*phase="dns"/ {s += $2} END {print s + 0}'
+}
+pp_successes() { curl -s "http://127.0.0.1:${1:-$pport}/metrics" | awk '/^pullpath_probe_success\{/ {s += $2} END {print s + 0}'; }
+threads() { awk '/^Threads/ {print $2}' "/proc/$1/status"; }
+# One line per thread: tid, name, utime+stime ticks (the name is in parentheses and may hold spaces).
+task_ticks() {
+  for t in /proc/"$1"/task/*; do
+    sed -E 's/^([0-9]+) \((.*)\) (.*)$/\1 \2|\3/' "$t/stat" 2>/dev/null | awk -F'|' '{split($2, f, " "); print $1 "|" f[12] + f[13]}'
+  done
+}
+
+sleep "$warmup"
+[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings=profile filename="$CADENCE_JFR" >/dev/null
+[ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks0"
+[ -n "$pa" ] && { a0=$(pp_probes "$aport"); ca0=$(cpu_ticks "$pa"); }
+p0=$(pp_probes); b0=$(wc -l < "$work/bb-count"); cp0=$(cpu_ticks "$pp"); cb0=$(cpu_ticks "$bb"); t0=$(date +%s%N)
+players=(pp bb); [ -n "$pa" ] && players+=(pa)
+declare -A rsum rmax; for s in "${players[@]}"; do rsum[$s]=0; rmax[$s]=0; done; samples=0
+end=$(( $(date +%s) + window ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  sleep 5
+  for s in "${players[@]}"; do
+    pid=${!s}; r=$(rss_kib "$pid"); rsum[$s]=$(( ${rsum[$s]} + r )); [ "$r" -gt "${rmax[$s]}" ] && rmax[$s]=$r
+  done
+  samples=$(( samples + 1 ))
+done
+cp1=$(cpu_ticks "$pp"); cb1=$(cpu_ticks "$bb"); t1=$(date +%s%N); p1=$(pp_probes); b1=$(wc -l < "$work/bb-count")
+[ -n "$pa" ] && { ca1=$(cpu_ticks "$pa"); a1=$(pp_probes "$aport"); }
+[ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks1"
+[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.stop name=cadence >/dev/null
+[ -n "${CADENCE_NMT:-}" ] && { jcmd "$pp" VM.native_memory summary > "$CADENCE_NMT" 2>&1 || true; }
+ok=$(pp_successes); pp_threads=$(threads "$pp"); bb_threads=$(threads "$bb")
+
+elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')
+row() { # name cpu-ticks probes rss-sum rss-max threads
+  awk -v name="$1" -v c="$2" -v p="$3" -v hz="$hz" -v e="$elapsed" -v rs="$4" -v ns="$samples" -v rm="$5" -v th="$6" 'BEGIN {
+    printf "| %-17s | %8d | %14.2f | %13.3f | %5.0f / %-5.0f | %7d |\n", name, p, (p ? 1000 * c / hz / p : 0), 100 * c / hz / e, rs / ns / 1024, rm / 1024, th }'
+}
+echo
+echo "cadence: $n loopback TLS 1.3 registries every ${interval}s, ${window}s window after ${warmup}s warm-up, $(nproc) cores"
+echo "pullpath: $("$java_bin" -version 2>&1 | awk 'NR==1'), flags: ${jvm_flags[*]}; blackbox_exporter $(prometheus-blackbox-exporter --version 2>&1 | awk 'NR==1 {print $3}')"
+printf '\n| %-17s | %8s | %14s | %13s | %13s | %7s |\n' "" "probes" "CPU ms / probe" "% of one core" "RSS avg / max" "threads"
+printf '|%s|%s|%s|%s|%s|%s|\n' "-------------------" "----------" "----------------" "---------------" "---------------" "---------"
+row pullpath $(( cp1 - cp0 )) $(( p1 - p0 )) "${rsum[pp]}" "${rmax[pp]}" "$pp_threads"
+[ -n "$pa" ] && row "pullpath (alt)" $(( ca1 - ca0 )) $(( a1 - a0 )) "${rsum[pa]}" "${rmax[pa]}" "$(threads "$pa")"
+row blackbox_exporter $(( cb1 - cb0 )) $(( b1 - b0 )) "${rsum[bb]}" "${rmax[bb]}" "$bb_threads"
+echo
+echo "pullpath start to /readyz: ${ready_ms} ms; targets succeeding at the end: ${ok}/${n}"
+if [ -n "${CADENCE_THREADS:-}" ]; then
+  echo "pullpath CPU per thread over the window (ms; threads started in the window count from 0):"
+  awk -F'|' -v hz="$hz" 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; if (d > 0) printf "  %8.0f  %s\n", 1000 * d / hz, $1}' \
+    "$work/tasks0" "$work/tasks1" | sort -rn
+fi
+[ -n "$pa" ] && {
+  echo "pullpath (alt): ${CADENCE_ALT_JAVA:-$java_bin} ${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options} -jar ${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}; start to /readyz ${alt_ready_ms} ms; succeeding $(pp_successes "$aport")/${n}"
+  echo "CPU per probe ratio pullpath (alt)/blackbox: $(awk -v a=$(( ca1 - ca0 )) -v pa=$(( a1 - a0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
+    'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"
+}
+echo "CPU per probe ratio pullpath/blackbox: $(awk -v a=$(( cp1 - cp0 )) -v pa=$(( p1 - p0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
+  'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"
