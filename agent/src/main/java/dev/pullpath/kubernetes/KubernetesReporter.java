@@ -10,6 +10,8 @@ import dev.pullpath.schedule.StatusBoard;
 import dev.pullpath.schedule.TargetStatus;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.NodeCondition;
+import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -19,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -313,11 +316,21 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
                 }
                 next = conditionDirty && !statuses.isEmpty() ? condition(posted) : null;
             }
+            KubernetesClientException conditionRefused = null;
             if (next != null) {
-                patchCondition(next);
-                synchronized (this) {
-                    posted = next;
-                    conditionDirty = false;
+                try {
+                    patchCondition(next);
+                    synchronized (this) {
+                        posted = next;
+                        conditionDirty = false;
+                    }
+                } catch (KubernetesClientException k) {
+                    if (ApiState.of(k) != ApiState.REJECTED) {
+                        throw k;
+                    }
+                    // A conflict with the kubelet, or a node that is not there: the Events still go out, the
+                    // condition is tried again with the backoff.
+                    conditionRefused = k;
                 }
             }
             Duration earliest = null;
@@ -359,6 +372,10 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
                     break;
                 }
             }
+            if (conditionRefused != null) {
+                what = "patch of node " + node + " status";
+                throw conditionRefused;
+            }
             synchronized (this) {
                 backoff = Duration.ZERO;
                 retryAt = Instant.MIN;
@@ -378,27 +395,39 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
         }
     }
 
+    /**
+     * Puts the condition into the node's status. A JSON patch that tests the resourceVersion it read and sets the
+     * whole list: the kubelet's conditions are carried over as read, and a kubelet update in between fails the test
+     * (422/409) and is retried on the next attempt, instead of being overwritten. Needs get on nodes and patch on
+     * nodes/status.
+     */
     private void patchCondition(Condition c) {
-        String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-        Map<String, Object> condition = new LinkedHashMap<>();
-        condition.put("type", CONDITION);
-        condition.put("status", c.status());
-        condition.put("reason", c.reason());
-        condition.put("message", c.message());
-        condition.put("lastHeartbeatTime", now);
-        condition.put("lastTransitionTime", c.transition().toString());
-        String patch = io.fabric8.kubernetes.client.utils.Serialization.asJson(
-                Map.of("status", Map.of("conditions", List.of(condition))));
-        // A strategic merge patch merges conditions by type, as node-problem-detector's do: the kubelet's stay.
+        io.fabric8.kubernetes.api.model.Node n = client.nodes().withName(node).get();
+        if (n == null) {
+            throw new KubernetesClientException("node " + node + " not found (is NODE_NAME the node's name?)", 404,
+                    null);
+        }
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        List<NodeCondition> conditions = new ArrayList<>();
+        if (n.getStatus() != null && n.getStatus().getConditions() != null) {
+            n.getStatus().getConditions().stream().filter(x -> !CONDITION.equals(x.getType())).forEach(conditions::add);
+        }
+        conditions.add(new NodeConditionBuilder().withType(CONDITION).withStatus(c.status()).withReason(c.reason())
+                .withMessage(c.message()).withLastHeartbeatTime(now.toString())
+                .withLastTransitionTime(c.transition().toString()).build());
+        List<Map<String, Object>> ops = List.of(
+                Map.of("op", "test", "path", "/metadata/resourceVersion", "value",
+                        n.getMetadata().getResourceVersion()),
+                Map.of("op", "add", "path", "/status/conditions", "value", conditions));
         client.nodes().withName(node).subresource("status")
-                .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch);
+                .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(ops));
     }
 
     /**
      * Creates the Event, or counts a repeat of one created within the aggregation window as Kubernetes' own
      * correlator does (same object, reason and message: count + 1, new lastTimestamp).
      *
-     * @return false when the API refused this Event for good (it is dropped, not retried)
+     * @return true once the Event is out, or refused for good (then dropped, not retried)
      */
     private boolean post(Event e) {
         ObjectReference o = e.getInvolvedObject();

@@ -133,7 +133,8 @@ final class PodDiagnoser implements AutoCloseable {
     }
 
     private void seen(Pod pod) {
-        if (closed || pod.getStatus() == null || pod.getSpec() == null) {
+        // The field selector keeps other nodes' pods away; a pod not (or no longer) on this node is not ours.
+        if (closed || pod.getStatus() == null || pod.getSpec() == null || !node.equals(pod.getSpec().getNodeName())) {
             return;
         }
         List<ContainerStatus> all = new ArrayList<>();
