@@ -82,8 +82,12 @@ public final class Agent implements AutoCloseable {
                         () -> this.config, metrics.registry());
             } catch (RuntimeException e) {
                 // No in-cluster configuration (no token, no KUBERNETES_SERVICE_HOST): probing goes on without it.
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
                 LOG.error("kubernetes.enabled, but no Kubernetes client could be made; running without the node "
-                        + "condition and Events: {}", e.toString());
+                        + "condition and Events: {} ({})", e.getMessage(), root.toString());
             }
         }
         this.watcher = config.file() == null ? null

@@ -112,8 +112,7 @@ final class PodDiagnoser implements AutoCloseable {
             }
         });
         i.exceptionHandler((started, error) -> {
-            health.watch(ApiState.of(error) == ApiState.UNREACHABLE ? ApiState.WATCH_CLOSED : ApiState.of(error),
-                    error);
+            health.watch(ApiState.of(error), error);
             return !closed; // keep retrying, with the informer's own backoff
         });
         informer = i;
