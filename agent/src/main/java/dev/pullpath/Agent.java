@@ -45,6 +45,8 @@ public final class Agent implements AutoCloseable {
     private volatile PathProber prober;
     private final java.util.Set<PathProber> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile AgentConfig config;
+    /** The node condition, Events and pod diagnoses; null unless kubernetes.enabled (then fabric8 is never loaded). */
+    private volatile AutoCloseable kubernetes;
 
     private Agent(AgentConfig config, ConfigLoader loader) {
         this.config = config;
@@ -74,6 +76,20 @@ public final class Agent implements AutoCloseable {
             throw e;
         }
         this.http = server;
+        if (config.kubernetes().enabled()) {
+            try {
+                kubernetes = dev.pullpath.kubernetes.KubernetesReporter.start(config, board, () -> prober,
+                        () -> this.config, metrics.registry());
+            } catch (RuntimeException e) {
+                // No in-cluster configuration (no token, no KUBERNETES_SERVICE_HOST): probing goes on without it.
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                LOG.error("kubernetes.enabled, but no Kubernetes client could be made; running without the node "
+                        + "condition and Events: {} ({})", e.getMessage(), root.toString());
+            }
+        }
         this.watcher = config.file() == null ? null
                 : new ConfigWatcher(config.file(), loader, this::reload, this::refuse).start(WATCH_PERIOD);
     }
@@ -115,6 +131,9 @@ public final class Agent implements AutoCloseable {
                 || !next.zone().equals(previous.zone())) {
             LOG.warn("phaseHistograms, node and zone changes take a restart; the metrics keep phaseHistograms={}, "
                     + "node={}, zone={}", previous.phaseHistograms(), previous.node(), previous.zone());
+        }
+        if (!next.kubernetes().equals(previous.kubernetes())) {
+            LOG.warn("kubernetes settings changed: that takes a restart; keeping {}", previous.kubernetes());
         }
         if (!next.probe().caFiles().equals(previous.probe().caFiles())) {
             PathProber old = prober;
@@ -161,6 +180,13 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public void close() {
+        if (kubernetes != null) {
+            try {
+                kubernetes.close();
+            } catch (Exception e) {
+                LOG.debug("closing the Kubernetes reporter", e);
+            }
+        }
         if (watcher != null) {
             watcher.close();
         }

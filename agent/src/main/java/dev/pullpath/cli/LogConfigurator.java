@@ -44,6 +44,9 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         // Netty falls back to a random machine id in containers without a MAC: harmless, not worth a warning.
         context.getLogger("io.netty.util.internal.MacAddressUtil").setLevel(Level.ERROR);
         context.getLogger("org.xbill.DNS").setLevel(Level.WARN);
+        // The informer logs every retry of a failed watch with its stack; pullpath logs one line per change of the
+        // API's state instead (dev.pullpath.kubernetes.ApiHealth).
+        context.getLogger("io.fabric8.kubernetes.client").setLevel(Level.ERROR);
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(level(daemon ? Level.INFO : Level.WARN));
         root.addAppender(console);

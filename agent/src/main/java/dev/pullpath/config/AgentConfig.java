@@ -18,16 +18,25 @@ import java.util.List;
  * @param targets                   what to probe
  * @param onDemandSpacing           the least time between two {@code /probe} runs of one target (a caller in a loop
  *                                  gets the latest result); zero only for benchmarks against one's own endpoints
+ * @param kubernetes                the node condition, Events and pod diagnoses ({@code kubernetes:}), off by default
  */
 public record AgentConfig(String source, InetSocketAddress listen, String node, String zone,
                           int maxConcurrentProbes, boolean allowUnconfiguredProbes, boolean phaseHistograms,
                           ProbeOptions probe, List<TargetConfig> targets, Path file,
-                          java.time.Duration onDemandSpacing) {
+                          java.time.Duration onDemandSpacing, KubernetesOptions kubernetes) {
 
     public static final java.time.Duration DEFAULT_ON_DEMAND_SPACING = java.time.Duration.ofSeconds(5);
 
     public AgentConfig {
         targets = List.copyOf(targets);
+        kubernetes = kubernetes == null ? KubernetesOptions.DISABLED : kubernetes;
+    }
+
+    public AgentConfig(String source, InetSocketAddress listen, String node, String zone, int maxConcurrentProbes,
+                       boolean allowUnconfiguredProbes, boolean phaseHistograms, ProbeOptions probe,
+                       List<TargetConfig> targets, Path file, java.time.Duration onDemandSpacing) {
+        this(source, listen, node, zone, maxConcurrentProbes, allowUnconfiguredProbes, phaseHistograms, probe, targets,
+                file, onDemandSpacing, KubernetesOptions.DISABLED);
     }
 
     public AgentConfig(String source, InetSocketAddress listen, String node, String zone, int maxConcurrentProbes,

@@ -52,10 +52,16 @@ public final class ConfigLoader {
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Boolean traceroute, Integer maxAddresses, List<String> resolvers,
                      Path resolvConf, Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
-                     RawCredentials credentials, String onDemandSpacing, List<RawTarget> targets) {
+                     RawCredentials credentials, String onDemandSpacing, RawKubernetes kubernetes,
+                     List<RawTarget> targets) {
         /** No file, or an empty one: every key at its default. */
         static final RawConfig EMPTY = new RawConfig(null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** {@code kubernetes:}: the node condition, Events and pod diagnoses (see {@link KubernetesOptions}). */
+    record RawKubernetes(Boolean enabled, Duration heartbeat, Duration diagnosisSpacing,
+                         Integer maxConcurrentDiagnoses) {
     }
 
     /**
@@ -226,7 +232,31 @@ public final class ConfigLoader {
             throw new ConfigException(where + "onDemandSpacing: " + e.getMessage());
         }
         return new AgentConfig(source, listen, node, zone, maxConcurrent, allowUnconfigured, phaseHistograms, probe,
-                targets, file, spacing);
+                targets, file, spacing, kubernetes(raw.kubernetes, where));
+    }
+
+    private KubernetesOptions kubernetes(RawKubernetes raw, String where) {
+        boolean enabled = envOr("PULLPATH_KUBERNETES", ConfigLoader::bool, raw == null ? null : raw.enabled, false);
+        if (raw == null) {
+            return new KubernetesOptions(enabled, KubernetesOptions.DEFAULT_HEARTBEAT,
+                    KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING, KubernetesOptions.DEFAULT_MAX_CONCURRENT_DIAGNOSES);
+        }
+        Duration heartbeat = raw.heartbeat == null ? KubernetesOptions.DEFAULT_HEARTBEAT : raw.heartbeat;
+        if (heartbeat.compareTo(Duration.ofSeconds(10)) < 0 || heartbeat.compareTo(Duration.ofHours(1)) > 0) {
+            throw new ConfigException(where + "kubernetes.heartbeat: 10s-1h (every node patches its status this often)");
+        }
+        Duration spacing = raw.diagnosisSpacing == null ? KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING
+                : raw.diagnosisSpacing;
+        if (spacing.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new ConfigException(where + "kubernetes.diagnosisSpacing: at least 1m (a pod in ImagePullBackOff "
+                    + "must not turn into a probe loop against the registry)");
+        }
+        int concurrent = raw.maxConcurrentDiagnoses == null ? KubernetesOptions.DEFAULT_MAX_CONCURRENT_DIAGNOSES
+                : raw.maxConcurrentDiagnoses;
+        if (concurrent < 1 || concurrent > 8) {
+            throw new ConfigException(where + "kubernetes.maxConcurrentDiagnoses: must be 1-8");
+        }
+        return new KubernetesOptions(enabled, heartbeat, spacing, concurrent);
     }
 
     private static dev.pullpath.credentials.CredentialStores credentialStores(RawCredentials raw, String where) {

@@ -179,6 +179,14 @@ class ConfigLoaderTest {
             "listen by name | listen: localhost:9847\\n | listen 'localhost:9847': give an IP address",
             "bad label | targets:\\n  - url: registry.test\\n    labels: {bad-key: x}\\n"
                     + " | targets[0].labels.bad-key: label keys are",
+            "typo in kubernetes | kubernetes:\\n  enable: true\\n"
+                    + " | config.yaml:2:3: kubernetes: unknown key 'enable' (known: ",
+            "kubernetes not a map | kubernetes: true\\n | config.yaml:1:13: kubernetes: ",
+            "heartbeat too often | kubernetes:\\n  enabled: true\\n  heartbeat: 1s\\n"
+                    + " | kubernetes.heartbeat: 10s-1h",
+            "diagnoses too often | kubernetes:\\n  diagnosisSpacing: 10s\\n | kubernetes.diagnosisSpacing: at least 1m",
+            "too many diagnoses | kubernetes:\\n  maxConcurrentDiagnoses: 9\\n"
+                    + " | kubernetes.maxConcurrentDiagnoses: must be 1-8",
     })
     void everyErrorNamesFileLineAndKey(String scenario, String yaml, String expected) {
         String message = error(yaml.replace("\\n", "\n"));
@@ -186,5 +194,18 @@ class ConfigLoaderTest {
         assertTrue(message.startsWith("/etc/pullpath/config.yaml"), message);
         assertFalse(message.contains("\n"), "one line: " + message);
         assertFalse(message.contains("com.fasterxml"), "no library internals: " + message);
+    }
+
+    @org.junit.jupiter.api.Test
+    void kubernetesIsOffUnlessConfigured() {
+        AgentConfig none = parse("targets:\n  - url: registry.test\n", Map.of());
+        assertFalse(none.kubernetes().enabled(), "the CLI and a plain daemon never need a cluster");
+        AgentConfig on = parse("kubernetes:\n  enabled: true\n  heartbeat: 2m\n", Map.of());
+        assertTrue(on.kubernetes().enabled());
+        org.junit.jupiter.api.Assertions.assertEquals(java.time.Duration.ofMinutes(2), on.kubernetes().heartbeat());
+        org.junit.jupiter.api.Assertions.assertEquals(KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING,
+                on.kubernetes().diagnosisSpacing());
+        assertFalse(parse("kubernetes:\n  enabled: true\n", Map.of("PULLPATH_KUBERNETES", "false")).kubernetes()
+                .enabled(), "the environment wins, as for every setting");
     }
 }

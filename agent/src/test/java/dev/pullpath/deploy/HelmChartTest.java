@@ -224,6 +224,35 @@ class HelmChartTest {
     }
 
     @Test
+    @DisplayName("with config.kubernetes.enabled the chart grants the base's ClusterRole rules and projects the token "
+            + "where the client looks; without it, neither")
+    void kubernetesAccessFollowsTheConfig() throws IOException {
+        assertTrue(values.get("config").get("kubernetes").get("enabled").asBoolean(), "on by default");
+        String rbac = Files.readString(CHART.resolve("templates").resolve("rbac.yaml"));
+        String base = Files.readString(BASE.resolve("rbac.yaml"));
+        assertEquals(rulesBlock(base), rulesBlock(rbac), "the chart's ClusterRole rules are the base's");
+        String guard = "{{- if (.Values.config.kubernetes | default dict).enabled }}";
+        assertTrue(rbac.startsWith(guard), "RBAC only when enabled");
+        String daemonSet = Files.readString(CHART.resolve("templates").resolve("daemonset.yaml"));
+        Matcher guarded = Pattern.compile(Pattern.quote(guard) + "(.*?)\\{\\{- end }}", Pattern.DOTALL)
+                .matcher(daemonSet);
+        List<String> blocks = new ArrayList<>();
+        while (guarded.find()) {
+            blocks.add(guarded.group(1));
+        }
+        assertEquals(2, blocks.size(), "the token's mount and volume, each only when enabled");
+        assertTrue(blocks.get(0).contains("mountPath: /var/run/secrets/kubernetes.io/serviceaccount")
+                && blocks.get(0).contains("readOnly: true"), blocks.get(0));
+        assertTrue(blocks.get(1).contains("serviceAccountToken:") && blocks.get(1).contains("expirationSeconds: 3600")
+                && blocks.get(1).contains("name: kube-root-ca.crt"), blocks.get(1));
+    }
+
+    private static String rulesBlock(String manifest) {
+        int start = manifest.indexOf("rules:");
+        return manifest.substring(start, manifest.indexOf("---", start)).strip();
+    }
+
+    @Test
     @DisplayName("the PrometheusRule template, as Helm renders .Files.Get | nindent 2, carries the base's rule groups")
     void prometheusRuleEmbedsTheRulesFile() throws IOException {
         String template = Files.readString(CHART.resolve("templates").resolve("prometheusrule.yaml"));

@@ -26,6 +26,8 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMetricsEndpoint;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
@@ -82,14 +84,52 @@ class KustomizeManifestsTest {
     void parsesWithNoUnknownField(String name) {
         List<HasMetadata> resources = built(name);
         List<String> kinds = resources.stream().map(HasMetadata::getKind).sorted().toList();
-        assertEquals(List.of("ConfigMap", "DaemonSet", "Namespace", "PodMonitor", "PrometheusRule", "Service",
-                "ServiceAccount"), kinds);
+        assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Namespace", "PodMonitor",
+                "PrometheusRule", "Service", "ServiceAccount"), kinds);
         for (HasMetadata r : resources) {
             assertEquals(List.of(), KubernetesTypes.unknownFields(r), r.getKind() + " has fields Kubernetes lacks");
-            if (!(r instanceof Namespace)) {
+            if (!(r instanceof Namespace) && !(r instanceof ClusterRole) && !(r instanceof ClusterRoleBinding)) {
                 assertEquals(NAMESPACE, r.getMetadata().getNamespace(), r.getKind() + " " + r.getMetadata().getName());
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kustomizations")
+    @DisplayName("kubernetes.enabled: the minimal ClusterRole (get/patch nodes/status, get nodes, create/patch events, "
+            + "list/watch pods, no secrets) bound to the agent's ServiceAccount, whose token is projected, short-lived, "
+            + "where the client looks")
+    void apiAccessIsMinimal(String name) {
+        assertTrue(config(name).kubernetes().enabled(), "kubernetes.enabled in the shipped config");
+        List<HasMetadata> resources = built(name);
+        ClusterRole role = KubernetesTypes.only(resources, ClusterRole.class);
+        List<String> rules = role.getRules().stream().map(r -> r.getApiGroups() + " " + r.getResources() + " "
+                + r.getVerbs()).toList();
+        assertEquals(List.of("[] [nodes] [get]", "[] [nodes/status] [get, patch]", "[] [events] [create, patch]",
+                "[] [pods] [list, watch]"), rules);
+        ClusterRoleBinding binding = KubernetesTypes.only(resources, ClusterRoleBinding.class);
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        ServiceAccount account = KubernetesTypes.only(resources, ServiceAccount.class);
+        assertEquals(1, binding.getSubjects().size());
+        assertEquals("ServiceAccount", binding.getSubjects().get(0).getKind());
+        assertEquals(account.getMetadata().getName(), binding.getSubjects().get(0).getName());
+        assertEquals(NAMESPACE, binding.getSubjects().get(0).getNamespace());
+
+        PodSpec pod = daemonSet(name).getSpec().getTemplate().getSpec();
+        assertEquals(account.getMetadata().getName(), pod.getServiceAccountName());
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken(), "no long-lived automounted token");
+        VolumeMount tokenMount = agent(pod).getVolumeMounts().stream()
+                .filter(m -> m.getMountPath().equals("/var/run/secrets/kubernetes.io/serviceaccount")).findFirst()
+                .orElseThrow(() -> new AssertionError("no token where the in-cluster client looks"));
+        assertEquals(Boolean.TRUE, tokenMount.getReadOnly());
+        var sources = volume(pod, tokenMount.getName()).getProjected().getSources();
+        var token = sources.stream().filter(v -> v.getServiceAccountToken() != null).findFirst().orElseThrow()
+                .getServiceAccountToken();
+        assertEquals("token", token.getPath());
+        assertTrue(token.getExpirationSeconds() <= 3600, "short-lived: " + token.getExpirationSeconds());
+        assertTrue(sources.stream().anyMatch(v -> v.getConfigMap() != null
+                && v.getConfigMap().getName().equals("kube-root-ca.crt")), "the cluster CA");
+        assertTrue(sources.stream().anyMatch(v -> v.getDownwardAPI() != null), "the namespace");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,284 @@
+package dev.pullpath.kubernetes;
+
+import dev.pullpath.config.AgentConfig;
+import dev.pullpath.config.KubernetesOptions;
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Depth;
+import dev.pullpath.probe.PathProber;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pull that failed: watches the pods of this node only ({@code spec.nodeName} field selector, so the cache
+ * holds this node's pods, not the cluster's), and when a container waits in {@code ErrImagePull} or
+ * {@code ImagePullBackOff}, walks the whole pull path of its image from this node (the node's stored logins and
+ * containerd's hosts.toml route, as the prober always does) and puts the diagnosis on the pod as an Event.
+ *
+ * <p>Budget: one probe per image per {@code diagnosisSpacing} on this node (other pods of the same image get the
+ * same diagnosis), at most {@code maxConcurrentDiagnoses} at once; a pull failure seen while all are busy is
+ * picked up again by the informer's resync. The informer's handlers only decide and start a probe; they never wait.
+ */
+final class PodDiagnoser implements AutoCloseable {
+    static final Set<String> PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff");
+    static final String PULL_SECRETS_NOTE = "imagePullSecrets are not read: the path was probed with the node's "
+            + "stored logins.";
+    private static final Logger LOG = LoggerFactory.getLogger(PodDiagnoser.class);
+    private static final Duration RESYNC = Duration.ofMinutes(1);
+
+    private final KubernetesClient client;
+    private final String node;
+    private final KubernetesOptions options;
+    private final Supplier<PathProber> prober;
+    private final Supplier<AgentConfig> config;
+    private final Clock clock;
+    private final ApiHealth health;
+    private final Consumer<Event> post;
+    private final Counter diagnoses;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Per image: when it was last probed, and the diagnosis (pending while the probe runs). */
+    private final Map<String, Probed> images = new ConcurrentHashMap<>();
+    /** Per pod and image: when its Event was posted. */
+    private final Map<String, Instant> told = new ConcurrentHashMap<>();
+    private volatile SharedIndexInformer<Pod> informer;
+    private volatile boolean closed;
+
+    private record Probed(Instant at, CompletableFuture<TargetReport> report) {
+    }
+
+    PodDiagnoser(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
+                 Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, ApiHealth health,
+                 Consumer<Event> post) {
+        this.client = client;
+        this.node = node;
+        this.options = options;
+        this.prober = prober;
+        this.config = config;
+        this.clock = clock;
+        this.health = health;
+        this.post = post;
+        this.diagnoses = Counter.builder().withoutExemplars().name("pullpath_kubernetes_pod_diagnoses_total")
+                .help("Image pull failures of pods on this node seen by the agent, by what came of them: probed (a "
+                        + "new probe of the image's pull path), reused (an image probed within diagnosisSpacing), "
+                        + "busy (maxConcurrentDiagnoses reached; retried at the next resync), invalid (an image "
+                        + "reference that does not parse)")
+                .labelNames("result").register(registry);
+    }
+
+    /** Starts the watch without waiting for it: an unreachable API at start is retried by the informer. */
+    void start() {
+        SharedIndexInformer<Pod> i = client.pods().inAnyNamespace().withField("spec.nodeName", node)
+                .runnableInformer(RESYNC.toMillis());
+        i.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                seen(pod);
+            }
+
+            @Override
+            public void onUpdate(Pod before, Pod pod) {
+                seen(pod);
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean unknownFinalState) {
+                String prefix = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000";
+                told.keySet().removeIf(k -> k.startsWith(prefix));
+            }
+        });
+        i.exceptionHandler((started, error) -> {
+            health.watch(ApiState.of(error), error);
+            return !closed; // keep retrying, with the informer's own backoff
+        });
+        informer = i;
+        i.start().whenComplete((ok, error) -> {
+            if (error == null) {
+                health.watch(ApiState.OK, null);
+            }
+        });
+    }
+
+    /** Every few seconds: a watch that closed and has not come back shows in the state. */
+    void checkWatch() {
+        SharedIndexInformer<Pod> i = informer;
+        if (i != null && !closed && i.hasSynced()) {
+            health.watch(i.isWatching() ? ApiState.OK : ApiState.WATCH_CLOSED, null);
+        }
+    }
+
+    private void seen(Pod pod) {
+        // The field selector keeps other nodes' pods away; a pod not (or no longer) on this node is not ours.
+        if (closed || pod.getStatus() == null || pod.getSpec() == null || !node.equals(pod.getSpec().getNodeName())) {
+            return;
+        }
+        List<ContainerStatus> all = new ArrayList<>();
+        if (pod.getStatus().getInitContainerStatuses() != null) {
+            all.addAll(pod.getStatus().getInitContainerStatuses());
+        }
+        if (pod.getStatus().getContainerStatuses() != null) {
+            all.addAll(pod.getStatus().getContainerStatuses());
+        }
+        for (ContainerStatus s : all) {
+            if (s.getState() == null || s.getState().getWaiting() == null
+                    || !PULL_FAILURES.contains(s.getState().getWaiting().getReason())) {
+                continue;
+            }
+            String image = specImage(pod, s);
+            if (image != null) {
+                diagnose(pod, s.getName(), image, s.getState().getWaiting().getReason());
+            }
+        }
+    }
+
+    /** The image as the pod spec names it (the status may show a resolved one). */
+    private static String specImage(Pod pod, ContainerStatus s) {
+        List<Container> containers = new ArrayList<>(pod.getSpec().getContainers());
+        if (pod.getSpec().getInitContainers() != null) {
+            containers.addAll(pod.getSpec().getInitContainers());
+        }
+        return containers.stream().filter(c -> c.getName().equals(s.getName())).map(Container::getImage)
+                .findFirst().orElse(s.getImage());
+    }
+
+    private void diagnose(Pod pod, String container, String imageText, String waiting) {
+        Instant now = clock.instant();
+        String podKey = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000" + imageText;
+        Instant last = told.get(podKey);
+        if (last != null && Duration.between(last, now).compareTo(options.diagnosisSpacing()) < 0) {
+            return; // this pod already has its diagnosis; the next one after the spacing
+        }
+        PodImage image;
+        try {
+            image = PodImage.parse(imageText);
+        } catch (RuntimeException e) {
+            if (told.putIfAbsent(podKey, now) == null) {
+                diagnoses.labelValues("invalid").inc();
+                LOG.debug("pod {}: image '{}' does not parse: {}", podKey, imageText, e.getMessage());
+            }
+            return;
+        }
+        String imageKey = image.toString();
+        Probed probed = images.get(imageKey);
+        boolean fresh = probed != null && Duration.between(probed.at(), now).compareTo(options.diagnosisSpacing()) < 0;
+        if (!fresh) {
+            if (inFlight.incrementAndGet() > options.maxConcurrentDiagnoses()) {
+                inFlight.decrementAndGet();
+                diagnoses.labelValues("busy").inc();
+                return;
+            }
+            probed = new Probed(now, probe(image));
+            images.put(imageKey, probed);
+            probed.report().whenComplete((r, e) -> inFlight.decrementAndGet());
+            diagnoses.labelValues("probed").inc();
+            purge(now);
+        } else {
+            diagnoses.labelValues("reused").inc();
+        }
+        told.put(podKey, now);
+        ObjectReference ref = new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
+                .withNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid()).withFieldPath(fieldPath(pod, container)).build();
+        probed.report().whenComplete((report, error) -> {
+            if (closed || report == null) {
+                if (error != null) {
+                    LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey.replace('\u0000', ' '),
+                            error.toString());
+                }
+                return;
+            }
+            post.accept(event(ref, image, waiting, report));
+        });
+    }
+
+    private CompletableFuture<TargetReport> probe(PodImage image) {
+        ProbeOptions probeOptions = config.get().probe();
+        Target target = image.target(probeOptions.containerdCertsDir());
+        Duration bound = PathProber.maxBound(probeOptions);
+        return prober.get().probe(target, probeOptions, Depth.REGISTRY, image.image())
+                .orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Event event(ObjectReference ref, PodImage image, String waiting, TargetReport report) {
+        String type;
+        String reason;
+        String message;
+        if (report.ok()) {
+            type = "Normal";
+            reason = "PullPathReachable";
+            message = "pullpath on " + node + ": the pull path of " + image + " works from this node ("
+                    + String.join(", ", report.phases().stream().map(p -> p.phase().label()).distinct().toList())
+                    + " ok at " + Wording.host(report) + "), yet the pod is in " + waiting + ". "
+                    + PULL_SECRETS_NOTE + " Check the pod's imagePullSecrets and the kubelet's log.";
+        } else {
+            type = "Warning";
+            reason = Wording.reason(report);
+            message = Wording.diagnosis(node, report) + " (image " + image + ") " + PULL_SECRETS_NOTE;
+        }
+        return reporterEvent(ref, type, reason, Wording.bounded(message));
+    }
+
+    private Event reporterEvent(ObjectReference ref, String type, String reason, String message) {
+        Instant at = clock.instant();
+        String ts = at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        return new io.fabric8.kubernetes.api.model.EventBuilder().withNewMetadata()
+                .withNamespace(ref.getNamespace())
+                .withName(ref.getName() + "." + Long.toHexString(at.toEpochMilli()) + Integer.toHexString(
+                        System.identityHashCode(ref)))
+                .endMetadata()
+                .withInvolvedObject(ref).withType(type).withReason(reason).withMessage(message)
+                .withNewSource().withComponent(KubernetesReporter.COMPONENT).withHost(node).endSource()
+                .withReportingComponent(KubernetesReporter.COMPONENT).withReportingInstance(node)
+                .withFirstTimestamp(ts).withLastTimestamp(ts).withCount(1).build();
+    }
+
+    private static String fieldPath(Pod pod, String container) {
+        boolean init = pod.getSpec().getInitContainers() != null && pod.getSpec().getInitContainers().stream()
+                .anyMatch(c -> c.getName().equals(container));
+        return (init ? "spec.initContainers{" : "spec.containers{") + container + "}";
+    }
+
+    /** Bounded memory: what is older than the spacing is forgotten. */
+    private void purge(Instant now) {
+        if (images.size() > 256) {
+            images.values().removeIf(p -> p.report().isDone()
+                    && Duration.between(p.at(), now).compareTo(options.diagnosisSpacing()) >= 0);
+        }
+        if (told.size() > 1024) {
+            told.values().removeIf(t -> Duration.between(t, now).compareTo(options.diagnosisSpacing()) >= 0);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        SharedIndexInformer<Pod> i = informer;
+        if (i != null) {
+            i.close();
+        }
+    }
+}

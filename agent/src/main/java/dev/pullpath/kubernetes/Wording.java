@@ -1,0 +1,60 @@
+package dev.pullpath.kubernetes;
+
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.TargetReport;
+import java.util.Locale;
+
+/** How a diagnosis reads in {@code kubectl describe}: CamelCase reasons, one-paragraph messages. */
+final class Wording {
+    /** Kubernetes keeps Event messages short; the API server rejects a condition message past 32 KiB. */
+    static final int MAX_MESSAGE = 1024;
+
+    private Wording() {
+    }
+
+    /** {@code firewall/connect_timeout} becomes {@code FirewallConnectTimeout}, as Kubernetes reasons are spelled. */
+    static String reason(TargetReport r) {
+        return camel(r.category()) + camel(r.reason());
+    }
+
+    static String camel(String label) {
+        StringBuilder b = new StringBuilder();
+        for (String part : label.split("[_/\\-.]")) {
+            if (!part.isEmpty()) {
+                b.append(part.substring(0, 1).toUpperCase(Locale.ROOT)).append(part.substring(1));
+            }
+        }
+        return b.toString();
+    }
+
+    /** The hop that failed: the first phase not ok, else (a hosts.toml problem, a warning) the last one. */
+    static String hop(TargetReport r) {
+        for (PhaseReport p : r.phases()) {
+            if (!p.ok()) {
+                return p.phase().label();
+            }
+        }
+        return r.phases().isEmpty() ? "config" : r.phases().get(r.phases().size() - 1).phase().label();
+    }
+
+    /** The host that decided: the first host of the containerd route that failed, else the target. */
+    static String host(TargetReport r) {
+        if (r.endpoints() != null) {
+            return r.endpoints().stream().filter(e -> !e.ok()).map(e -> e.endpoint()).findFirst()
+                    .orElse(r.target());
+        }
+        return r.target();
+    }
+
+    /** "pullpath on NODE: category/reason at HOP HOST: SUMMARY. HINT" */
+    static String diagnosis(String node, TargetReport r) {
+        String summary = r.summary().endsWith(".") ? r.summary() : r.summary() + ".";
+        return "pullpath on " + node + ": " + r.category() + "/" + r.reason() + " at " + hop(r) + " " + host(r) + ": "
+                + summary + " " + r.hint();
+    }
+
+    static String bounded(String message) {
+        String m = message.replaceAll("[\\r\\n]+", " ");
+        return m.length() <= MAX_MESSAGE ? m : m.substring(0, MAX_MESSAGE - 3) + "...";
+    }
+}
