@@ -53,8 +53,8 @@ class HelmTemplateTest {
     static final List<String> EXAMPLES = List.of("proxy", "private-ecr", "resources", "tolerations");
     static final String DEFAULTS = "defaults";
     /** What the chart installs; the kustomize base adds the Namespace, which Helm wants to exist before a release. */
-    static final List<String> KINDS = List.of("ConfigMap", "DaemonSet", "PodMonitor", "PrometheusRule", "Service",
-            "ServiceAccount");
+    static final List<String> KINDS = List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet",
+            "PodMonitor", "PrometheusRule", "Service", "ServiceAccount");
 
     private final Map<String, List<HasMetadata>> renders = new HashMap<>();
     private final Map<String, List<HasMetadata>> kustomizations = new HashMap<>();
@@ -106,7 +106,9 @@ class HelmTemplateTest {
         assertEquals(KINDS, resources.stream().map(HasMetadata::getKind).sorted().toList());
         for (HasMetadata r : resources) {
             assertEquals(List.of(), KubernetesTypes.unknownFields(r), r.getKind() + " has fields Kubernetes lacks");
-            assertEquals(HelmTemplate.NAMESPACE, r.getMetadata().getNamespace(), r.getKind());
+            // Cluster-scoped kinds have no namespace; everything else lives in the release's.
+            boolean clusterScoped = r.getKind().startsWith("ClusterRole");
+            assertEquals(clusterScoped ? null : HelmTemplate.NAMESPACE, r.getMetadata().getNamespace(), r.getKind());
         }
         AgentConfig config = config(resources);
         assertEquals(agent(resources).getPorts().get(0).getContainerPort(), config.listen().getPort());
@@ -115,7 +117,7 @@ class HelmTemplateTest {
     @Test
     @DisplayName("the defaults render the kustomize base resource for resource: the same pod (container args, "
             + "security contexts, mounts, probes, resources, tolerations), config, ServiceAccount, Service, "
-            + "PodMonitor and rules, and no RBAC in either")
+            + "PodMonitor and rules, and the same RBAC (the Kubernetes signals' ClusterRole and its binding)")
     void defaultsAreTheKustomizeBase() {
         List<HasMetadata> helm = rendered(DEFAULTS);
         List<HasMetadata> base = kustomized("base");
@@ -126,9 +128,18 @@ class HelmTemplateTest {
         assertEquals(KubernetesTypes.only(base, ServiceAccount.class).getAutomountServiceAccountToken(),
                 account.getAutomountServiceAccountToken());
         assertEquals(account.getMetadata().getName(), pod(helm).getServiceAccountName());
-        // The agent never calls the Kubernetes API: neither install grants it anything (the kinds are asserted
-        // exactly, so a Role or binding added to one would show).
-        assertTrue(base.stream().map(HasMetadata::getKind).noneMatch(k -> k.contains("Role")));
+        // The Kubernetes signals need the same grants whichever way the agent is installed: the same rules, bound
+        // to the pod's own ServiceAccount.
+        io.fabric8.kubernetes.api.model.rbac.ClusterRole baseRole = KubernetesTypes.only(base,
+                io.fabric8.kubernetes.api.model.rbac.ClusterRole.class);
+        io.fabric8.kubernetes.api.model.rbac.ClusterRole helmRole = KubernetesTypes.only(helm,
+                io.fabric8.kubernetes.api.model.rbac.ClusterRole.class);
+        assertEquals(baseRole.getRules(), helmRole.getRules());
+        io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding binding = KubernetesTypes.only(helm,
+                io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class);
+        assertEquals(helmRole.getMetadata().getName(), binding.getRoleRef().getName());
+        assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream()
+                .map(io.fabric8.kubernetes.api.model.rbac.Subject::getName).toList());
 
         Service baseService = KubernetesTypes.only(base, Service.class);
         Service helmService = KubernetesTypes.only(helm, Service.class);
