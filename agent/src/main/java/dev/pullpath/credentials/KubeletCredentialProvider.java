@@ -876,7 +876,7 @@ public final class KubeletCredentialProvider {
 
     /** net.SplitHostPort, falling back (as keyring.go SplitURL does) to the whole host and no port on error. */
     private static String[] splitHostPort(String hostport) {
-        String[] split = dev.pullpath.config.ProxySettings.splitHostPort(hostport);
+        String[] split = dev.pullpath.gocompat.GoStrings.splitHostPort(hostport);
         return split == null ? new String[] {hostport, ""} : split;
     }
 
