@@ -7,13 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pullpath.config.ConfigException;
 import dev.pullpath.diagnosis.Redaction;
+import dev.pullpath.gocompat.FilepathMatch;
+import dev.pullpath.gocompat.GoDuration;
+import dev.pullpath.gocompat.GoUrl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -31,8 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Runs the kubelet's image credential provider plugins (KEP-2133: {@code ecr-credential-provider} on EKS nodes) the
@@ -171,7 +170,7 @@ public final class KubeletCredentialProvider {
         List<Provider> providers;
         try {
             providers = readConfig(configFile);
-        } catch (ConfigException e) {
+        } catch (ProviderConfigException e) {
             return List.of(new Credential(registry, SOURCE, configFile.toString(), null, null, null,
                     e.getMessage() + STARTUP));
         }
@@ -206,16 +205,16 @@ public final class KubeletCredentialProvider {
                         files.add(f);
                     }
                     if (files.size() > MAX_CONFIG_FILES) {
-                        throw new ConfigException("more than " + MAX_CONFIG_FILES + " configuration files in "
+                        throw new ProviderConfigException("more than " + MAX_CONFIG_FILES + " configuration files in "
                                 + path + "; not read");
                     }
                 }
             } catch (IOException | SecurityException e) {
-                throw new ConfigException("cannot list the configuration directory " + path);
+                throw new ProviderConfigException("cannot list the configuration directory " + path);
             }
             files.sort(Comparator.comparing(Path::toString));
             if (files.isEmpty()) {
-                throw new ConfigException("no configuration files (*.json, *.yaml, *.yml) in directory " + path);
+                throw new ProviderConfigException("no configuration files (*.json, *.yaml, *.yml) in directory " + path);
             }
         } else {
             files.add(path);
@@ -225,7 +224,7 @@ public final class KubeletCredentialProvider {
         for (Path f : files) {
             for (Provider p : decode(f)) {
                 if (!names.add(p.name())) {
-                    throw new ConfigException("duplicate provider name \"" + p.name() + "\" in the configuration");
+                    throw new ProviderConfigException("duplicate provider name \"" + p.name() + "\" in the configuration");
                 }
                 merged.add(p);
             }
@@ -237,13 +236,13 @@ public final class KubeletCredentialProvider {
         byte[] data;
         try {
             if (Files.size(file) > MAX_CONFIG) {
-                throw new ConfigException(file + " is larger than 1 MiB; not read");
+                throw new ProviderConfigException(file + " is larger than 1 MiB; not read");
             }
             data = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new ConfigException(file + " disappeared while being read");
+            throw new ProviderConfigException(file + " disappeared while being read");
         } catch (IOException | SecurityException e) {
-            throw new ConfigException("cannot read " + file);
+            throw new ProviderConfigException("cannot read " + file);
         }
         String where = "in " + file + ": ";
         JsonNode root;
@@ -257,29 +256,29 @@ public final class KubeletCredentialProvider {
                 int end = message.indexOf('\'', message.indexOf('\'') + 1);
                 message = end > 0 ? message.substring(0, end + 1) : "Duplicate field";
             }
-            throw new ConfigException(where + "not valid " + (startsWithBrace(data) ? "JSON" : "YAML") + " ("
+            throw new ProviderConfigException(where + "not valid " + (startsWithBrace(data) ? "JSON" : "YAML") + " ("
                     + firstLine(message) + ")");
         }
         if (root == null || root.isMissingNode() || !root.isObject()) {
-            throw new ConfigException(where + "not a " + CONFIG_KIND + " object");
+            throw new ProviderConfigException(where + "not a " + CONFIG_KIND + " object");
         }
         String kind = text(root, "kind", where);
         String apiVersion = text(root, "apiVersion", where);
         if (kind.isEmpty()) {
-            throw new ConfigException(where + "'kind' is missing (expected " + CONFIG_KIND + ")");
+            throw new ProviderConfigException(where + "'kind' is missing (expected " + CONFIG_KIND + ")");
         }
         if (apiVersion.isEmpty()) {
-            throw new ConfigException(where + "'apiVersion' is missing (expected " + CONFIG_GROUP + "/v1)");
+            throw new ProviderConfigException(where + "'apiVersion' is missing (expected " + CONFIG_GROUP + "/v1)");
         }
         if (!apiVersion.startsWith(CONFIG_GROUP + "/")) {
-            throw new ConfigException(where + "apiVersion " + quote(apiVersion) + " is not in group " + CONFIG_GROUP);
+            throw new ProviderConfigException(where + "apiVersion " + quote(apiVersion) + " is not in group " + CONFIG_GROUP);
         }
         if (!CONFIG_VERSIONS.contains(apiVersion)) {
-            throw new ConfigException(where + "apiVersion " + quote(apiVersion) + " is not one the kubelet knows "
+            throw new ProviderConfigException(where + "apiVersion " + quote(apiVersion) + " is not one the kubelet knows "
                     + "(" + CONFIG_GROUP + "/v1, v1beta1, v1alpha1)");
         }
         if (!CONFIG_KIND.equals(kind)) {
-            throw new ConfigException(where + "kind " + quote(kind) + " is not " + CONFIG_KIND);
+            throw new ProviderConfigException(where + "kind " + quote(kind) + " is not " + CONFIG_KIND);
         }
         strictFields(root, CONFIG_FIELDS, where);
         JsonNode list = root.get("providers");
@@ -288,24 +287,24 @@ public final class KubeletCredentialProvider {
             return providers;
         }
         if (!list.isArray()) {
-            throw new ConfigException(where + "'providers' must be a list");
+            throw new ProviderConfigException(where + "'providers' must be a list");
         }
         int i = 0;
         for (JsonNode node : list) {
             String at = where + "providers[" + i++ + "]";
             if (!node.isObject()) {
-                throw new ConfigException(at + " must be an object");
+                throw new ProviderConfigException(at + " must be an object");
             }
             strictFields(node, PROVIDER_FIELDS, at + ": ");
             JsonNode duration = node.get("defaultCacheDuration");
             Duration cache = null;
             if (duration != null && !duration.isNull()) {
                 if (!duration.isTextual()) {
-                    throw new ConfigException(at + ".defaultCacheDuration must be a duration string such as \"12h\"");
+                    throw new ProviderConfigException(at + ".defaultCacheDuration must be a duration string such as \"12h\"");
                 }
                 cache = parseGoDuration(duration.asText());
                 if (cache == null) {
-                    throw new ConfigException(at + ".defaultCacheDuration " + quote(duration.asText())
+                    throw new ProviderConfigException(at + ".defaultCacheDuration " + quote(duration.asText())
                             + " is not a duration (such as \"12h\")");
                 }
             }
@@ -313,13 +312,13 @@ public final class KubeletCredentialProvider {
             JsonNode envList = node.get("env");
             if (envList != null && !envList.isNull()) {
                 if (!envList.isArray()) {
-                    throw new ConfigException(at + ".env must be a list of {name, value}");
+                    throw new ProviderConfigException(at + ".env must be a list of {name, value}");
                 }
                 int j = 0;
                 for (JsonNode e : envList) {
                     String eat = at + ".env[" + j++ + "]";
                     if (!e.isObject()) {
-                        throw new ConfigException(eat + " must be an object with name and value");
+                        throw new ProviderConfigException(eat + " must be an object with name and value");
                     }
                     strictFields(e, Set.of("name", "value"), eat + ": ");
                     env.put(text(e, "name", eat + "."), text(e, "value", eat + "."));
@@ -327,7 +326,7 @@ public final class KubeletCredentialProvider {
             }
             JsonNode token = node.get("tokenAttributes");
             if (token != null && !token.isNull() && !token.isObject()) {
-                throw new ConfigException(at + ".tokenAttributes must be an object");
+                throw new ProviderConfigException(at + ".tokenAttributes must be an object");
             }
             providers.add(new Provider(text(node, "name", at + "."), strings(node, "matchImages", at + "."), cache,
                     text(node, "apiVersion", at + "."), strings(node, "args", at + "."), env,
@@ -880,288 +879,33 @@ public final class KubeletCredentialProvider {
         return split == null ? new String[] {hostport, ""} : split;
     }
 
-    /** Go's filepath.Match on Unix for one host part; a malformed pattern matches nothing (Go: ErrBadPattern). */
     static boolean globMatch(String pattern, String name) {
-        StringBuilder re = new StringBuilder();
-        int n = pattern.length();
-        int i = 0;
-        while (i < n) {
-            int c = pattern.codePointAt(i);
-            if (c == '*') {
-                re.append("[^/]*");
-                i++;
-            } else if (c == '?') {
-                re.append("[^/]");
-                i++;
-            } else if (c == '\\') {
-                if (i + 1 >= n) {
-                    return false;
-                }
-                int e = pattern.codePointAt(i + 1);
-                re.append(literal(e));
-                i += 1 + Character.charCount(e);
-            } else if (c == '[') {
-                i++;
-                boolean negated = i < n && pattern.charAt(i) == '^';
-                if (negated) {
-                    i++;
-                }
-                StringBuilder cls = new StringBuilder();
-                int ranges = 0;
-                while (true) {
-                    if (i < n && pattern.charAt(i) == ']' && ranges > 0) {
-                        i++;
-                        break;
-                    }
-                    int[] lo = classChar(pattern, i);
-                    if (lo == null) {
-                        return false;
-                    }
-                    int hi = lo[0];
-                    i = lo[1];
-                    if (pattern.charAt(i) == '-') {
-                        int[] h = classChar(pattern, i + 1);
-                        if (h == null) {
-                            return false;
-                        }
-                        hi = h[0];
-                        i = h[1];
-                    }
-                    if (lo[0] <= hi) { // Go accepts an inverted range; it just never matches
-                        cls.append(literal(lo[0])).append('-').append(literal(hi));
-                    }
-                    ranges++;
-                }
-                if (cls.length() == 0) {
-                    re.append(negated ? "." : "(?!)");
-                } else {
-                    re.append(negated ? "[^" : "[").append(cls).append(']');
-                }
-            } else {
-                re.append(literal(c));
-                i += Character.charCount(c);
-            }
-        }
-        try {
-            return Pattern.compile(re.toString(), Pattern.DOTALL).matcher(name).matches();
-        } catch (PatternSyntaxException e) {
-            return false;
-        }
-    }
-
-    /** filepath getEsc: one (possibly escaped) class character, which must not be the pattern's end. */
-    private static int[] classChar(String p, int i) {
-        int n = p.length();
-        if (i >= n || p.charAt(i) == '-' || p.charAt(i) == ']') {
-            return null;
-        }
-        if (p.charAt(i) == '\\') {
-            i++;
-            if (i >= n) {
-                return null;
-            }
-        }
-        int c = p.codePointAt(i);
-        i += Character.charCount(c);
-        return i >= n ? null : new int[] {c, i};
-    }
-
-    private static String literal(int codePoint) {
-        return "\\x{" + Integer.toHexString(codePoint) + "}";
+        return FilepathMatch.match(pattern, name);
     }
 
     /**
      * The parts of Go's {@code url.Parse} the matching depends on: host (userinfo dropped, percent-escapes decoded)
-     * and path (decoded, query and fragment dropped); null where Go returns an error.
+     * and path (decoded, query and fragment dropped); null where Go returns an error. This is {@link GoUrl} in its
+     * {@link GoUrl.Brackets#LENIENT} mode, plus one check kept from this class's own parser before the two were
+     * merged: a control character anywhere, the fragment included, is refused (Go checks only before the '#').
      */
     private record Url(String host, String path) {
         static Url parse(String raw) {
-            for (int i = 0; i < raw.length(); i++) {
-                char c = raw.charAt(i);
-                if (c < 0x20 || c == 0x7f) {
-                    return null; // "invalid control character in URL"
-                }
-            }
-            int hash = raw.indexOf('#');
-            if (hash >= 0) {
-                if (unescape(raw.substring(hash + 1), false) == null) {
-                    return null;
-                }
-                raw = raw.substring(0, hash);
-            }
-            int schemeEnd = raw.indexOf("://");
-            if (schemeEnd < 0) {
+            if (raw.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
                 return null;
             }
-            String rest = raw.substring(schemeEnd + 1);
-            int q = rest.indexOf('?');
-            if (q >= 0) {
-                rest = rest.substring(0, q);
-            }
-            rest = rest.substring(2);
-            int slash = rest.indexOf('/');
-            String authority = slash < 0 ? rest : rest.substring(0, slash);
-            String path = slash < 0 ? "" : rest.substring(slash);
-            int at = authority.lastIndexOf('@');
-            if (at >= 0) {
-                String userinfo = authority.substring(0, at);
-                if (!validUserinfo(userinfo) || unescape(userinfo, false) == null) {
-                    return null;
-                }
-                authority = authority.substring(at + 1);
-            }
-            String host = parseHost(authority);
-            String decodedPath = unescape(path, false);
-            return host == null || decodedPath == null ? null : new Url(host, decodedPath);
-        }
-
-        private static String parseHost(String host) {
-            if (host.startsWith("[")) {
-                int close = host.lastIndexOf(']');
-                if (close < 0 || !validOptionalPort(host.substring(close + 1))) {
-                    return null;
-                }
-            } else {
-                int colon = host.lastIndexOf(':');
-                if (colon >= 0 && !validOptionalPort(host.substring(colon))) {
-                    return null;
-                }
-            }
-            return unescape(host, true);
-        }
-
-        private static boolean validOptionalPort(String port) {
-            if (port.isEmpty()) {
-                return true;
-            }
-            if (port.charAt(0) != ':') {
-                return false;
-            }
-            return port.chars().skip(1).allMatch(c -> c >= '0' && c <= '9');
-        }
-
-        private static boolean validUserinfo(String s) {
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (!(Character.isLetterOrDigit(c) && c < 0x80) && "-._:~!$&'()*+,;=%@".indexOf(c) < 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        /** Go's unescape: bad escapes are errors; in a host, only non-ASCII may be escaped (and %25) and the
-         *  characters Go would have to escape are refused. */
-        private static String unescape(String s, boolean host) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-            for (int i = 0; i < s.length(); ) {
-                char c = s.charAt(i);
-                if (c == '%') {
-                    if (i + 2 >= s.length() || !isHex(s.charAt(i + 1)) || !isHex(s.charAt(i + 2))) {
-                        return null;
-                    }
-                    int hi = Character.digit(s.charAt(i + 1), 16);
-                    if (host && hi < 8 && !s.startsWith("%25", i)) {
-                        return null;
-                    }
-                    out.write(hi * 16 + Character.digit(s.charAt(i + 2), 16));
-                    i += 3;
-                } else {
-                    if (host && c < 0x80 && hostMustEscape(c)) {
-                        return null;
-                    }
-                    int cp = s.codePointAt(i);
-                    byte[] b = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
-                    out.write(b, 0, b.length);
-                    i += Character.charCount(cp);
-                }
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        }
-
-        private static boolean isHex(char c) {
-            return Character.digit(c, 16) >= 0 && c < 0x80;
-        }
-
-        /** url.go shouldEscape(c, encodeHost) for ASCII. */
-        private static boolean hostMustEscape(char c) {
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-                return false;
-            }
-            return "!$&'()*+,;=:[]<>\"-_.~".indexOf(c) < 0;
+            GoUrl u = GoUrl.parseOrNull(raw, GoUrl.Brackets.LENIENT);
+            return u == null ? null : new Url(u.host(), u.path());
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Small helpers
 
-    /**
-     * Go's time.ParseDuration (what metav1.Duration decodes with): "12h", "1h30m", "1.5s", "300ms", "0", with
-     * ns/us/µs/ms/s/m/h units and an optional sign; null when Go would refuse it.
-     */
     static Duration parseGoDuration(String text) {
-        if (text == null) {
-            return null;
-        }
-        String s = text;
-        boolean negative = false;
-        if (!s.isEmpty() && (s.charAt(0) == '-' || s.charAt(0) == '+')) {
-            negative = s.charAt(0) == '-';
-            s = s.substring(1);
-        }
-        if (s.equals("0")) {
-            return Duration.ZERO;
-        }
-        if (s.isEmpty()) {
-            return null;
-        }
-        BigDecimal nanos = BigDecimal.ZERO;
-        int i = 0;
-        while (i < s.length()) {
-            int start = i;
-            while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
-                i++;
-            }
-            boolean pre = i > start;
-            boolean post = false;
-            if (i < s.length() && s.charAt(i) == '.') {
-                i++;
-                int frac = i;
-                while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
-                    i++;
-                }
-                post = i > frac;
-            }
-            if (!pre && !post) {
-                return null;
-            }
-            String number = s.substring(start, i);
-            int unitStart = i;
-            while (i < s.length() && s.charAt(i) != '.' && !(s.charAt(i) >= '0' && s.charAt(i) <= '9')) {
-                i++;
-            }
-            long unit = switch (s.substring(unitStart, i)) {
-                case "ns" -> 1L;
-                case "us", "\u00b5s", "\u03bcs" -> 1_000L;
-                case "ms" -> 1_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                case "h" -> 3_600_000_000_000L;
-                default -> -1L;
-            };
-            if (unit < 0) {
-                return null;
-            }
-            BigDecimal value = new BigDecimal(number.startsWith(".") ? "0" + number
-                    : number.endsWith(".") ? number + "0" : number);
-            nanos = nanos.add(value.multiply(BigDecimal.valueOf(unit)));
-            if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-                return null; // Go: "invalid duration" on overflow
-            }
-        }
-        long total = nanos.longValue();
-        return Duration.ofNanos(negative ? -total : total);
+        return GoDuration.parse(text);
     }
+
 
     /** Go's encoding/json into a string field: absent or null is "", anything but a string is an error. */
     private static String text(JsonNode node, String field, String where) {
@@ -1170,7 +914,7 @@ public final class KubeletCredentialProvider {
             return "";
         }
         if (!v.isTextual()) {
-            throw new ConfigException(where + field + " must be a string");
+            throw new ProviderConfigException(where + field + " must be a string");
         }
         return v.asText();
     }
@@ -1182,7 +926,7 @@ public final class KubeletCredentialProvider {
             return out;
         }
         if (!v.isArray()) {
-            throw new ConfigException(where + field + " must be a list of strings");
+            throw new ProviderConfigException(where + field + " must be a list of strings");
         }
         for (JsonNode e : v) {
             if (e.isNull()) {
@@ -1190,7 +934,7 @@ public final class KubeletCredentialProvider {
             } else if (e.isTextual()) {
                 out.add(e.asText());
             } else {
-                throw new ConfigException(where + field + " must be a list of strings");
+                throw new ProviderConfigException(where + field + " must be a list of strings");
             }
         }
         return out;
@@ -1200,7 +944,7 @@ public final class KubeletCredentialProvider {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!allowed.contains(f)) {
-                throw new ConfigException(where + "unknown field " + quote(short80(f))
+                throw new ProviderConfigException(where + "unknown field " + quote(short80(f))
                         + " (the kubelet decodes strictly)");
             }
         }
