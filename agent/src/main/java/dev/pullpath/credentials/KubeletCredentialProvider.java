@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -43,8 +42,7 @@ import java.util.concurrent.TimeUnit;
  * <li>Of its {@code auth} entries, those whose key matches the image are the credentials, most specific first
  *     (the kubelet's keyring order).</li>
  * </ul>
- * Deliberate differences: nothing is cached (a diagnosis wants the provider's answer now, not the kubelet's memory of
- * it); the wait is the caller's timeout capped at the kubelet's one minute, and on timeout the provider's child
+ * Usable answers are kept as the kubelet keeps them ({@link ProviderCache}). Deliberate differences: the wait is the caller's timeout capped at the kubelet's one minute, and on timeout the provider's child
  * processes are killed too, not just the provider; providers that need a pod's service account token
  * ({@code tokenAttributes}) are not run, since there is no pod to mint one for. Blocking: call it off any event loop.
  */
@@ -63,27 +61,8 @@ public final class KubeletCredentialProvider {
     private final Path configFile;
     private final Path binDir;
     private final Duration timeout;
-    /**
-     * Answers kept as the kubelet keeps them (cacheKeyType, cacheDuration, else the provider's
-     * defaultCacheDuration): a daemon probing every few minutes must not call the provider, and through it the
-     * cloud's token API, more often than the kubelet does. Failures are not kept, as the kubelet does not keep them.
-     */
-    private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int MAX_CACHED = 256;
-
-    private record Cached(long expiresAtNanos, List<Credential> credentials) {
-    }
-
-    /** The kubelet's cache key: the image for cacheKeyType Image, the registry for Registry, nothing for Global. */
-    private static String cacheKey(String provider, String keyType, String image, String registry) {
-        String key = switch (keyType) {
-            case "Image" -> image;
-            case "Registry" -> registry;
-            default -> "";
-        };
-        return provider + "\u0000" + keyType + "\u0000" + key;
-    }
-
+    /** See {@link ProviderCache}: the kubelet does not call a provider again while its answer is kept. */
+    private final ProviderCache cache = new ProviderCache();
 
     /**
      * @param configFile the kubelet's {@code --image-credential-provider-config} (file or directory)
@@ -228,21 +207,14 @@ public final class KubeletCredentialProvider {
     private List<Credential> cachedOrRun(Provider p, String image, String registry) {
         String provider = p.toString();
         long now = System.nanoTime();
-        for (String keyType : List.of("Image", "Registry", "Global")) {
-            Cached hit = cache.get(cacheKey(provider, keyType, image, registry));
-            if (hit != null && hit.expiresAtNanos() - now > 0) {
-                return hit.credentials();
-            }
+        List<Credential> kept = cache.get(provider, image, registry, now);
+        if (kept != null) {
+            return kept;
         }
         CacheHint hint = new CacheHint();
         List<Credential> fresh = run(p, image, registry, hint);
         Duration keep = hint.duration != null ? hint.duration : p.defaultCacheDuration();
-        if (hint.keyType != null && keep != null && !keep.isZero() && !keep.isNegative()) {
-            cache.values().removeIf(c -> c.expiresAtNanos() - now <= 0);
-            if (cache.size() < MAX_CACHED) {
-                cache.put(cacheKey(provider, hint.keyType, image, registry), new Cached(now + keep.toNanos(), fresh));
-            }
-        }
+        cache.put(provider, hint.keyType, image, registry, keep, now, fresh);
         return fresh;
     }
 
