@@ -1,38 +1,24 @@
 package dev.pullpath.credentials;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pullpath.config.ConfigException;
+import static dev.pullpath.credentials.ImageReference.*;
+import static dev.pullpath.credentials.PluginProcess.*;
+import static dev.pullpath.credentials.ProviderConfig.*;
+import static dev.pullpath.credentials.ProviderResponse.*;
+
 import dev.pullpath.diagnosis.Redaction;
-import java.io.ByteArrayOutputStream;
+import dev.pullpath.gocompat.FilepathMatch;
+import dev.pullpath.gocompat.GoDuration;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Runs the kubelet's image credential provider plugins (KEP-2133: {@code ecr-credential-provider} on EKS nodes) the
@@ -56,8 +42,7 @@ import java.util.regex.PatternSyntaxException;
  * <li>Of its {@code auth} entries, those whose key matches the image are the credentials, most specific first
  *     (the kubelet's keyring order).</li>
  * </ul>
- * Deliberate differences: nothing is cached (a diagnosis wants the provider's answer now, not the kubelet's memory of
- * it); the wait is the caller's timeout capped at the kubelet's one minute, and on timeout the provider's child
+ * Usable answers are kept as the kubelet keeps them ({@link ProviderCache}). Deliberate differences: the wait is the caller's timeout capped at the kubelet's one minute, and on timeout the provider's child
  * processes are killed too, not just the provider; providers that need a pod's service account token
  * ({@code tokenAttributes}) are not run, since there is no pod to mint one for. Blocking: call it off any event loop.
  */
@@ -66,67 +51,18 @@ public final class KubeletCredentialProvider {
 
     /** The kubelet's catch-all exec timeout (plugin.go: {@code context.WithTimeout(ctx, 1*time.Minute)}). */
     private static final Duration KUBELET_EXEC_TIMEOUT = Duration.ofMinutes(1);
-    private static final long MAX_CONFIG = 1024 * 1024;
-    private static final int MAX_CONFIG_FILES = 64;
-    private static final int MAX_OUTPUT = 64 * 1024;
-    /** {@link Redaction#snippet} appends "..." when it cuts, so 297 keeps the shown stderr within 300 characters. */
-    private static final int MAX_STDERR_SHOWN = 297;
     private static final int MAX_IMAGE = 4096;
     private static final Duration POLL = Duration.ofMillis(50);
     private static final String STARTUP = "; the kubelet exits at startup with this configuration";
 
-    private static final String CONFIG_KIND = "CredentialProviderConfig";
-    private static final String CONFIG_GROUP = "kubelet.config.k8s.io";
-    private static final Set<String> CONFIG_VERSIONS = Set.of(CONFIG_GROUP + "/v1", CONFIG_GROUP + "/v1beta1",
-            CONFIG_GROUP + "/v1alpha1");
     private static final Set<String> PLUGIN_VERSIONS = Set.of("credentialprovider.kubelet.k8s.io/v1",
             "credentialprovider.kubelet.k8s.io/v1beta1", "credentialprovider.kubelet.k8s.io/v1alpha1");
-    private static final String RESPONSE_KIND = "CredentialProviderResponse";
-    private static final Set<String> CACHE_KEY_TYPES = Set.of("Image", "Registry", "Global");
-    private static final Set<String> CONFIG_FIELDS = Set.of("apiVersion", "kind", "providers");
-    private static final Set<String> PROVIDER_FIELDS = Set.of("name", "matchImages", "defaultCacheDuration",
-            "apiVersion", "args", "env", "tokenAttributes");
-    private static final Set<String> RESPONSE_FIELDS = Set.of("apiVersion", "kind", "cacheKeyType", "cacheDuration",
-            "serviceAccountTokenCacheType", "auth");
-
-    // Strict like the kubelet's codecs (serializer.EnableStrict): a repeated field is an error, as is trailing
-    // content after the JSON value (Go's json.Unmarshal refuses it).
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     private final Path configFile;
     private final Path binDir;
     private final Duration timeout;
-    /**
-     * Answers kept as the kubelet keeps them (cacheKeyType, cacheDuration, else the provider's
-     * defaultCacheDuration): a daemon probing every few minutes must not call the provider, and through it the
-     * cloud's token API, more often than the kubelet does. Failures are not kept, as the kubelet does not keep them.
-     */
-    private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int MAX_CACHED = 256;
-
-    private record Cached(long expiresAtNanos, List<Credential> credentials) {
-    }
-
-    /** The kubelet's cache key: the image for cacheKeyType Image, the registry for Registry, nothing for Global. */
-    private static String cacheKey(String provider, String keyType, String image, String registry) {
-        String key = switch (keyType) {
-            case "Image" -> image;
-            case "Registry" -> registry;
-            default -> "";
-        };
-        return provider + "\u0000" + keyType + "\u0000" + key;
-    }
-
-    /** What an answer says about keeping it: filled in by {@link #answer} for a usable answer. */
-    private static final class CacheHint {
-        String keyType;
-        Duration duration;
-    }
+    /** See {@link ProviderCache}: the kubelet does not call a provider again while its answer is kept. */
+    private final ProviderCache cache = new ProviderCache();
 
     /**
      * @param configFile the kubelet's {@code --image-credential-provider-config} (file or directory)
@@ -171,7 +107,7 @@ public final class KubeletCredentialProvider {
         List<Provider> providers;
         try {
             providers = readConfig(configFile);
-        } catch (ConfigException e) {
+        } catch (ProviderConfigException e) {
             return List.of(new Credential(registry, SOURCE, configFile.toString(), null, null, null,
                     e.getMessage() + STARTUP));
         }
@@ -191,150 +127,6 @@ public final class KubeletCredentialProvider {
     // ---------------------------------------------------------------------------------------------------------
     // The configuration file
 
-    private record Provider(String name, List<String> matchImages, Duration defaultCacheDuration, String apiVersion,
-                            List<String> args, Map<String, String> env, boolean tokenAttributes) {
-    }
-
-    /** config.go readCredentialProviderConfig: a file, or a directory of *.json/*.yaml/*.yml merged in order. */
-    private static List<Provider> readConfig(Path path) {
-        List<Path> files = new ArrayList<>();
-        if (Files.isDirectory(path)) {
-            try (DirectoryStream<Path> dir = Files.newDirectoryStream(path)) {
-                for (Path f : dir) {
-                    String n = f.getFileName().toString();
-                    if (!Files.isDirectory(f) && (n.endsWith(".json") || n.endsWith(".yaml") || n.endsWith(".yml"))) {
-                        files.add(f);
-                    }
-                    if (files.size() > MAX_CONFIG_FILES) {
-                        throw new ConfigException("more than " + MAX_CONFIG_FILES + " configuration files in "
-                                + path + "; not read");
-                    }
-                }
-            } catch (IOException | SecurityException e) {
-                throw new ConfigException("cannot list the configuration directory " + path);
-            }
-            files.sort(Comparator.comparing(Path::toString));
-            if (files.isEmpty()) {
-                throw new ConfigException("no configuration files (*.json, *.yaml, *.yml) in directory " + path);
-            }
-        } else {
-            files.add(path);
-        }
-        List<Provider> merged = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        for (Path f : files) {
-            for (Provider p : decode(f)) {
-                if (!names.add(p.name())) {
-                    throw new ConfigException("duplicate provider name \"" + p.name() + "\" in the configuration");
-                }
-                merged.add(p);
-            }
-        }
-        return merged;
-    }
-
-    private static List<Provider> decode(Path file) {
-        byte[] data;
-        try {
-            if (Files.size(file) > MAX_CONFIG) {
-                throw new ConfigException(file + " is larger than 1 MiB; not read");
-            }
-            data = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file + " disappeared while being read");
-        } catch (IOException | SecurityException e) {
-            throw new ConfigException("cannot read " + file);
-        }
-        String where = "in " + file + ": ";
-        JsonNode root;
-        try {
-            // Like the kubelet's universal decoder: JSON if it starts with '{', else YAML (of which JSON is a subset,
-            // but a YAML parser is laxer about JSON than a JSON parser).
-            root = startsWithBrace(data) ? JSON.readTree(data) : YAML.readTree(data);
-        } catch (IOException e) {
-            String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            if (message != null && message.startsWith("Duplicate field")) {
-                int end = message.indexOf('\'', message.indexOf('\'') + 1);
-                message = end > 0 ? message.substring(0, end + 1) : "Duplicate field";
-            }
-            throw new ConfigException(where + "not valid " + (startsWithBrace(data) ? "JSON" : "YAML") + " ("
-                    + firstLine(message) + ")");
-        }
-        if (root == null || root.isMissingNode() || !root.isObject()) {
-            throw new ConfigException(where + "not a " + CONFIG_KIND + " object");
-        }
-        String kind = text(root, "kind", where);
-        String apiVersion = text(root, "apiVersion", where);
-        if (kind.isEmpty()) {
-            throw new ConfigException(where + "'kind' is missing (expected " + CONFIG_KIND + ")");
-        }
-        if (apiVersion.isEmpty()) {
-            throw new ConfigException(where + "'apiVersion' is missing (expected " + CONFIG_GROUP + "/v1)");
-        }
-        if (!apiVersion.startsWith(CONFIG_GROUP + "/")) {
-            throw new ConfigException(where + "apiVersion " + quote(apiVersion) + " is not in group " + CONFIG_GROUP);
-        }
-        if (!CONFIG_VERSIONS.contains(apiVersion)) {
-            throw new ConfigException(where + "apiVersion " + quote(apiVersion) + " is not one the kubelet knows "
-                    + "(" + CONFIG_GROUP + "/v1, v1beta1, v1alpha1)");
-        }
-        if (!CONFIG_KIND.equals(kind)) {
-            throw new ConfigException(where + "kind " + quote(kind) + " is not " + CONFIG_KIND);
-        }
-        strictFields(root, CONFIG_FIELDS, where);
-        JsonNode list = root.get("providers");
-        List<Provider> providers = new ArrayList<>();
-        if (list == null || list.isNull()) {
-            return providers;
-        }
-        if (!list.isArray()) {
-            throw new ConfigException(where + "'providers' must be a list");
-        }
-        int i = 0;
-        for (JsonNode node : list) {
-            String at = where + "providers[" + i++ + "]";
-            if (!node.isObject()) {
-                throw new ConfigException(at + " must be an object");
-            }
-            strictFields(node, PROVIDER_FIELDS, at + ": ");
-            JsonNode duration = node.get("defaultCacheDuration");
-            Duration cache = null;
-            if (duration != null && !duration.isNull()) {
-                if (!duration.isTextual()) {
-                    throw new ConfigException(at + ".defaultCacheDuration must be a duration string such as \"12h\"");
-                }
-                cache = parseGoDuration(duration.asText());
-                if (cache == null) {
-                    throw new ConfigException(at + ".defaultCacheDuration " + quote(duration.asText())
-                            + " is not a duration (such as \"12h\")");
-                }
-            }
-            Map<String, String> env = new LinkedHashMap<>();
-            JsonNode envList = node.get("env");
-            if (envList != null && !envList.isNull()) {
-                if (!envList.isArray()) {
-                    throw new ConfigException(at + ".env must be a list of {name, value}");
-                }
-                int j = 0;
-                for (JsonNode e : envList) {
-                    String eat = at + ".env[" + j++ + "]";
-                    if (!e.isObject()) {
-                        throw new ConfigException(eat + " must be an object with name and value");
-                    }
-                    strictFields(e, Set.of("name", "value"), eat + ": ");
-                    env.put(text(e, "name", eat + "."), text(e, "value", eat + "."));
-                }
-            }
-            JsonNode token = node.get("tokenAttributes");
-            if (token != null && !token.isNull() && !token.isObject()) {
-                throw new ConfigException(at + ".tokenAttributes must be an object");
-            }
-            providers.add(new Provider(text(node, "name", at + "."), strings(node, "matchImages", at + "."), cache,
-                    text(node, "apiVersion", at + "."), strings(node, "args", at + "."), env,
-                    token != null && token.isObject()));
-        }
-        return providers;
-    }
 
     /** config.go validateCredentialProviderConfig; every finding is reported, as the kubelet aggregates them. */
     private List<Credential> validate(List<Provider> providers, String registry) {
@@ -415,21 +207,14 @@ public final class KubeletCredentialProvider {
     private List<Credential> cachedOrRun(Provider p, String image, String registry) {
         String provider = p.toString();
         long now = System.nanoTime();
-        for (String keyType : List.of("Image", "Registry", "Global")) {
-            Cached hit = cache.get(cacheKey(provider, keyType, image, registry));
-            if (hit != null && hit.expiresAtNanos() - now > 0) {
-                return hit.credentials();
-            }
+        List<Credential> kept = cache.get(provider, image, registry, now);
+        if (kept != null) {
+            return kept;
         }
         CacheHint hint = new CacheHint();
         List<Credential> fresh = run(p, image, registry, hint);
         Duration keep = hint.duration != null ? hint.duration : p.defaultCacheDuration();
-        if (hint.keyType != null && keep != null && !keep.isZero() && !keep.isNegative()) {
-            cache.values().removeIf(c -> c.expiresAtNanos() - now <= 0);
-            if (cache.size() < MAX_CACHED) {
-                cache.put(cacheKey(provider, hint.keyType, image, registry), new Cached(now + keep.toNanos(), fresh));
-            }
-        }
+        cache.put(provider, hint.keyType, image, registry, keep, now, fresh);
         return fresh;
     }
 
@@ -512,725 +297,28 @@ public final class KubeletCredentialProvider {
         }
     }
 
-    /** plugin.go ExecPlugin/decodeResponse and keyring.go Add/Lookup, applied to what the provider printed. */
-    private static List<Credential> answer(Provider p, Drain out, Drain err, String image, String registry,
-                                           String source, String where, CacheHint hint) {
-        String name = p.name();
-        if (out.overflowed()) {
-            return problem(registry, source, where, name + " printed more than 64 KiB" + stderr(err));
-        }
-        byte[] stdout = out.bytes();
-        // Never quote stdout or the parser's message about it: it may hold the very secret being fetched.
-        JsonNode root;
-        try {
-            root = JSON.readTree(stdout);
-        } catch (JsonProcessingException e) {
-            String why = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
-                    ? "repeats a field" : "is not JSON";
-            return problem(registry, source, where, name + " printed an answer that " + why
-                    + "; the kubelet cannot decode it" + stderr(err));
-        } catch (IOException e) {
-            return problem(registry, source, where, name + " printed an answer that cannot be read" + stderr(err));
-        }
-        if (root == null || root.isMissingNode()) {
-            return problem(registry, source, where, name + " printed nothing" + stderr(err));
-        }
-        if (!root.isObject()) {
-            return problem(registry, source, where, name + " printed JSON that is not a " + RESPONSE_KIND
-                    + stderr(err));
-        }
-        JsonNode apiVersion = root.get("apiVersion");
-        String version = apiVersion != null && apiVersion.isTextual() ? apiVersion.asText() : "";
-        if (!version.equals(p.apiVersion())) {
-            return problem(registry, source, where, name + " answered with apiVersion " + quote(short80(version))
-                    + " but was asked in " + p.apiVersion() + "; the kubelet rejects the answer");
-        }
-        JsonNode kind = root.get("kind");
-        String k = kind != null && kind.isTextual() ? kind.asText() : "";
-        if (!RESPONSE_KIND.equals(k)) {
-            return problem(registry, source, where, name + " answered kind " + quote(short80(k)) + ", not "
-                    + RESPONSE_KIND + "; the kubelet rejects the answer");
-        }
-        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!RESPONSE_FIELDS.contains(f)) {
-                return problem(registry, source, where, name + " answered with an unknown field "
-                        + quote(short80(f)) + "; the kubelet decodes strictly and rejects the answer");
-            }
-        }
-        JsonNode cacheKeyType = root.get("cacheKeyType");
-        String cacheKey = cacheKeyType != null && cacheKeyType.isTextual() ? cacheKeyType.asText() : "";
-        if (cacheKeyType != null && !cacheKeyType.isNull() && !cacheKeyType.isTextual()) {
-            return problem(registry, source, where, name + " answered a cacheKeyType that is not a string; "
-                    + "the kubelet cannot decode the answer");
-        }
-        JsonNode cacheDuration = root.get("cacheDuration");
-        if (cacheDuration != null && !cacheDuration.isNull()
-                && (!cacheDuration.isTextual() || parseGoDuration(cacheDuration.asText()) == null)) {
-            return problem(registry, source, where, name + " answered a cacheDuration that is not a duration; "
-                    + "the kubelet cannot decode the answer");
-        }
-        JsonNode auth = root.get("auth");
-        if (auth != null && !auth.isNull() && !auth.isObject()) {
-            return problem(registry, source, where, name + " answered an 'auth' that is not an object; "
-                    + "the kubelet cannot decode the answer");
-        }
-        // Entries keyed by the keyring's form of the key (scheme, /v1/ or /v2/ dropped), each with its raw key.
-        List<Entry> entries = new ArrayList<>();
-        if (auth != null && auth.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = auth.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                JsonNode v = e.getValue();
-                if (!v.isNull() && !v.isObject()) {
-                    return problem(registry, source, where, name + " answered an auth entry that is not an object;"
-                            + " the kubelet cannot decode the answer");
-                }
-                String user = "";
-                String pass = "";
-                if (v.isObject()) {
-                    for (Iterator<Map.Entry<String, JsonNode>> f = v.fields(); f.hasNext(); ) {
-                        Map.Entry<String, JsonNode> field = f.next();
-                        JsonNode value = field.getValue();
-                        boolean known = field.getKey().equals("username") || field.getKey().equals("password");
-                        if (!known || !(value.isTextual() || value.isNull())) {
-                            return problem(registry, source, where, name + " answered an auth entry with "
-                                    + (known ? "a non-string " : "an unknown field ") + quote(short80(field.getKey()))
-                                    + "; the kubelet decodes strictly and rejects the answer");
-                        }
-                        if (value.isTextual()) {
-                            if (field.getKey().equals("username")) {
-                                user = value.asText();
-                            } else {
-                                pass = value.asText();
-                            }
-                        }
-                    }
-                }
-                entries.add(new Entry(e.getKey(), keyringKey(e.getKey()), user, pass));
-            }
-        }
-        if (!CACHE_KEY_TYPES.contains(cacheKey)) {
-            return problem(registry, source, where, name + " answered cacheKeyType " + quote(short80(cacheKey))
-                    + " (not Image, Registry or Global); the kubelet ignores the answer");
-        }
-        if (entries.isEmpty()) {
-            return problem(registry, source, where, name + " answered with no credentials (empty 'auth'); the "
-                    + "kubelet pulls without them" + stderr(err));
-        }
-        List<Entry> matching = new ArrayList<>();
-        for (Entry e : entries) {
-            if (e.key() != null && matches(e.key(), image)) {
-                matching.add(e);
-            }
-        }
-        if (matching.isEmpty() && isDefaultRegistryMatch(image)) {
-            // keyring.go Lookup: credentials for index.docker.io serve Docker Hub images when nothing else matched.
-            entries.stream().filter(e -> "index.docker.io".equals(e.key())).forEach(matching::add);
-        }
-        if (matching.isEmpty()) {
-            List<String> keys = entries.stream().map(Entry::raw).sorted().toList();
-            return problem(registry, source, where, name + " answered credentials only for "
-                    + Redaction.snippet(String.join(", ", keys), 200) + ", none of which covers " + image
-                    + "; the kubelet pulls without them");
-        }
-        // The keyring walks its keys in reverse lexical order: longer and non-wildcard keys before their prefixes.
-        matching.sort(Comparator.comparing(Entry::key).reversed());
-        List<Credential> creds = new ArrayList<>();
-        for (Entry e : matching) {
-            String user = e.username().isEmpty() ? null : e.username();
-            creds.add(new Credential(e.raw(), source, where, user, e.password(), EcrToken.expiry(user, e.password()),
-                    null));
-        }
-        hint.keyType = cacheKey;
-        hint.duration = cacheDuration == null || cacheDuration.isNull() ? null
-                : parseGoDuration(cacheDuration.asText());
-        return List.copyOf(creds);
-    }
-
-    private record Entry(String raw, String key, String username, String password) {
-    }
-
-    /**
-     * The request as the kubelet's JSON encoder writes it for the provider's apiVersion: TypeMeta first (kind, then
-     * apiVersion), the image, a trailing newline; no service account fields since none is sent.
-     */
     static byte[] request(String apiVersion, String image) {
-        ObjectNode req = JSON.createObjectNode();
-        req.put("kind", "CredentialProviderRequest");
-        req.put("apiVersion", apiVersion);
-        req.put("image", image);
-        try {
-            return (JSON.writeValueAsString(req) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return ProviderResponse.request(apiVersion, image);
     }
 
-    /** keyring.go Add: the key the keyring indexes a DockerConfig entry under, or null when it does not parse. */
     static String keyringKey(String loc) {
-        String value = loc.startsWith("https://") || loc.startsWith("http://") ? loc : "https://" + loc;
-        Url u = Url.parse(value);
-        if (u == null) {
-            return null;
-        }
-        String path = u.path();
-        if (path.startsWith("/v2/") || path.startsWith("/v1/")) {
-            path = path.substring(3);
-        }
-        return !path.isEmpty() && !path.equals("/") ? u.host() + path : u.host();
+        return ImageReference.keyringKey(loc);
     }
 
-    /**
-     * Kill the provider and everything it started: its current children are listed before it dies (they are
-     * re-parented after), and those seen earlier are added; handles check start times, so a reused pid is safe.
-     */
-    private static void killTree(Process proc, Set<ProcessHandle> seen) {
-        for (int round = 0; round < 3; round++) {
-            List<ProcessHandle> children = new ArrayList<>(proc.descendants().toList());
-            proc.destroyForcibly();
-            children.forEach(ProcessHandle::destroyForcibly);
-            if (children.stream().noneMatch(ProcessHandle::isAlive)) {
-                break;
-            }
-        }
-        seen.forEach(ProcessHandle::destroyForcibly);
-        try {
-            proc.waitFor(200, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true); // a reader stuck on a pipe held by an escaped grandchild must not keep the JVM alive
-        t.start();
-        return t;
-    }
-
-    /**
-     * Reads a stream to its end keeping the first 64 KiB: draining the rest means a chatty provider never blocks on
-     * a full pipe (the kubelet buffers all of it), and nothing unbounded is held or written to disk.
-     */
-    private static final class Drain implements Runnable {
-        private final InputStream in;
-        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        private boolean overflowed;
-
-        Drain(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public void run() {
-            byte[] buf = new byte[8192];
-            try (in) {
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    synchronized (this) {
-                        int room = MAX_OUTPUT - kept.size();
-                        kept.write(buf, 0, Math.min(room, n));
-                        if (n > room) {
-                            overflowed = true;
-                        }
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process was killed or closed the pipe: what was read is what there is
-            }
-        }
-
-        synchronized byte[] bytes() {
-            return kept.toByteArray();
-        }
-
-        synchronized boolean overflowed() {
-            return overflowed;
-        }
-    }
-
-    private static String stderr(Drain err) {
-        String text = new String(err.bytes(), StandardCharsets.UTF_8);
-        String s = Redaction.snippet(text, MAX_STDERR_SHOWN);
-        return s == null || s.isEmpty() ? "" : ": " + s;
-    }
-
-    private static List<Credential> problem(String registry, String source, String where, String problem) {
-        return List.of(new Credential(registry, source, where, null, null, null, problem));
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Images and matching
-
-    /**
-     * What the kubelet hands the keyring and the provider (parsers.ParseImageName → reference.Named.Name()): the
-     * repository, Docker-normalised, without tag or digest. A bare registry host stays as it is.
-     */
-    static String repository(String image) {
-        String s = image;
-        if (s.indexOf('/') < 0 && s.indexOf('@') < 0 && looksLikeHost(s)) {
-            return s;
-        }
-        int at = s.indexOf('@');
-        if (at >= 0) {
-            s = s.substring(0, at);
-        }
-        int colon = s.lastIndexOf(':');
-        if (colon > s.lastIndexOf('/')) {
-            s = s.substring(0, colon);
-        }
-        // distribution/reference splitDockerDomain: a first component without '.' or ':', not localhost and in
-        // lower case, is a Docker Hub namespace, not a registry.
-        int slash = s.indexOf('/');
-        String domain;
-        String rest;
-        if (slash < 0 || !isDomain(s.substring(0, slash))) {
-            domain = "docker.io";
-            rest = s;
-        } else {
-            domain = s.substring(0, slash);
-            rest = s.substring(slash + 1);
-        }
-        if (domain.equals("index.docker.io")) {
-            domain = "docker.io";
-        }
-        if (domain.equals("docker.io") && rest.indexOf('/') < 0) {
-            rest = "library/" + rest;
-        }
-        return domain + "/" + rest;
-    }
-
-    private static boolean isDomain(String first) {
-        return first.indexOf('.') >= 0 || first.indexOf(':') >= 0 || first.equals("localhost")
-                || !first.equals(first.toLowerCase(java.util.Locale.ROOT));
-    }
-
-    /** "public.ecr.aws", "localhost:5000", "[::1]:5000": a host (with a numeric port), not "busybox:1.36". */
-    private static boolean looksLikeHost(String s) {
-        String host = s;
-        if (s.startsWith("[")) {
-            return true;
-        }
-        int colon = s.lastIndexOf(':');
-        if (colon >= 0) {
-            String port = s.substring(colon + 1);
-            if (port.isEmpty() || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return false;
-            }
-            host = s.substring(0, colon);
-        }
-        return host.indexOf('.') >= 0 || host.equals("localhost");
-    }
-
-    private static String registryOf(String image) {
-        int slash = image.indexOf('/');
-        return slash < 0 ? image : image.substring(0, slash);
-    }
-
-    /** keyring.go isDefaultRegistryMatch. */
-    private static boolean isDefaultRegistryMatch(String image) {
-        int slash = image.indexOf('/');
-        String first = slash < 0 ? image : image.substring(0, slash);
-        if (first.isEmpty()) {
-            return false;
-        }
-        if (slash < 0 || first.equals("docker.io") || first.equals("index.docker.io")) {
-            return true;
-        }
-        return first.indexOf('.') < 0 && first.indexOf(':') < 0;
-    }
-
-    /**
-     * The kubelet's matchImages (and auth key) semantics, keyring.go URLsMatchStr: both sides parse as URLs after
-     * "https://"; the ports must be equal (none matches only none); the hosts must have the same number of
-     * dot-separated parts, each matching its glob part (Go's filepath.Match: {@code *} and {@code ?} within one part,
-     * {@code [...]} classes; case-sensitive); and the pattern's path must be a string prefix of the image's path.
-     * Anything that does not parse, or a malformed glob, does not match.
-     */
+    /** The kubelet's matchImages semantics: see {@link ImageReference#matches}. */
     public static boolean matches(String pattern, String image) {
-        if (pattern == null || image == null) {
-            return false;
-        }
-        Url glob = Url.parse("https://" + pattern);
-        Url target = Url.parse("https://" + image);
-        if (glob == null || target == null) {
-            return false;
-        }
-        String[] g = splitHostPort(glob.host());
-        String[] t = splitHostPort(target.host());
-        if (!g[1].equals(t[1])) {
-            return false;
-        }
-        String[] gParts = g[0].split("\\.", -1);
-        String[] tParts = t[0].split("\\.", -1);
-        if (gParts.length != tParts.length || !target.path().startsWith(glob.path())) {
-            return false;
-        }
-        for (int i = 0; i < gParts.length; i++) {
-            if (!globMatch(gParts[i], tParts[i])) {
-                return false;
-            }
-        }
-        return true;
+        return ImageReference.matches(pattern, image);
     }
 
-    /** net.SplitHostPort, falling back (as keyring.go SplitURL does) to the whole host and no port on error. */
-    private static String[] splitHostPort(String hostport) {
-        String[] split = dev.pullpath.config.ProxySettings.splitHostPort(hostport);
-        return split == null ? new String[] {hostport, ""} : split;
+    static String repository(String image) {
+        return ImageReference.repository(image);
     }
 
-    /** Go's filepath.Match on Unix for one host part; a malformed pattern matches nothing (Go: ErrBadPattern). */
     static boolean globMatch(String pattern, String name) {
-        StringBuilder re = new StringBuilder();
-        int n = pattern.length();
-        int i = 0;
-        while (i < n) {
-            int c = pattern.codePointAt(i);
-            if (c == '*') {
-                re.append("[^/]*");
-                i++;
-            } else if (c == '?') {
-                re.append("[^/]");
-                i++;
-            } else if (c == '\\') {
-                if (i + 1 >= n) {
-                    return false;
-                }
-                int e = pattern.codePointAt(i + 1);
-                re.append(literal(e));
-                i += 1 + Character.charCount(e);
-            } else if (c == '[') {
-                i++;
-                boolean negated = i < n && pattern.charAt(i) == '^';
-                if (negated) {
-                    i++;
-                }
-                StringBuilder cls = new StringBuilder();
-                int ranges = 0;
-                while (true) {
-                    if (i < n && pattern.charAt(i) == ']' && ranges > 0) {
-                        i++;
-                        break;
-                    }
-                    int[] lo = classChar(pattern, i);
-                    if (lo == null) {
-                        return false;
-                    }
-                    int hi = lo[0];
-                    i = lo[1];
-                    if (pattern.charAt(i) == '-') {
-                        int[] h = classChar(pattern, i + 1);
-                        if (h == null) {
-                            return false;
-                        }
-                        hi = h[0];
-                        i = h[1];
-                    }
-                    if (lo[0] <= hi) { // Go accepts an inverted range; it just never matches
-                        cls.append(literal(lo[0])).append('-').append(literal(hi));
-                    }
-                    ranges++;
-                }
-                if (cls.length() == 0) {
-                    re.append(negated ? "." : "(?!)");
-                } else {
-                    re.append(negated ? "[^" : "[").append(cls).append(']');
-                }
-            } else {
-                re.append(literal(c));
-                i += Character.charCount(c);
-            }
-        }
-        try {
-            return Pattern.compile(re.toString(), Pattern.DOTALL).matcher(name).matches();
-        } catch (PatternSyntaxException e) {
-            return false;
-        }
+        return FilepathMatch.match(pattern, name);
     }
 
-    /** filepath getEsc: one (possibly escaped) class character, which must not be the pattern's end. */
-    private static int[] classChar(String p, int i) {
-        int n = p.length();
-        if (i >= n || p.charAt(i) == '-' || p.charAt(i) == ']') {
-            return null;
-        }
-        if (p.charAt(i) == '\\') {
-            i++;
-            if (i >= n) {
-                return null;
-            }
-        }
-        int c = p.codePointAt(i);
-        i += Character.charCount(c);
-        return i >= n ? null : new int[] {c, i};
-    }
-
-    private static String literal(int codePoint) {
-        return "\\x{" + Integer.toHexString(codePoint) + "}";
-    }
-
-    /**
-     * The parts of Go's {@code url.Parse} the matching depends on: host (userinfo dropped, percent-escapes decoded)
-     * and path (decoded, query and fragment dropped); null where Go returns an error.
-     */
-    private record Url(String host, String path) {
-        static Url parse(String raw) {
-            for (int i = 0; i < raw.length(); i++) {
-                char c = raw.charAt(i);
-                if (c < 0x20 || c == 0x7f) {
-                    return null; // "invalid control character in URL"
-                }
-            }
-            int hash = raw.indexOf('#');
-            if (hash >= 0) {
-                if (unescape(raw.substring(hash + 1), false) == null) {
-                    return null;
-                }
-                raw = raw.substring(0, hash);
-            }
-            int schemeEnd = raw.indexOf("://");
-            if (schemeEnd < 0) {
-                return null;
-            }
-            String rest = raw.substring(schemeEnd + 1);
-            int q = rest.indexOf('?');
-            if (q >= 0) {
-                rest = rest.substring(0, q);
-            }
-            rest = rest.substring(2);
-            int slash = rest.indexOf('/');
-            String authority = slash < 0 ? rest : rest.substring(0, slash);
-            String path = slash < 0 ? "" : rest.substring(slash);
-            int at = authority.lastIndexOf('@');
-            if (at >= 0) {
-                String userinfo = authority.substring(0, at);
-                if (!validUserinfo(userinfo) || unescape(userinfo, false) == null) {
-                    return null;
-                }
-                authority = authority.substring(at + 1);
-            }
-            String host = parseHost(authority);
-            String decodedPath = unescape(path, false);
-            return host == null || decodedPath == null ? null : new Url(host, decodedPath);
-        }
-
-        private static String parseHost(String host) {
-            if (host.startsWith("[")) {
-                int close = host.lastIndexOf(']');
-                if (close < 0 || !validOptionalPort(host.substring(close + 1))) {
-                    return null;
-                }
-            } else {
-                int colon = host.lastIndexOf(':');
-                if (colon >= 0 && !validOptionalPort(host.substring(colon))) {
-                    return null;
-                }
-            }
-            return unescape(host, true);
-        }
-
-        private static boolean validOptionalPort(String port) {
-            if (port.isEmpty()) {
-                return true;
-            }
-            if (port.charAt(0) != ':') {
-                return false;
-            }
-            return port.chars().skip(1).allMatch(c -> c >= '0' && c <= '9');
-        }
-
-        private static boolean validUserinfo(String s) {
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (!(Character.isLetterOrDigit(c) && c < 0x80) && "-._:~!$&'()*+,;=%@".indexOf(c) < 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        /** Go's unescape: bad escapes are errors; in a host, only non-ASCII may be escaped (and %25) and the
-         *  characters Go would have to escape are refused. */
-        private static String unescape(String s, boolean host) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-            for (int i = 0; i < s.length(); ) {
-                char c = s.charAt(i);
-                if (c == '%') {
-                    if (i + 2 >= s.length() || !isHex(s.charAt(i + 1)) || !isHex(s.charAt(i + 2))) {
-                        return null;
-                    }
-                    int hi = Character.digit(s.charAt(i + 1), 16);
-                    if (host && hi < 8 && !s.startsWith("%25", i)) {
-                        return null;
-                    }
-                    out.write(hi * 16 + Character.digit(s.charAt(i + 2), 16));
-                    i += 3;
-                } else {
-                    if (host && c < 0x80 && hostMustEscape(c)) {
-                        return null;
-                    }
-                    int cp = s.codePointAt(i);
-                    byte[] b = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
-                    out.write(b, 0, b.length);
-                    i += Character.charCount(cp);
-                }
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        }
-
-        private static boolean isHex(char c) {
-            return Character.digit(c, 16) >= 0 && c < 0x80;
-        }
-
-        /** url.go shouldEscape(c, encodeHost) for ASCII. */
-        private static boolean hostMustEscape(char c) {
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-                return false;
-            }
-            return "!$&'()*+,;=:[]<>\"-_.~".indexOf(c) < 0;
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Small helpers
-
-    /**
-     * Go's time.ParseDuration (what metav1.Duration decodes with): "12h", "1h30m", "1.5s", "300ms", "0", with
-     * ns/us/µs/ms/s/m/h units and an optional sign; null when Go would refuse it.
-     */
     static Duration parseGoDuration(String text) {
-        if (text == null) {
-            return null;
-        }
-        String s = text;
-        boolean negative = false;
-        if (!s.isEmpty() && (s.charAt(0) == '-' || s.charAt(0) == '+')) {
-            negative = s.charAt(0) == '-';
-            s = s.substring(1);
-        }
-        if (s.equals("0")) {
-            return Duration.ZERO;
-        }
-        if (s.isEmpty()) {
-            return null;
-        }
-        BigDecimal nanos = BigDecimal.ZERO;
-        int i = 0;
-        while (i < s.length()) {
-            int start = i;
-            while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
-                i++;
-            }
-            boolean pre = i > start;
-            boolean post = false;
-            if (i < s.length() && s.charAt(i) == '.') {
-                i++;
-                int frac = i;
-                while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
-                    i++;
-                }
-                post = i > frac;
-            }
-            if (!pre && !post) {
-                return null;
-            }
-            String number = s.substring(start, i);
-            int unitStart = i;
-            while (i < s.length() && s.charAt(i) != '.' && !(s.charAt(i) >= '0' && s.charAt(i) <= '9')) {
-                i++;
-            }
-            long unit = switch (s.substring(unitStart, i)) {
-                case "ns" -> 1L;
-                case "us", "\u00b5s", "\u03bcs" -> 1_000L;
-                case "ms" -> 1_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                case "h" -> 3_600_000_000_000L;
-                default -> -1L;
-            };
-            if (unit < 0) {
-                return null;
-            }
-            BigDecimal value = new BigDecimal(number.startsWith(".") ? "0" + number
-                    : number.endsWith(".") ? number + "0" : number);
-            nanos = nanos.add(value.multiply(BigDecimal.valueOf(unit)));
-            if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-                return null; // Go: "invalid duration" on overflow
-            }
-        }
-        long total = nanos.longValue();
-        return Duration.ofNanos(negative ? -total : total);
-    }
-
-    /** Go's encoding/json into a string field: absent or null is "", anything but a string is an error. */
-    private static String text(JsonNode node, String field, String where) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return "";
-        }
-        if (!v.isTextual()) {
-            throw new ConfigException(where + field + " must be a string");
-        }
-        return v.asText();
-    }
-
-    private static List<String> strings(JsonNode node, String field, String where) {
-        JsonNode v = node.get(field);
-        List<String> out = new ArrayList<>();
-        if (v == null || v.isNull()) {
-            return out;
-        }
-        if (!v.isArray()) {
-            throw new ConfigException(where + field + " must be a list of strings");
-        }
-        for (JsonNode e : v) {
-            if (e.isNull()) {
-                out.add("");
-            } else if (e.isTextual()) {
-                out.add(e.asText());
-            } else {
-                throw new ConfigException(where + field + " must be a list of strings");
-            }
-        }
-        return out;
-    }
-
-    private static void strictFields(JsonNode node, Set<String> allowed, String where) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!allowed.contains(f)) {
-                throw new ConfigException(where + "unknown field " + quote(short80(f))
-                        + " (the kubelet decodes strictly)");
-            }
-        }
-    }
-
-    private static boolean startsWithBrace(byte[] data) {
-        for (byte b : data) {
-            if (b == '{') {
-                return true;
-            }
-            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
-                return false;
-            }
-        }
-        return false;
-    }
-
-    private static String quote(String s) {
-        return "\"" + s + "\"";
-    }
-
-    private static String short80(String s) {
-        return Redaction.snippet(s, 80);
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return Redaction.snippet(nl < 0 ? s : s.substring(0, nl), 160);
+        return GoDuration.parse(text);
     }
 }
