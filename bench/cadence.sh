@@ -83,21 +83,7 @@ EOF
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 
 # --- blackbox_exporter: TLS + GET /v2/ expecting the registry's 401, SNI and verification as pullpath does them
-cat > "$work/blackbox.yml" <<EOF
-modules:
-  registry:
-    prober: http
-    timeout: 5s
-    http:
-      method: GET
-      preferred_ip_protocol: ip4
-      valid_status_codes: [401]
-      tls_config:
-        ca_file: $work/ca.pem
-        server_name: registry.test
-EOF
-prometheus-blackbox-exporter --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$bport" \
-  --log.level=warn > "$work/blackbox.log" 2>&1 & bb=$!; pids+=($bb)
+start_blackbox "$work" "$bport" 401; bb=$BB; pids+=($bb)
 
 # --- pullpath: the same N registries every T, names from a hosts file, no DNS server needed
 printf '127.0.0.1 registry.test\n' > "$work/hosts"

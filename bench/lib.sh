@@ -11,3 +11,25 @@ await_ready() {
   done
   echo $(( ($(date +%s%N) - START_NS) / 1000000 ))
 }
+
+# start_blackbox WORK PORT STATUS: blackbox_exporter on 127.0.0.1:PORT with one module, "registry": TLS with SNI
+# registry.test and WORK/ca.pem (verification as pullpath does it), then GET expecting STATUS. Sets BB to its PID.
+start_blackbox() {
+  local work=$1 port=$2 status=$3
+  cat > "$work/blackbox.yml" <<YAML
+modules:
+  registry:
+    prober: http
+    timeout: 5s
+    http:
+      method: GET
+      preferred_ip_protocol: ip4
+      valid_status_codes: [$status]
+      tls_config:
+        ca_file: $work/ca.pem
+        server_name: registry.test
+YAML
+  prometheus-blackbox-exporter --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$port" \
+    --log.level=warn > "$work/blackbox.log" 2>&1 &
+  BB=$!
+}

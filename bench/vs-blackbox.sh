@@ -60,21 +60,7 @@ EOF
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 
 # --- blackbox_exporter: http_2xx doing TLS + GET /v2/, SNI and verification as pullpath does them
-cat > "$work/blackbox.yml" <<EOF
-modules:
-  http_2xx:
-    prober: http
-    timeout: 5s
-    http:
-      method: GET
-      preferred_ip_protocol: ip4
-      valid_status_codes: [200]
-      tls_config:
-        ca_file: $work/ca.pem
-        server_name: registry.test
-EOF
-prometheus-blackbox-exporter --config.file="$work/blackbox.yml" --web.listen-address="127.0.0.1:$bport" \
-  --log.level=warn > "$work/blackbox.log" 2>&1 & bb=$!; pids+=($bb)
+start_blackbox "$work" "$bport" 200; bb=$BB; pids+=($bb)
 
 # --- pullpath: the same target; /probe runs TLS + GET /v2/ on every call (onDemandSpacing 0s, own endpoint only)
 printf '127.0.0.1 registry.test\n' > "$work/hosts"
@@ -100,7 +86,7 @@ ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/metrics" >/dev/null && break; sleep 0.1; done
 
 pp_url="http://127.0.0.1:$pport/probe?target=reg"
-bb_url="http://127.0.0.1:$bport/probe?module=http_2xx&target=https://127.0.0.1:$tport/v2/"
+bb_url="http://127.0.0.1:$bport/probe?module=registry&target=https://127.0.0.1:$tport/v2/"
 curl -s "$pp_url" | grep -q '^pullpath_probe_success 1' || { echo "pullpath /probe does not succeed:" >&2; curl -s "$pp_url" >&2; exit 1; }
 curl -s "$pp_url" | grep -q 'phase="http"' || { echo "pullpath /probe did not run GET /v2/" >&2; exit 1; }
 curl -s "$bb_url" | grep -q '^probe_success 1' || { echo "blackbox /probe does not succeed:" >&2; curl -s "$bb_url" >&2; exit 1; }
