@@ -40,30 +40,8 @@ final class ImageReference {
         if (colon > s.lastIndexOf('/')) {
             s = s.substring(0, colon);
         }
-        // distribution/reference splitDockerDomain: a first component without '.' or ':', not localhost and in
-        // lower case, is a Docker Hub namespace, not a registry.
-        int slash = s.indexOf('/');
-        String domain;
-        String rest;
-        if (slash < 0 || !isDomain(s.substring(0, slash))) {
-            domain = "docker.io";
-            rest = s;
-        } else {
-            domain = s.substring(0, slash);
-            rest = s.substring(slash + 1);
-        }
-        if (domain.equals("index.docker.io")) {
-            domain = "docker.io";
-        }
-        if (domain.equals("docker.io") && rest.indexOf('/') < 0) {
-            rest = "library/" + rest;
-        }
-        return domain + "/" + rest;
-    }
-
-    static boolean isDomain(String first) {
-        return first.indexOf('.') >= 0 || first.indexOf(':') >= 0 || first.equals("localhost")
-                || !first.equals(first.toLowerCase(java.util.Locale.ROOT));
+        dev.pullpath.gocompat.DockerReference.Split split = dev.pullpath.gocompat.DockerReference.splitDomain(s);
+        return split.domain() + "/" + split.remainder();
     }
 
     /** "public.ecr.aws", "localhost:5000", "[::1]:5000": a host (with a numeric port), not "busybox:1.36". */

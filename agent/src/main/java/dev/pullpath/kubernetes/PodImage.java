@@ -23,19 +23,9 @@ record PodImage(String registry, ManifestProbe.Image image) {
         if (s.isEmpty()) {
             throw new ConfigException("empty image reference");
         }
-        int slash = s.indexOf('/');
-        String registry;
-        String rest;
-        if (slash < 0 || !isDomain(s.substring(0, slash))) {
-            registry = "docker.io";
-            rest = s;
-        } else {
-            registry = s.substring(0, slash).toLowerCase(Locale.ROOT);
-            rest = s.substring(slash + 1);
-        }
-        if (registry.equals("index.docker.io")) {
-            registry = "docker.io";
-        }
+        dev.pullpath.gocompat.DockerReference.Split split = dev.pullpath.gocompat.DockerReference.splitDomain(s);
+        String registry = split.domain().toLowerCase(Locale.ROOT);
+        String rest = split.remainder();
         String name = rest;
         String reference = null;
         int at = rest.indexOf('@');
@@ -52,9 +42,6 @@ record PodImage(String registry, ManifestProbe.Image image) {
                 name = rest.substring(0, colon);
                 reference = ":" + rest.substring(colon + 1);
             }
-        }
-        if (registry.equals("docker.io") && name.indexOf('/') < 0) {
-            name = "library/" + name;
         }
         // The repository grammar and the tag/digest forms are the manifest probe's (and its error message).
         return new PodImage(registry, ManifestProbe.parse(name + (reference == null ? ":latest" : reference),
@@ -76,10 +63,5 @@ record PodImage(String registry, ManifestProbe.Image image) {
     @Override
     public String toString() {
         return registry + "/" + image;
-    }
-
-    private static boolean isDomain(String first) {
-        return first.indexOf('.') >= 0 || first.indexOf(':') >= 0 || first.equals("localhost")
-                || !first.equals(first.toLowerCase(Locale.ROOT));
     }
 }
