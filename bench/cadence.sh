@@ -38,24 +38,9 @@ read -r -a ports <<< "$(free_ports $(( n + 3 )))"
 bport=${ports[n]}; pport=${ports[n+1]}; aport=${ports[n+2]}
 
 # --- the registries: one nginx (one worker), N TLS 1.3 servers, each a registry with a token realm
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pullpath bench CA" \
-  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=registry.test" \
-  -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
-printf 'subjectAltName=DNS:registry.test,IP:127.0.0.1\n' > "$work/san.ext"
-openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-  -extfile "$work/san.ext" -out "$work/leaf.pem" 2>/dev/null
+bench_pki "$work"
 {
-  cat <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
-EOF
+  nginx_http_head "$work"
   for i in $(seq 0 $(( n - 1 ))); do
     cat <<EOF
   server {

@@ -26,22 +26,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 tport=$(free_port); bport=$(free_port); pport=$(free_port)
 
 # --- the target: nginx, TLS 1.3, an ECDSA P-256 leaf under a private CA, /v2/ answering like a registry
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pullpath bench CA" \
-  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=registry.test" \
-  -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
-printf 'subjectAltName=DNS:registry.test,IP:127.0.0.1\n' > "$work/san.ext"
-openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-  -extfile "$work/san.ext" -out "$work/leaf.pem" 2>/dev/null
-cat > "$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
+bench_pki "$work"
+{ nginx_http_head "$work"; cat <<EOF; } > "$work/nginx.conf"
   server {
     listen 127.0.0.1:$tport ssl http2;
     ssl_certificate $work/leaf.pem;
