@@ -33,10 +33,11 @@ final class AddressWalk {
     }
 
     CompletableFuture<AddressPath> walk(InetAddress address, Target target) {
-        return w.connect.run(new InetSocketAddress(address, target.port()), w.ctx).thenCompose(connected -> {
+        InetSocketAddress to = new InetSocketAddress(address, target.port());
+        return w.connect.run(to, w.ctx).thenCompose(connected -> {
             AddressPath start = new AddressPath(address, List.of(), Diagnosis.OK, null, null, null, null);
             if (!connected.ok()) {
-                return traced(start.then(connected, null, null), target.port());
+                return traced(start.then(connected, null, null), to);
             }
             if (!w.depth.includes(Phase.TLS) || (w.plainHttp && !w.depth.includes(Phase.HTTP))) {
                 connected.value().close();
@@ -53,8 +54,7 @@ final class AddressWalk {
                 return opened;
             }
             return w.tls.run(new TlsProbe.Peer(connected.value(), target.host(), target.port(), false), w.ctx)
-                    .thenCompose(handshake -> w.pathMtu
-                    .recheck(new InetSocketAddress(address, target.port()), target.host(), handshake))
+                    .thenCompose(handshake -> w.pathMtu.recheck(to, target.host(), handshake, w.ctx))
                     .thenApply(handshake -> {
                 AddressPath p = start.then(connected, null, null).then(handshake, null, null);
                 // HTTP goes on the pipeline in the handshake's own event-loop turn: what the server sends right
@@ -70,13 +70,13 @@ final class AddressWalk {
      * A connect that timed out, followed by a TCP traceroute of its address when this probe may trace: the
      * summary then says how far SYNs get. One trace per probe: the first address to time out.
      */
-    private CompletableFuture<AddressPath> traced(AddressPath failed, int port) {
+    private CompletableFuture<AddressPath> traced(AddressPath failed, InetSocketAddress to) {
         if (w.traceroute == null || failed.diagnosis().reason() != Reason.FIREWALL_CONNECT_TIMEOUT
                 || !w.traceTaken.compareAndSet(false, true)) {
             return CompletableFuture.completedFuture(failed);
         }
-        return w.traceroute.trace(new InetSocketAddress(failed.address(), port)).thenApply(trace -> {
-            w.traces.put(failed.address(), trace);
+        return w.traceroute.trace(to).thenApply(trace -> {
+            w.trace = trace;
             return new AddressPath(failed.address(), failed.phases(), new Diagnosis(failed.diagnosis().reason(),
                     failed.diagnosis().summary() + "; " + trace.summary()), null, null, null, null);
         });

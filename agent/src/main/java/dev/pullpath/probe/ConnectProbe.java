@@ -31,7 +31,7 @@ public final class ConnectProbe implements Hop<InetSocketAddress, Channel> {
         return connect(address);
     }
 
-    public CompletableFuture<PhaseResult<Channel>> connect(InetSocketAddress address) {
+    private CompletableFuture<PhaseResult<Channel>> connect(InetSocketAddress address) {
         String where = DnsProbe.hostPort(address);
         return transport.connect(address, timeoutMillis, Transport.Shape.DEFAULT).thenApply(attempt -> {
             // Timed from when the kernel got the connect, not from the wait for a busy event loop to pick it up.

@@ -73,7 +73,7 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
         return resolve(host);
     }
 
-    public CompletableFuture<PhaseResult<Resolution>> resolve(String host) {
+    private CompletableFuture<PhaseResult<Resolution>> resolve(String host) {
         long start = System.nanoTime();
         if (IpLiterals.isLiteral(host)) {
             InetAddress a = IpLiterals.parse(host);

@@ -86,15 +86,6 @@ final class IcmpErrorQueue {
                 || m.contains("protocol error");
     }
 
-    /** A descriptor of the same socket to read the queue from after the channel let go of its own, or -1. */
-    static int duplicate(int fd) {
-        return NativeSockets.dup(fd);
-    }
-
-    static void release(int duplicate) {
-        NativeSockets.close(duplicate);
-    }
-
     /** The queued ICMP error, or null when there is none (or it cannot be read). Never blocks. */
     static IcmpError read(int fd) {
         if (!NativeSockets.available() || fd < 0) {

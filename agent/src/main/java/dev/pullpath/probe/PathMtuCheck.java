@@ -30,7 +30,7 @@ final class PathMtuCheck {
 
     /** {@code stalled} itself, rediagnosed as a black hole when the small-MSS handshake completes. */
     CompletableFuture<PhaseResult<TlsProbe.Session>> recheck(InetSocketAddress address, String host,
-                                                             PhaseResult<TlsProbe.Session> stalled) {
+                                                             PhaseResult<TlsProbe.Session> stalled, ProbeContext ctx) {
         if (stalled.ok() || !TlsProbe.stalled(stalled) || !NativeSockets.available()) {
             return CompletableFuture.completedFuture(stalled);
         }
@@ -40,7 +40,8 @@ final class PathMtuCheck {
                 return CompletableFuture.completedFuture(stalled.withNote("the retry with MSS " + mss
                         + " did not connect"));
             }
-            return tls.handshake(attempt.channel(), host, address.getPort()).thenApply(small -> {
+            TlsProbe.Peer peer = new TlsProbe.Peer(attempt.channel(), host, address.getPort(), false);
+            return tls.run(peer, ctx).thenApply(small -> {
                 if (!small.ok()) {
                     return stalled.withNote("the handshake with MSS " + mss + " fails too ("
                             + small.diagnosis().reason().code() + "): not the path MTU");

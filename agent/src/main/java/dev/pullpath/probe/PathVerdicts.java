@@ -61,12 +61,12 @@ final class PathVerdicts {
         List<AddressReport> addresses = paths.stream().map(p -> new AddressReport(IpLiterals.text(p.address()),
                 IpLiterals.family(p.address()), p.diagnosis(), p.phases())).toList();
         Evidence.Tls tlsEvidence = representative.session() != null ? representative.session().evidence()
-                : paths.stream().filter(p -> p.session() != null).map(p -> p.session().evidence()).findFirst().orElse(null);
+                : paths.stream().filter(p -> p.session() != null).map(p -> p.session().evidence()).findFirst()
+                .orElse(null);
         AddressPath carrier = paths.stream().filter(p -> p.http() != null).findFirst().orElse(null);
         Evidence evidence = new Evidence(resolved.value().evidence(), tlsEvidence,
                 carrier == null ? null : carrier.http(), carrier == null ? null : carrier.token())
-                .withTrace(diagnosis.ok() ? null : w.traces.getOrDefault(representative.address(),
-                        w.traces.values().stream().findFirst().orElse(null)));
+                .withTrace(diagnosis.ok() ? null : w.trace);
         diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
         diagnosis = w.providerFailure(diagnosis);
         return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses,
@@ -97,7 +97,8 @@ final class PathVerdicts {
         }
         boolean denied = r == Reason.REGISTRY_UNEXPECTED_RESPONSE && p.http() != null && p.http().statusLine() != null
                 && p.http().statusLine().startsWith("403") && p.http().bodySnippet() != null
-                && (p.http().bodySnippet().contains("AccessDenied") || p.http().bodySnippet().contains("endpoint policy"));
+                && (p.http().bodySnippet().contains("AccessDenied")
+                || p.http().bodySnippet().contains("endpoint policy"));
         if (denied) {
             return new AddressPath(p.address(), p.phases(), new Diagnosis(Reason.VPC_ENDPOINT_POLICY_DENIED,
                     p.diagnosis().summary()), p.session(), p.connection(), p.http(), p.token());

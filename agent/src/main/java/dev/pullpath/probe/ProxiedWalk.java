@@ -129,8 +129,8 @@ final class ProxiedWalk {
                         p.diagnosis(), p.phases()));
                 Evidence evidence = w.withCredentialEvidence(new Evidence(t.dns(), t.session() == null ? null
                         : t.session().evidence(), p.http(), p.token(), t.proxy()));
-                return new TargetReport(target.name(), p.diagnosis(), PathVerdicts.hint(p.diagnosis(), target), phases, addresses,
-                        evidence, checkedAt, null);
+                return new TargetReport(target.name(), p.diagnosis(), PathVerdicts.hint(p.diagnosis(), target), phases,
+                        addresses, evidence, checkedAt, null);
             });
         });
     }

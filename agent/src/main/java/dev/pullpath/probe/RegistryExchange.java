@@ -93,7 +93,8 @@ final class RegistryExchange {
                 // The worst login decides: a client holding it pulls with it.
                 AddressPath next = p.then(a, p.http(), p.token());
                 return a.ok() && !p.diagnosis().ok() && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.AUTH)
-                        ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(), next.connection(),
+                        ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(),
+                        next.connection(),
                         next.http(), next.token()) : next;
             }));
         }

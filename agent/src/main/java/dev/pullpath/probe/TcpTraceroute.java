@@ -2,12 +2,11 @@ package dev.pullpath.probe;
 
 import dev.pullpath.config.IpLiterals;
 import dev.pullpath.diagnosis.Evidence;
-import io.netty.channel.ConnectTimeoutException;
+import dev.pullpath.diagnosis.Reason;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,6 +24,11 @@ final class TcpTraceroute {
     static final long HOP_WAIT_MILLIS = 1_000;
     /** Below this, a hop's wait could not tell a silent hop from a slow one. */
     private static final long MIN_HOP_WAIT_MILLIS = 50;
+    /** A hop's answers, as {@link Evidence.TraceHop#answer()} names them (besides an ICMP unreachable's text). */
+    static final String TIME_EXCEEDED = "time_exceeded";
+    static final String SILENT = "silent";
+    static final String DESTINATION = "destination";
+    static final String RESET = "reset";
 
     private final Transport transport;
     private final long budgetMillis;
@@ -61,11 +65,6 @@ final class TcpTraceroute {
         });
     }
 
-    static final String TIME_EXCEEDED = "time_exceeded";
-    static final String SILENT = "silent";
-    static final String DESTINATION = "destination";
-    static final String RESET = "reset";
-
     /** What hop {@code ttl} said; anything but time-exceeded ends the trace. */
     static Evidence.TraceHop answer(int ttl, InetSocketAddress destination, Transport.Attempt attempt) {
         String self = IpLiterals.text(destination.getAddress());
@@ -79,16 +78,17 @@ final class TcpTraceroute {
             return new Evidence.TraceHop(ttl, from, attempt.rttMillis(), icmp.timeExceeded() ? TIME_EXCEEDED
                     : icmp.describe());
         }
-        Throwable cause = attempt.cause();
-        String message = String.valueOf(cause == null ? null : cause.getMessage()).toLowerCase(Locale.ROOT);
-        if (cause instanceof ConnectTimeoutException || message.contains("timed out")) {
+        // No ICMP: the errno says what the connect would have been diagnosed as, read as the connect hop reads it.
+        ConnectProbe.Failure failure = ConnectProbe.classify(attempt.cause(), null, destination,
+                DnsProbe.hostPort(destination), HOP_WAIT_MILLIS);
+        if (failure.reason() == Reason.FIREWALL_CONNECT_TIMEOUT) {
             return new Evidence.TraceHop(ttl, null, attempt.rttMillis(), SILENT);
         }
-        if (message.contains("connection refused")) {
+        if (failure.reason() == Reason.FIREWALL_CONNECT_REFUSED) {
             return new Evidence.TraceHop(ttl, self, attempt.rttMillis(), RESET);
         }
         // An error with no ICMP behind it (the node's own filter, a local route): the trace cannot go on.
-        return new Evidence.TraceHop(ttl, null, attempt.rttMillis(), "error: " + cause);
+        return new Evidence.TraceHop(ttl, null, attempt.rttMillis(), "error: " + failure.summary());
     }
 
     /** The trace's one line, the shape of the example: where answers stop, and what stopped them. */

@@ -79,13 +79,8 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
         return new TlsProbe(this, false);
     }
 
-    public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port) {
-        return handshake(channel, host, port, false);
-    }
-
-    /** @param viaProxy the channel is a CONNECT tunnel: an untrusted CA-issued chain is then the proxy's */
-    public CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port,
-                                                             boolean viaProxy) {
+    private CompletableFuture<PhaseResult<Session>> handshake(Channel channel, String host, int port,
+                                                              boolean viaProxy) {
         CompletableFuture<PhaseResult<Session>> result = new CompletableFuture<>();
         // Pipeline changes belong on the channel's event loop, and a channel the peer already closed has none.
         if (channel.eventLoop().inEventLoop()) {

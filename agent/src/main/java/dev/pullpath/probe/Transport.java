@@ -66,6 +66,23 @@ public final class Transport implements AutoCloseable {
     record Shape(int hopLimit, int maxSegment) {
         static final Shape DEFAULT = new Shape(0, 0);
 
+        /**
+         * Sets this shape's options on {@code fd}; false when one could not be set, as the attempt would then not
+         * test what it claims. The hop limit is the IPv6 one for an IPv6 destination, else IPv4's (which Netty's
+         * dual-stack sockets use for mapped IPv4 addresses).
+         */
+        boolean applyTo(int fd, boolean v6) {
+            boolean ok = true;
+            if (hopLimit > 0) {
+                ok = v6 ? NativeSockets.setInt(fd, NativeSockets.SOL_IPV6, NativeSockets.IPV6_UNICAST_HOPS, hopLimit)
+                        : NativeSockets.setInt(fd, NativeSockets.SOL_IP, NativeSockets.IP_TTL, hopLimit);
+            }
+            if (maxSegment > 0) {
+                ok &= NativeSockets.setInt(fd, NativeSockets.SOL_TCP, NativeSockets.TCP_MAXSEG, maxSegment);
+            }
+            return ok;
+        }
+
         static Shape hopLimit(int hops) {
             return new Shape(hops, 0);
         }
@@ -116,7 +133,7 @@ public final class Transport implements AutoCloseable {
                 out.complete(new Attempt(null, r.cause(), null, queued, System.nanoTime()));
                 return;
             }
-            if (!SocketShaping.apply(fd(channel), shape, address.getAddress() instanceof java.net.Inet6Address)) {
+            if (!shape.applyTo(fd(channel), address.getAddress() instanceof java.net.Inet6Address)) {
                 channel.close();
                 out.complete(new Attempt(null, new java.io.IOException("the socket refused " + shape), null, queued,
                         System.nanoTime()));
@@ -129,7 +146,8 @@ public final class Transport implements AutoCloseable {
                 long issued = wire != null && wire.connectIssuedNanos() != 0 ? wire.connectIssuedNanos() : queued;
                 long ended = System.nanoTime();
                 if (done.isSuccess()) {
-                    // Once connected, an ICMP soft error must not become a hard one (ip(7)): containerd would retransmit.
+                    // Once connected, an ICMP soft error must not become a hard one (ip(7)): containerd would
+                    // retransmit.
                     IcmpErrorQueue.disable(fd(channel));
                     out.complete(new Attempt(channel, null, null, issued, ended));
                     return;
@@ -143,7 +161,7 @@ public final class Transport implements AutoCloseable {
                 }
                 // An error reported asynchronously that an ICMP message could explain, with the queue still empty:
                 // wait a little for it on a duplicate of the descriptor, so the channel is released as usual.
-                int copy = IcmpErrorQueue.duplicate(fd);
+                int copy = NativeSockets.dup(fd);
                 channel.close();
                 awaitQueued(channel.eventLoop(), copy, System.nanoTime() + QUEUED_ERROR_WAIT_NANOS,
                         icmpSeen -> out.complete(new Attempt(null, done.cause(), icmpSeen, issued, ended)));
@@ -161,7 +179,7 @@ public final class Transport implements AutoCloseable {
                                     java.util.function.Consumer<IcmpErrorQueue.IcmpError> then) {
         IcmpErrorQueue.IcmpError icmp = IcmpErrorQueue.read(fd);
         if (icmp != null || fd < 0 || System.nanoTime() >= deadline) {
-            IcmpErrorQueue.release(fd);
+            NativeSockets.close(fd);
             then.accept(icmp);
             return;
         }

@@ -40,8 +40,8 @@ final class Walk {
     final TcpTraceroute traceroute;
     final PathMtuCheck pathMtu;
     /** The trace of the address whose connect timed out first, when this probe may trace. */
-    final java.util.Map<InetAddress, Evidence.Trace> traces = new java.util.concurrent.ConcurrentHashMap<>();
     final java.util.concurrent.atomic.AtomicBoolean traceTaken = new java.util.concurrent.atomic.AtomicBoolean();
+    volatile Evidence.Trace trace;
     /** How this walk's own host is talked to (its hosts.toml settings); other hosts get the defaults. */
     final HttpConnection.HostSettings hostSettings;
     final boolean plainHttp;
@@ -113,9 +113,11 @@ final class Walk {
                         List.of(resolved.report()), List.of(), new Evidence(resolved.value().evidence(), null,
                         null, null), checkedAt, null));
             }
-            List<CompletableFuture<AddressPath>> walks = resolvedAddresses.stream().map(a -> addresses.walk(a, target)).toList();
+            List<CompletableFuture<AddressPath>> walks = resolvedAddresses.stream()
+                    .map(a -> addresses.walk(a, target)).toList();
             return CompletableFuture.allOf(walks.toArray(CompletableFuture[]::new))
-                    .thenCompose(v -> exchange.registryHops(target, walks.stream().map(CompletableFuture::join).toList()))
+                    .thenCompose(v -> exchange.registryHops(target,
+                            walks.stream().map(CompletableFuture::join).toList()))
                     .thenApply(paths -> PathVerdicts.assemble(this, target, resolved, paths, checkedAt));
         });
     }
@@ -185,16 +187,15 @@ final class Walk {
     /** The credentials as evidence: where each is, its user and expiry, what the registry said to it. */
     Evidence withCredentialEvidence(Evidence e) {
         List<Evidence.Credential> found = credentials.stream().map(c -> new Evidence.Credential(c.source(),
-                c.location(), c.username(), c.expiresAt(),
-                c.problem(), checked.get(c))).toList();
+                c.location(), c.username(), c.expiresAt(), c.problem(), checked.get(c))).toList();
         return e.withCredentials(found);
     }
 
     List<InetAddress> capPerFamily(List<InetAddress> all) {
         List<InetAddress> v4 = all.stream().filter(a -> a instanceof java.net.Inet4Address).distinct()
-            .limit(options.maxAddresses()).toList();
+                .limit(options.maxAddresses()).toList();
         List<InetAddress> v6 = all.stream().filter(a -> a instanceof java.net.Inet6Address).distinct()
-            .limit(options.maxAddresses()).toList();
+                .limit(options.maxAddresses()).toList();
         List<InetAddress> out = new ArrayList<>(v4);
         out.addAll(v6);
         return out;
