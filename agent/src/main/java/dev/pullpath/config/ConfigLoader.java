@@ -61,7 +61,7 @@ public final class ConfigLoader {
 
     /** {@code kubernetes:}: the node condition, Events and pod diagnoses (see {@link KubernetesOptions}). */
     record RawKubernetes(Boolean enabled, Duration heartbeat, Duration diagnosisSpacing,
-                         Integer maxConcurrentDiagnoses) {
+                         Integer maxConcurrentDiagnoses, Boolean readPullSecrets) {
     }
 
     /**
@@ -239,7 +239,8 @@ public final class ConfigLoader {
         boolean enabled = envOr("PULLPATH_KUBERNETES", ConfigLoader::bool, raw == null ? null : raw.enabled, false);
         if (raw == null) {
             return new KubernetesOptions(enabled, KubernetesOptions.DEFAULT_HEARTBEAT,
-                    KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING, KubernetesOptions.DEFAULT_MAX_CONCURRENT_DIAGNOSES);
+                    KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING, KubernetesOptions.DEFAULT_MAX_CONCURRENT_DIAGNOSES,
+                    false);
         }
         Duration heartbeat = raw.heartbeat == null ? KubernetesOptions.DEFAULT_HEARTBEAT : raw.heartbeat;
         if (heartbeat.compareTo(Duration.ofSeconds(10)) < 0 || heartbeat.compareTo(Duration.ofHours(1)) > 0) {
@@ -256,7 +257,7 @@ public final class ConfigLoader {
         if (concurrent < 1 || concurrent > 8) {
             throw new ConfigException(where + "kubernetes.maxConcurrentDiagnoses: must be 1-8");
         }
-        return new KubernetesOptions(enabled, heartbeat, spacing, concurrent);
+        return new KubernetesOptions(enabled, heartbeat, spacing, concurrent, Boolean.TRUE.equals(raw.readPullSecrets));
     }
 
     private static dev.pullpath.credentials.CredentialStores credentialStores(RawCredentials raw, String where) {

@@ -12,13 +12,15 @@ import java.time.Duration;
  *                           shows by its heartbeat time (node-problem-detector's default is 5m)
  * @param diagnosisSpacing   the least time between two diagnoses of one image on this node
  * @param maxConcurrentDiagnoses pod diagnoses in flight at once
+ * @param readPullSecrets    whether a pod diagnosis reads the pod's imagePullSecrets (off unless configured: it
+ *                           needs {@code get secrets} in every namespace, which the default RBAC does not grant)
  */
 public record KubernetesOptions(boolean enabled, Duration heartbeat, Duration diagnosisSpacing,
-                                int maxConcurrentDiagnoses) {
+                                int maxConcurrentDiagnoses, boolean readPullSecrets) {
 
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofMinutes(5);
     public static final Duration DEFAULT_DIAGNOSIS_SPACING = Duration.ofMinutes(10);
     public static final int DEFAULT_MAX_CONCURRENT_DIAGNOSES = 2;
     public static final KubernetesOptions DISABLED = new KubernetesOptions(false, DEFAULT_HEARTBEAT,
-            DEFAULT_DIAGNOSIS_SPACING, DEFAULT_MAX_CONCURRENT_DIAGNOSES);
+            DEFAULT_DIAGNOSIS_SPACING, DEFAULT_MAX_CONCURRENT_DIAGNOSES, false);
 }

@@ -86,6 +86,12 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
                 settings, credentials, containerdCertsDir, traceroute);
     }
 
+    /** The same options, with these credential stores (a pod diagnosis adds the pod's imagePullSecrets). */
+    public ProbeOptions withCredentials(dev.pullpath.credentials.CredentialStores stores) {
+        return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
+                proxies, stores, containerdCertsDir, traceroute);
+    }
+
     /** The same options, with the traceroute after a timed-out connect allowed or not (the daemon rations it). */
     public ProbeOptions withTraceroute(boolean allowed) {
         return allowed == traceroute ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile,

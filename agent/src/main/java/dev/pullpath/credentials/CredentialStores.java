@@ -53,6 +53,19 @@ public final class CredentialStores {
 
     private final boolean disabled;
     private KubeletCredentialProvider provider;
+    /** Logins found elsewhere for one probe (a pod's imagePullSecrets), asked before the stores. */
+    private List<Credential> extra = List.of();
+
+    /**
+     * These stores plus {@code logins} found elsewhere for one probe (a pod's imagePullSecrets), which come first, as
+     * the kubelet puts the pod's secrets before the node's own logins.
+     */
+    public CredentialStores plus(List<Credential> logins) {
+        CredentialStores copy = new CredentialStores(helmConfig, dockerConfig, helperTimeout, env, disabled);
+        copy.provider = provider;
+        copy.extra = List.copyOf(logins);
+        return copy;
+    }
 
     /** Also asks the kubelet's image credential provider, as the kubelet does for every pull on the node. */
     public CredentialStores withKubeletProvider(KubeletCredentialProvider kubelet) {
@@ -71,10 +84,10 @@ public final class CredentialStores {
 
     /** Every credential the stores hold for {@code host}, usable or not (a broken one is evidence too). */
     public List<Credential> find(String host) {
+        List<Credential> out = new ArrayList<>(extra.stream().filter(c -> c.registry().equals(host)).toList());
         if (disabled) {
-            return List.of();
+            return out;
         }
-        List<Credential> out = new ArrayList<>();
         Path helm = helmConfig != null ? helmConfig : firstExisting(helmDefaults());
         if (helm != null) {
             out.addAll(read("helm", helm, host));
@@ -152,7 +165,7 @@ public final class CredentialStores {
             for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (hostOf(e.getKey()).equals(host)) {
-                    out.add(fromAuthEntry(source, file, host, e.getValue()));
+                    out.add(fromAuthEntry(source, file.toString(), host, e.getValue()));
                 }
             }
         } else if (auths != null) {
@@ -176,34 +189,70 @@ public final class CredentialStores {
         return store != null && store.isTextual() && !store.asText().isBlank() ? store.asText() : null;
     }
 
-    private static Credential fromAuthEntry(String source, Path file, String host, JsonNode entry) {
+    /**
+     * The logins of a Docker config document held elsewhere than in a file (a pod's imagePullSecret): the
+     * {@code auths} of {@code config.json} ({@code .dockerconfigjson}) or the older top-level map
+     * ({@code .dockercfg}), each entry whose key matches {@code image}'s repository with the kubelet's keyring rules
+     * (keyring.go Add and Lookup). They are for {@code host}, the authority the probe walks.
+     */
+    public static List<Credential> fromDocument(String source, String location, byte[] json, String image,
+                                                String host) {
+        if (json.length > MAX_FILE) {
+            return List.of(broken(source, location, host, "larger than 1 MiB; not read"));
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            return List.of(broken(source, location, host, "not valid JSON (" + firstLine(e.getMessage()) + ")"));
+        }
+        if (root == null || !root.isObject()) {
+            return List.of(broken(source, location, host, "not a JSON object"));
+        }
+        JsonNode auths = root.has("auths") ? root.get("auths") : root;
+        if (!auths.isObject()) {
+            return List.of(broken(source, location, host, "'auths' is not an object"));
+        }
+        String repository = ImageReference.repository(image);
+        List<Credential> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = ImageReference.keyringKey(e.getKey());
+            if (key != null && ImageReference.matches(key, repository)) {
+                out.add(fromAuthEntry(source, location, host, e.getValue()));
+            }
+        }
+        return out;
+    }
+
+    private static Credential fromAuthEntry(String source, String location, String host, JsonNode entry) {
         if (!entry.isObject()) {
-            return broken(source, file, host, "the entry for " + host + " is not an object");
+            return broken(source, location, host, "the entry for " + host + " is not an object");
         }
         JsonNode identity = entry.get("identitytoken");
         if (identity != null && identity.isTextual() && !identity.asText().isEmpty()) {
-            return new Credential(host, source, file.toString(), null, identity.asText(), null, null);
+            return new Credential(host, source, location, null, identity.asText(), null, null);
         }
         JsonNode auth = entry.get("auth");
         if (auth == null || !auth.isTextual()) {
             JsonNode user = entry.get("username");
             JsonNode pass = entry.get("password");
             if (user != null && user.isTextual() && pass != null && pass.isTextual()) {
-                return withExpiry(host, source, file.toString(), user.asText(), pass.asText());
+                return withExpiry(host, source, location, user.asText(), pass.asText());
             }
-            return broken(source, file, host, "the entry for " + host + " has no 'auth' (a store or helper holds it?)");
+            return broken(source, location, host, "the entry for " + host + " has no 'auth' (a store or helper holds it?)");
         }
         String decoded;
         try {
             decoded = new String(Base64.getDecoder().decode(auth.asText().strip()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return broken(source, file, host, "'auth' for " + host + " is not base64");
+            return broken(source, location, host, "'auth' for " + host + " is not base64");
         }
         int colon = decoded.indexOf(':');
         if (colon <= 0) {
-            return broken(source, file, host, "'auth' for " + host + " is not user:password");
+            return broken(source, location, host, "'auth' for " + host + " is not user:password");
         }
-        return withExpiry(host, source, file.toString(), decoded.substring(0, colon), decoded.substring(colon + 1));
+        return withExpiry(host, source, location, decoded.substring(0, colon), decoded.substring(colon + 1));
     }
 
     private static Credential withExpiry(String host, String source, String location, String user, String secret) {
@@ -290,7 +339,11 @@ public final class CredentialStores {
     }
 
     private static Credential broken(String source, Path file, String host, String problem) {
-        return new Credential(host, source, file.toString(), null, null, null, problem);
+        return broken(source, file.toString(), host, problem);
+    }
+
+    private static Credential broken(String source, String location, String host, String problem) {
+        return new Credential(host, source, location, null, null, null, problem);
     }
 
     /** {@code https://public.ecr.aws/v2/} and {@code public.ecr.aws} name the same registry. */

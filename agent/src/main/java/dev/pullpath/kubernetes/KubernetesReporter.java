@@ -246,9 +246,10 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
             type = "Normal";
             reason = "PullPathRecovered";
             TargetReport was = previous.report();
+            // No time in the text: a flapping target's recoveries must be one aggregated Event (the correlator keys
+            // on the message); the Warning before it carries when the failure began.
             message = "pullpath on " + node + ": " + target + " recovered, its pull path works (it was "
-                    + was.category() + "/" + was.reason() + " since " + previous.since().truncatedTo(ChronoUnit.SECONDS)
-                    + ")";
+                    + was.category() + "/" + was.reason() + ")";
         } else {
             type = "Warning";
             reason = Wording.reason(r);

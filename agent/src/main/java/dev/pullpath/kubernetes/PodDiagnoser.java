@@ -46,8 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PodDiagnoser implements AutoCloseable {
     static final Set<String> PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff");
-    static final String PULL_SECRETS_NOTE = "imagePullSecrets are not read: the path was probed with the node's "
-            + "stored logins.";
     private static final Logger LOG = LoggerFactory.getLogger(PodDiagnoser.class);
     private static final Duration RESYNC = Duration.ofMinutes(1);
 
@@ -68,8 +66,15 @@ final class PodDiagnoser implements AutoCloseable {
     private volatile SharedIndexInformer<Pod> informer;
     private volatile boolean closed;
 
-    private record Probed(Instant at, CompletableFuture<TargetReport> report) {
+    private record Probed(Instant at, CompletableFuture<Diagnosed> report) {
     }
+
+    /** A probe's report and what was read of the pod's imagePullSecrets for it. */
+    private record Diagnosed(TargetReport report, PullSecrets.Found secrets) {
+    }
+
+    /** Reads imagePullSecrets (blocking API calls) off the informer's and the prober's threads. */
+    private final java.util.concurrent.ExecutorService secretReader;
 
     PodDiagnoser(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
                  Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, ApiHealth health,
@@ -82,6 +87,11 @@ final class PodDiagnoser implements AutoCloseable {
         this.clock = clock;
         this.health = health;
         this.post = post;
+        this.secretReader = options.readPullSecrets() ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pullpath-pull-secrets");
+            t.setDaemon(true);
+            return t;
+        }) : null;
         this.diagnoses = Counter.builder().withoutExemplars().name("pullpath_kubernetes_pod_diagnoses_total")
                 .help("Image pull failures of pods on this node seen by the agent, by what came of them: probed (a "
                         + "new probe of the image's pull path), reused (an image probed within diagnosisSpacing), "
@@ -182,7 +192,9 @@ final class PodDiagnoser implements AutoCloseable {
             }
             return;
         }
-        String imageKey = image.toString();
+        // Pods of one image share a diagnosis only when they name the same secrets: the logins differ otherwise.
+        List<String> secrets = options.readPullSecrets() ? PullSecrets.names(pod) : List.of();
+        String imageKey = secrets.isEmpty() ? image.toString() : image + " " + secrets;
         Probed probed = images.get(imageKey);
         boolean fresh = probed != null && Duration.between(probed.at(), now).compareTo(options.diagnosisSpacing()) < 0;
         if (!fresh) {
@@ -191,7 +203,7 @@ final class PodDiagnoser implements AutoCloseable {
                 diagnoses.labelValues("busy").inc();
                 return;
             }
-            probed = new Probed(now, probe(image));
+            probed = new Probed(now, probe(image, secrets));
             images.put(imageKey, probed);
             probed.report().whenComplete((r, e) -> inFlight.decrementAndGet());
             diagnoses.labelValues("probed").inc();
@@ -203,27 +215,40 @@ final class PodDiagnoser implements AutoCloseable {
         ObjectReference ref = new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
                 .withNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
                 .withUid(pod.getMetadata().getUid()).withFieldPath(fieldPath(pod, container)).build();
-        probed.report().whenComplete((report, error) -> {
-            if (closed || report == null) {
+        probed.report().whenComplete((diagnosed, error) -> {
+            if (closed || diagnosed == null) {
                 if (error != null) {
                     LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey.replace('\u0000', ' '),
                             error.toString());
                 }
                 return;
             }
-            post.accept(event(ref, image, waiting, report));
+            post.accept(event(ref, image, waiting, diagnosed.report(), diagnosed.secrets()));
         });
     }
 
-    private CompletableFuture<TargetReport> probe(PodImage image) {
+    private CompletableFuture<Diagnosed> probe(PodImage image, List<String> secrets) {
         ProbeOptions probeOptions = config.get().probe();
         Target target = image.target(probeOptions.containerdCertsDir());
         Duration bound = PathProber.maxBound(probeOptions);
-        return prober.get().probe(target, probeOptions, Depth.REGISTRY, image.image())
-                .orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS);
+        CompletableFuture<PullSecrets.Found> read = secrets.isEmpty()
+                ? CompletableFuture.completedFuture(PullSecrets.Found.NONE)
+                : CompletableFuture.supplyAsync(() -> PullSecrets.read(client, secrets, image.toString(),
+                        target.authority()), secretReader);
+        return read.thenCompose(found -> {
+            ProbeOptions with = found.credentials().isEmpty() ? probeOptions
+                    : probeOptions.withCredentials(probeOptions.credentials().plus(found.credentials()));
+            return prober.get().probe(target, with, Depth.REGISTRY, image.image())
+                    .thenApply(report -> new Diagnosed(report, found));
+        }).orTimeout(bound.toMillis() + API_READ_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private Event event(ObjectReference ref, PodImage image, String waiting, TargetReport report) {
+    /** The most the secrets' reads add to a diagnosis (the client's own request timeout is 10 s per secret). */
+    private static final Duration API_READ_BOUND = Duration.ofSeconds(30);
+
+    private Event event(ObjectReference ref, PodImage image, String waiting, TargetReport report,
+                        PullSecrets.Found secrets) {
+        String secretsNote = secrets.sentence(options.readPullSecrets());
         String type;
         String reason;
         String message;
@@ -233,11 +258,11 @@ final class PodDiagnoser implements AutoCloseable {
             message = "pullpath on " + node + ": the pull path of " + image + " works from this node ("
                     + String.join(", ", report.phases().stream().map(p -> p.phase().label()).distinct().toList())
                     + " ok at " + Wording.host(report) + "), yet the pod is in " + waiting + ". "
-                    + PULL_SECRETS_NOTE + " Check the pod's imagePullSecrets and the kubelet's log.";
+                    + secretsNote + " Check the pod's imagePullSecrets and the kubelet's log.";
         } else {
             type = "Warning";
             reason = Wording.reason(report);
-            message = Wording.diagnosis(node, report) + " (image " + image + ") " + PULL_SECRETS_NOTE;
+            message = Wording.diagnosis(node, report) + " (image " + image + ") " + secretsNote;
         }
         return reporterEvent(ref, type, reason, Wording.bounded(message));
     }
@@ -276,6 +301,9 @@ final class PodDiagnoser implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (secretReader != null) {
+            secretReader.shutdownNow();
+        }
         SharedIndexInformer<Pod> i = informer;
         if (i != null) {
             i.close();

@@ -89,7 +89,7 @@ class KubeReporterTest {
         log.start();
         health.addAppender(log);
         reporter = new KubernetesReporter(api.agentClient(), NODE, new KubernetesOptions(true, Duration.ofSeconds(10),
-                Duration.ofMinutes(10), 2), () -> prober, () -> config, metrics, Clock.systemUTC(),
+                Duration.ofMinutes(10), 2, false), () -> prober, () -> config, metrics, Clock.systemUTC(),
                 Duration.ofMillis(500));
         board.listen(reporter);
         reporter.start();
@@ -192,7 +192,7 @@ class KubeReporterTest {
         assertTrue(e.getMessage().startsWith("pullpath on node-a: firewall/connect_refused at connect 127.0.0.1:"
                 + closed + ": "), e.getMessage());
         assertTrue(e.getMessage().contains("(image 127.0.0.1:" + closed + "/team/app:1.2)"), e.getMessage());
-        assertTrue(e.getMessage().endsWith(PodDiagnoser.PULL_SECRETS_NOTE), e.getMessage());
+        assertTrue(e.getMessage().endsWith(PullSecrets.NOT_READ), e.getMessage());
 
         kubectl.pods().inNamespace("team").resource(pullingPod("app-2", NODE, image)).create();
         await(() -> podEvents("app-2").size() == 1, "the second pod gets the diagnosis too");

@@ -246,6 +246,14 @@ public final class RegistryResponder implements AutoCloseable {
         return this;
     }
 
+    /** In {@link Mode#BASIC}: the one {@code user:password} whose Basic Authorization is answered 200. */
+    public RegistryResponder basicLogin(String userColonPassword) {
+        this.basicLogin = userColonPassword;
+        return this;
+    }
+
+    private volatile String basicLogin;
+
     public RegistryResponder service(String service) {
         this.service = service;
         return this;
@@ -509,6 +517,12 @@ public final class RegistryResponder implements AutoCloseable {
                 bearerChallenge(ctx, req);
                 break;
             case BASIC:
+                String login = basicLogin;
+                if (login != null && authorization != null && authorization.trim().equals("Basic "
+                        + java.util.Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)))) {
+                    ok(ctx, req);
+                    break;
+                }
                 send(ctx, req, HttpResponseStatus.UNAUTHORIZED, "application/json", UNAUTHORIZED_BODY, true,
                         WWW_AUTHENTICATE, "Basic realm=\"https://" + hostForRealm + ":" + port() + "/\",service=\"ecr.amazonaws.com\"");
                 break;
