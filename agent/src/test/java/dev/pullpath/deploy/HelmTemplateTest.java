@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HelmTemplateTest {
     /** The documented example values files, deploy/helm/examples/NAME.yaml (deploy/README.md, "Helm"). */
-    static final List<String> EXAMPLES = List.of("proxy", "private-ecr", "resources", "tolerations");
+    static final List<String> EXAMPLES = List.of("proxy", "private-ecr", "resources", "tolerations", "read-pull-secrets");
     static final String DEFAULTS = "defaults";
     /** What the chart installs; the kustomize base adds the Namespace, which Helm wants to exist before a release. */
     static final List<String> KINDS = List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet",
@@ -179,6 +179,26 @@ class HelmTemplateTest {
         List<String> hosts = config(helm).targets().stream().map(t -> t.target().host()).toList();
         assertTrue(hosts.contains("public.ecr.aws") && hosts.contains("123456789012.dkr.ecr.us-east-1.amazonaws.com")
                 && hosts.contains("api.ecr.us-east-1.amazonaws.com"), hosts.toString());
+    }
+
+    @Test
+    @DisplayName("examples/read-pull-secrets.yaml renders the read-pull-secrets overlay: the same config.yaml "
+            + "(kubernetes.readPullSecrets) and the same ClusterRole, the base's rules plus get on secrets")
+    void readPullSecretsExampleIsTheOverlay() {
+        List<HasMetadata> overlay = kustomized("read-pull-secrets");
+        List<HasMetadata> helm = rendered("read-pull-secrets");
+        assertEquals(configYaml(overlay), configYaml(helm));
+        assertTrue(config(helm).kubernetes().readPullSecrets());
+        assertSamePod(overlay, helm);
+        var overlayRules = KubernetesTypes.only(overlay, io.fabric8.kubernetes.api.model.rbac.ClusterRole.class)
+                .getRules();
+        assertEquals(overlayRules, KubernetesTypes.only(helm, io.fabric8.kubernetes.api.model.rbac.ClusterRole.class)
+                .getRules());
+        var last = overlayRules.get(overlayRules.size() - 1);
+        assertEquals(List.of("secrets"), last.getResources());
+        assertEquals(List.of("get"), last.getVerbs(), "by name only: no list, no watch");
+        assertTrue(KubernetesTypes.only(rendered(DEFAULTS), io.fabric8.kubernetes.api.model.rbac.ClusterRole.class)
+                .getRules().stream().noneMatch(r -> r.getResources().contains("secrets")), "not by default");
     }
 
     @Test

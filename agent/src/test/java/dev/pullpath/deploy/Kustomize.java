@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 final class Kustomize {
     static final Path ROOT = Path.of("..", "deploy", "kustomize").toAbsolutePath().normalize();
     static final Path BASE = ROOT.resolve("base");
-    static final List<String> OVERLAYS = List.of("with-proxy", "private-ecr");
+    static final List<String> OVERLAYS = List.of("with-proxy", "private-ecr", "read-pull-secrets");
 
     private Kustomize() {
     }
