@@ -36,6 +36,13 @@ final class ApiHealth {
         publish(error == null ? "watch of the node's pods" : "watch of the node's pods: " + message(error));
     }
 
+    /** The watch is not running and no error said why: closed, being re-established. */
+    synchronized void watchClosed() {
+        if (watch == ApiState.OK) {
+            watch(ApiState.WATCH_CLOSED, null);
+        }
+    }
+
     synchronized ApiState state() {
         return requests != ApiState.OK ? requests : watch;
     }

@@ -141,6 +141,9 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
      */
     static KubernetesClient client(Config base) {
         Config config = new ConfigBuilder(base).withConnectionTimeout(5_000).withRequestTimeout(10_000)
+                // fabric8 7.3 re-establishes a dropped watch by itself, silently (the informer still says it is
+                // watching): an API server that went away shows through the requests (status patches, at least
+                // every heartbeat), not through the watch.
                 .withRequestRetryBackoffLimit(0).withWatchReconnectInterval(1_000).withWatchReconnectLimit(-1)
                 .build();
         return new KubernetesClientBuilder().withConfig(config).build();

@@ -137,7 +137,11 @@ final class PodDiagnoser implements AutoCloseable {
     void checkWatch() {
         SharedIndexInformer<Pod> i = informer;
         if (i != null && !closed && i.hasSynced()) {
-            health.watch(i.isWatching() ? ApiState.OK : ApiState.WATCH_CLOSED, null);
+            if (i.isWatching()) {
+                health.watch(ApiState.OK, null);
+            } else {
+                health.watchClosed(); // unless the informer already said why (unreachable, forbidden, ...)
+            }
         }
     }
 

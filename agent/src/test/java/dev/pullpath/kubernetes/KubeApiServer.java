@@ -17,17 +17,25 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * fabric8's mock API server in CRUD mode (it stores what is created and patched, serves lists and watches), on
- * loopback, with two faults a real cluster has: RBAC denying everything (403), and the server going away and coming
- * back on the same port with its objects (an API server restart behind a stable endpoint).
+ * loopback, with the faults a real cluster has: a token it no longer accepts (401), RBAC denying everything (403),
+ * answers slower than the client waits, and the server going away and coming back on the same port with its objects
+ * (an API server restart behind a stable endpoint).
  */
 final class KubeApiServer implements AutoCloseable {
     private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private volatile boolean forbidden;
+    private volatile boolean unauthorized;
+    private volatile java.time.Duration delay = java.time.Duration.ZERO;
     private final Dispatcher gate = new Dispatcher() {
         @Override
         public MockResponse dispatch(RecordedRequest request) {
             requests.add(request.getMethod() + " " + request.getPath());
+            if (unauthorized) {
+                return new MockResponse().setResponseCode(401).setHeader("Content-Type", "application/json")
+                        .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":"
+                                + "\"Unauthorized\",\"code\":401,\"message\":\"Unauthorized\"}");
+            }
             if (forbidden) {
                 return new MockResponse().setResponseCode(403).setHeader("Content-Type", "application/json")
                         .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":"
@@ -42,7 +50,9 @@ final class KubeApiServer implements AutoCloseable {
                 request = new RecordedRequest(request.getHttpVersion(), request.method(), path, request.getHeaders(),
                         request.getBody());
             }
-            return crud.dispatch(request);
+            MockResponse answer = crud.dispatch(request);
+            java.time.Duration d = delay;
+            return d.isZero() || path.contains("watch=true") ? answer : answer.setBodyDelay(d);
         }
     };
     private KubernetesMockServer server;
@@ -75,6 +85,16 @@ final class KubeApiServer implements AutoCloseable {
 
     void forbid(boolean on) {
         forbidden = on;
+    }
+
+    /** 401 to everything: a ServiceAccount token the API server no longer accepts (expired, its account deleted). */
+    void rejectToken(boolean on) {
+        unauthorized = on;
+    }
+
+    /** Every answer but a watch's held back this long: an overloaded API server. */
+    void slow(java.time.Duration by) {
+        delay = by;
     }
 
     void stop() {

@@ -250,6 +250,41 @@ class KubeReporterTest {
         await(() -> "ok".equals(apiState()), "api state: " + apiState());
     }
 
+    @Test
+    @DisplayName("token refused (401): metric unauthorized, one log line, probes go on; accepted again: posted")
+    void tokenRefused() throws Exception {
+        api.rejectToken(true);
+        scheduler.apply(config);
+        await(() -> board.get("registry") != null, "a first probe");
+        await(() -> "unauthorized".equals(apiState()), "api state: " + apiState());
+        long probes = board.get("registry").probes();
+        Thread.sleep(2_000);
+        assertTrue(board.get("registry").probes() > probes + 3, "probes go on");
+        List<String> refused = lines().stream().filter(l -> l.startsWith("Kubernetes API unauthorized")).toList();
+        assertEquals(1, refused.size(), "one line per change of state: " + lines());
+        api.rejectToken(false);
+        awaitCondition("True");
+        await(() -> "ok".equals(apiState()), "api state: " + apiState());
+    }
+
+    @Test
+    @DisplayName("API server slower than the client waits (10 s): metric slow, probes go on at their pace; "
+            + "fast again: the condition is posted")
+    void apiServerSlow() throws Exception {
+        api.slow(Duration.ofSeconds(12));
+        scheduler.apply(config);
+        await(() -> board.get("registry") != null, "a first probe");
+        long probes = board.get("registry").probes();
+        await(() -> "slow".equals(apiState()), "api state: " + apiState(), Duration.ofSeconds(30));
+        // At 200 ms a probe, a probe that waited on the API (10 s per request) would show here.
+        assertTrue(board.get("registry").probes() > probes + 10, "probes never wait for the API: "
+                + board.get("registry").probes() + " probes, " + probes + " at the start");
+        api.slow(Duration.ZERO);
+        await(() -> condition(KubernetesReporter.CONDITION) != null, "the condition, once the API answers in time",
+                Duration.ofSeconds(60));
+        await(() -> "ok".equals(apiState()), "api state: " + apiState(), Duration.ofSeconds(30));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static Pod pullingPod(String name, String node, String image) {
@@ -321,10 +356,14 @@ class KubeReporterTest {
     }
 
     private static void await(BooleanSupplier condition, Object what) throws InterruptedException {
-        Instant until = Instant.now().plusSeconds(20);
+        await(condition, what, Duration.ofSeconds(20));
+    }
+
+    private static void await(BooleanSupplier condition, Object what, Duration within) throws InterruptedException {
+        Instant until = Instant.now().plus(within);
         while (!condition.getAsBoolean()) {
             if (Instant.now().isAfter(until)) {
-                throw new AssertionError("within 20 s: " + what); // toString() now: the state it ended in
+                throw new AssertionError("within " + within.toSeconds() + " s: " + what); // the state it ended in
             }
             Thread.sleep(100);
         }
