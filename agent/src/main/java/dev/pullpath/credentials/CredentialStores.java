@@ -138,12 +138,12 @@ public final class CredentialStores {
     }
 
     private List<Credential> read(String source, Path file, String host) {
-        JsonNode root;
+        byte[] json;
         try {
             if (Files.size(file) > MAX_FILE) {
                 return List.of(broken(source, file, host, "larger than 1 MiB; not read"));
             }
-            root = JSON.readTree(Files.readAllBytes(file));
+            json = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
@@ -151,25 +151,52 @@ public final class CredentialStores {
         } catch (SecurityException e) {
             return List.of(broken(source, file, host, "not readable"));
         }
+        Parsed parsed = parse(source, file.toString(), host, json);
+        if (parsed.broken() != null) {
+            return List.of(parsed.broken());
+        }
+        String helper = helperFor(parsed.root(), host);
+        if (helper != null) {
+            return List.of(fromHelper(source, file, host, helper));
+        }
+        JsonNode auths = parsed.root().get("auths");
+        return auths == null ? List.of()
+                : entries(source, file.toString(), host, auths, key -> hostOf(key).equals(host));
+    }
+
+    /** A Docker config document's root object, or the one broken credential that says why it is none. */
+    private record Parsed(JsonNode root, Credential broken) {
+    }
+
+    private static Parsed parse(String source, String location, String host, byte[] json) {
+        if (json.length > MAX_FILE) {
+            return new Parsed(null, broken(source, location, host, "larger than 1 MiB; not read"));
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            return new Parsed(null, broken(source, location, host, "not valid JSON (" + firstLine(e.getMessage())
+                    + ")"));
+        }
         if (root == null || !root.isObject()) {
-            return List.of(broken(source, file, host, "not a JSON object"));
+            return new Parsed(null, broken(source, location, host, "not a JSON object"));
+        }
+        return new Parsed(root, null);
+    }
+
+    /** The logins of an {@code auths} map whose key {@code matches}, each as a credential for {@code host}. */
+    private static List<Credential> entries(String source, String location, String host, JsonNode auths,
+                                            java.util.function.Predicate<String> matches) {
+        if (!auths.isObject()) {
+            return List.of(broken(source, location, host, "'auths' is not an object"));
         }
         List<Credential> out = new ArrayList<>();
-        String helper = helperFor(root, host);
-        if (helper != null) {
-            out.add(fromHelper(source, file, host, helper));
-            return out;
-        }
-        JsonNode auths = root.get("auths");
-        if (auths != null && auths.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (hostOf(e.getKey()).equals(host)) {
-                    out.add(fromAuthEntry(source, file.toString(), host, e.getValue()));
-                }
+        for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (matches.test(e.getKey())) {
+                out.add(fromAuthEntry(source, location, host, e.getValue()));
             }
-        } else if (auths != null) {
-            out.add(broken(source, file, host, "'auths' is not an object"));
         }
         return out;
     }
@@ -197,32 +224,16 @@ public final class CredentialStores {
      */
     public static List<Credential> fromDocument(String source, String location, byte[] json, String image,
                                                 String host) {
-        if (json.length > MAX_FILE) {
-            return List.of(broken(source, location, host, "larger than 1 MiB; not read"));
+        Parsed parsed = parse(source, location, host, json);
+        if (parsed.broken() != null) {
+            return List.of(parsed.broken());
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (IOException e) {
-            return List.of(broken(source, location, host, "not valid JSON (" + firstLine(e.getMessage()) + ")"));
-        }
-        if (root == null || !root.isObject()) {
-            return List.of(broken(source, location, host, "not a JSON object"));
-        }
-        JsonNode auths = root.has("auths") ? root.get("auths") : root;
-        if (!auths.isObject()) {
-            return List.of(broken(source, location, host, "'auths' is not an object"));
-        }
+        JsonNode auths = parsed.root().has("auths") ? parsed.root().get("auths") : parsed.root();
         String repository = ImageReference.repository(image);
-        List<Credential> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String key = ImageReference.keyringKey(e.getKey());
-            if (key != null && ImageReference.matches(key, repository)) {
-                out.add(fromAuthEntry(source, location, host, e.getValue()));
-            }
-        }
-        return out;
+        return entries(source, location, host, auths, key -> {
+            String indexed = ImageReference.keyringKey(key);
+            return indexed != null && ImageReference.matches(indexed, repository);
+        });
     }
 
     private static Credential fromAuthEntry(String source, String location, String host, JsonNode entry) {

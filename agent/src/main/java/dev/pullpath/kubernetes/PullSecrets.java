@@ -87,9 +87,9 @@ final class PullSecrets {
             List<Credential> logins = logins(secret, qualified, image, authority);
             found.addAll(logins);
             long usable = logins.stream().filter(Credential::usable).count();
-            notes.add(qualified + ": " + (logins.isEmpty() ? "no login for " + authority
-                    : usable == logins.size() ? plural(usable) + " for " + authority
-                    : plural(usable) + " for " + authority + ", " + (logins.size() - usable) + " unusable"));
+            long unusable = logins.size() - usable;
+            notes.add(qualified + ": " + (logins.isEmpty() ? "no login" : plural(usable)) + " for " + authority
+                    + (unusable > 0 ? ", " + unusable + " unusable" : ""));
         }
         return new Found(names, found, notes);
     }

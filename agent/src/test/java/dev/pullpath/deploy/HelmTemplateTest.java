@@ -157,25 +157,28 @@ class HelmTemplateTest {
                 KubernetesTypes.only(helm, PrometheusRule.class).getSpec());
     }
 
+    /** examples/EXAMPLE.yaml rendered: the same pod and the same config.yaml as the kustomize overlay. */
+    private List<HasMetadata> rendersTheOverlay(String example, String overlayName) {
+        List<HasMetadata> overlay = kustomized(overlayName);
+        List<HasMetadata> helm = rendered(example);
+        assertSamePod(overlay, helm);
+        assertEquals(configYaml(overlay), configYaml(helm));
+        return helm;
+    }
+
     @Test
     @DisplayName("examples/proxy.yaml renders the with-proxy overlay's pod: containerd's HTTPS_PROXY, HTTP_PROXY "
             + "and NO_PROXY, nothing else changed")
     void proxyExampleIsTheWithProxyOverlay() {
-        List<HasMetadata> overlay = kustomized("with-proxy");
-        List<HasMetadata> helm = rendered("proxy");
-        assertSamePod(overlay, helm);
+        List<HasMetadata> helm = rendersTheOverlay("proxy", "with-proxy");
         assertEquals(List.of("NODE_NAME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"),
                 agent(helm).getEnv().stream().map(e -> e.getName()).toList());
-        assertEquals(configYaml(overlay), configYaml(helm));
     }
 
     @Test
     @DisplayName("examples/private-ecr.yaml renders the private-ecr overlay's config.yaml and the base's pod")
     void privateEcrExampleIsThePrivateEcrOverlay() {
-        List<HasMetadata> overlay = kustomized("private-ecr");
-        List<HasMetadata> helm = rendered("private-ecr");
-        assertEquals(configYaml(overlay), configYaml(helm));
-        assertSamePod(overlay, helm);
+        List<HasMetadata> helm = rendersTheOverlay("private-ecr", "private-ecr");
         List<String> hosts = config(helm).targets().stream().map(t -> t.target().host()).toList();
         assertTrue(hosts.contains("public.ecr.aws") && hosts.contains("123456789012.dkr.ecr.us-east-1.amazonaws.com")
                 && hosts.contains("api.ecr.us-east-1.amazonaws.com"), hosts.toString());
@@ -186,10 +189,8 @@ class HelmTemplateTest {
             + "(kubernetes.readPullSecrets) and the same ClusterRole, the base's rules plus get on secrets")
     void readPullSecretsExampleIsTheOverlay() {
         List<HasMetadata> overlay = kustomized("read-pull-secrets");
-        List<HasMetadata> helm = rendered("read-pull-secrets");
-        assertEquals(configYaml(overlay), configYaml(helm));
+        List<HasMetadata> helm = rendersTheOverlay("read-pull-secrets", "read-pull-secrets");
         assertTrue(config(helm).kubernetes().readPullSecrets());
-        assertSamePod(overlay, helm);
         var overlayRules = KubernetesTypes.only(overlay, io.fabric8.kubernetes.api.model.rbac.ClusterRole.class)
                 .getRules();
         assertEquals(overlayRules, KubernetesTypes.only(helm, io.fabric8.kubernetes.api.model.rbac.ClusterRole.class)

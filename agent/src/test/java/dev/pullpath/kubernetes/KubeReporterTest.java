@@ -233,12 +233,7 @@ class KubeReporterTest {
     @DisplayName("RBAC denied (403): metric forbidden, one log line, probes go on; allowed again: posted")
     void forbidden() throws Exception {
         api.forbid(true);
-        scheduler.apply(config);
-        await(() -> board.get("registry") != null, "a first probe");
-        await(() -> "forbidden".equals(apiState()), "api state: " + apiState());
-        long probes = board.get("registry").probes();
-        Thread.sleep(3_000);
-        assertTrue(board.get("registry").probes() > probes + 5, "probes go on");
+        probesGoOnWhileTheApiIs("forbidden", Duration.ofSeconds(3), 5);
         List<String> forbidden = lines().stream().filter(l -> l.contains("forbidden")).toList();
         assertEquals(1, forbidden.size(), "one line per change of state: " + lines());
         assertTrue(forbidden.get(0).contains("403"), forbidden.get(0));
@@ -254,12 +249,7 @@ class KubeReporterTest {
     @DisplayName("token refused (401): metric unauthorized, one log line, probes go on; accepted again: posted")
     void tokenRefused() throws Exception {
         api.rejectToken(true);
-        scheduler.apply(config);
-        await(() -> board.get("registry") != null, "a first probe");
-        await(() -> "unauthorized".equals(apiState()), "api state: " + apiState());
-        long probes = board.get("registry").probes();
-        Thread.sleep(2_000);
-        assertTrue(board.get("registry").probes() > probes + 3, "probes go on");
+        probesGoOnWhileTheApiIs("unauthorized", Duration.ofSeconds(2), 3);
         List<String> refused = lines().stream().filter(l -> l.startsWith("Kubernetes API unauthorized")).toList();
         assertEquals(1, refused.size(), "one line per change of state: " + lines());
         api.rejectToken(false);
@@ -286,6 +276,16 @@ class KubeReporterTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /** Starts the schedule with the API in {@code state} and checks the probes keep their pace meanwhile. */
+    private void probesGoOnWhileTheApiIs(String state, Duration watched, int moreProbes) throws Exception {
+        scheduler.apply(config);
+        await(() -> board.get("registry") != null, "a first probe");
+        await(() -> state.equals(apiState()), "api state: " + apiState());
+        long probes = board.get("registry").probes();
+        Thread.sleep(watched.toMillis());
+        assertTrue(board.get("registry").probes() > probes + moreProbes, "probes go on");
+    }
 
     private static Pod pullingPod(String name, String node, String image) {
         return new PodBuilder().withNewMetadata().withName(name).withNamespace("team").withUid("uid-" + name)
