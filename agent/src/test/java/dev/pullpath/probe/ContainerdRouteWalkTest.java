@@ -104,7 +104,9 @@ class ContainerdRouteWalkTest {
             Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n" + extra);
             ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
                     Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    CredentialStores.none(), certsDir);
+                    CredentialStores.none(), certsDir)
+                    // A server-only file is read from 1.7.32 on (earlier releases ignore it, see HostsToml).
+                    .withContainerdVersion(dev.pullpath.config.ContainerdVersion.parse("2.0.0", "test"));
             try (PathProber prober = new PathProber(options, 1)) {
                 return prober.probe(target, options, depth, null).get(30, TimeUnit.SECONDS);
             }
