@@ -56,6 +56,7 @@ final class PodDiagnoser implements AutoCloseable {
     private final Supplier<AgentConfig> config;
     private final Clock clock;
     private final ApiHealth health;
+    private final ReporterEvents events;
     private final Consumer<Event> post;
     private final Counter diagnoses;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -78,7 +79,7 @@ final class PodDiagnoser implements AutoCloseable {
 
     PodDiagnoser(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
                  Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, ApiHealth health,
-                 Consumer<Event> post) {
+                 ReporterEvents events, Consumer<Event> post) {
         this.client = client;
         this.node = node;
         this.options = options;
@@ -86,6 +87,7 @@ final class PodDiagnoser implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.health = health;
+        this.events = events;
         this.post = post;
         this.secretReader = options.readPullSecrets() ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pullpath-pull-secrets");
@@ -268,21 +270,7 @@ final class PodDiagnoser implements AutoCloseable {
             reason = Wording.reason(report);
             message = Wording.diagnosis(node, report) + " (image " + image + ") " + secretsNote;
         }
-        return reporterEvent(ref, type, reason, Wording.bounded(message));
-    }
-
-    private Event reporterEvent(ObjectReference ref, String type, String reason, String message) {
-        Instant at = clock.instant();
-        String ts = at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-        return new io.fabric8.kubernetes.api.model.EventBuilder().withNewMetadata()
-                .withNamespace(ref.getNamespace())
-                .withName(ref.getName() + "." + Long.toHexString(at.toEpochMilli()) + Integer.toHexString(
-                        System.identityHashCode(ref)))
-                .endMetadata()
-                .withInvolvedObject(ref).withType(type).withReason(reason).withMessage(message)
-                .withNewSource().withComponent(KubernetesReporter.COMPONENT).withHost(node).endSource()
-                .withReportingComponent(KubernetesReporter.COMPONENT).withReportingInstance(node)
-                .withFirstTimestamp(ts).withLastTimestamp(ts).withCount(1).build();
+        return events.event(ref.getNamespace(), ref, type, reason, Wording.bounded(message));
     }
 
     private static String fieldPath(Pod pod, String container) {
