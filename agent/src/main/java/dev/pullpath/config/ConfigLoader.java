@@ -124,7 +124,7 @@ public final class ConfigLoader {
                     raw.resolvConf() == null ? Path.of("/etc/resolv.conf") : raw.resolvConf(),
                     raw.hostsFile() == null ? Path.of("/etc/hosts") : raw.hostsFile(),
                     raw.caFiles() == null ? List.of() : raw.caFiles(), ProbeOptions.DEFAULT_MAX_BODY_BYTES,
-                    proxies, credentialStores(raw.credentials(), where),
+                    proxies, credentials(raw.credentials(), where),
                     raw.containerdCertsDir() == null ? ContainerdHosts.DEFAULT_DIR : raw.containerdCertsDir(),
                     traceroute);
         } catch (ConfigException e) {
@@ -159,9 +159,9 @@ public final class ConfigLoader {
                 Boolean.TRUE.equals(raw.readPullSecrets()));
     }
 
-    private static dev.pullpath.credentials.CredentialStores credentialStores(RawCredentials raw, String where) {
+    private static CredentialSettings credentials(RawCredentials raw, String where) {
         if (raw == null) {
-            return dev.pullpath.credentials.CredentialStores.none();
+            return CredentialSettings.NONE;
         }
         Duration timeout = raw.timeout() == null ? Duration.ofSeconds(10) : raw.timeout();
         if (timeout.compareTo(Duration.ofMinutes(1)) > 0) {
@@ -172,14 +172,7 @@ public final class ConfigLoader {
                     + "too");
         }
         // The pod's own HOME and DOCKER_CONFIG say nothing about the node: only the named files are read.
-        dev.pullpath.credentials.CredentialStores stores = new dev.pullpath.credentials.CredentialStores(
-                raw.registryConfig(), raw.dockerConfig(), timeout, k -> null);
-        if (raw.credentialProviderConfig() != null) {
-            Path bin = raw.credentialProviderBinDir() != null ? raw.credentialProviderBinDir()
-                    : raw.credentialProviderConfig().toAbsolutePath().getParent();
-            stores.withKubeletProvider(new dev.pullpath.credentials.KubeletCredentialProvider(
-                    raw.credentialProviderConfig(), bin, timeout));
-        }
-        return stores;
+        return CredentialSettings.ofNode(raw.dockerConfig(), raw.registryConfig(), raw.credentialProviderConfig(),
+                raw.credentialProviderBinDir(), timeout);
     }
 }

@@ -4,6 +4,7 @@ import dev.pullpath.config.AgentConfig;
 import dev.pullpath.config.KubernetesOptions;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
+import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
@@ -242,9 +243,10 @@ final class PodDiagnoser implements AutoCloseable {
                 : CompletableFuture.supplyAsync(() -> PullSecrets.read(client, secrets, image.toString(),
                         target.authority()), secretReader);
         return read.thenCompose(found -> {
-            ProbeOptions with = found.credentials().isEmpty() ? probeOptions
-                    : probeOptions.withCredentials(probeOptions.credentials().plus(found.credentials()));
-            return prober.get().probe(target, with, Depth.REGISTRY, image.image())
+            PathProber p = prober.get();
+            CredentialStores node = p.credentialStores(probeOptions.credentials());
+            CredentialStores logins = found.credentials().isEmpty() ? node : node.plus(found.credentials());
+            return p.probe(target, probeOptions, Depth.REGISTRY, image.image(), logins)
                     .thenApply(report -> new Diagnosed(report, found));
         }).orTimeout(bound.toMillis() + API_READ_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
