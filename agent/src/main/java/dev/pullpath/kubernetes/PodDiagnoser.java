@@ -62,13 +62,37 @@ final class PodDiagnoser implements AutoCloseable {
     private final Counter diagnoses;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Per image: when it was last probed, and the diagnosis (pending while the probe runs). */
-    private final Map<String, Probed> images = new ConcurrentHashMap<>();
+    private final Map<ImageKey, Probed> images = new ConcurrentHashMap<>();
     /** Per pod and image: when its Event was posted. */
-    private final Map<String, Instant> told = new ConcurrentHashMap<>();
+    private final Map<PodImageKey, Instant> told = new ConcurrentHashMap<>();
     private volatile SharedIndexInformer<Pod> informer;
     private volatile boolean closed;
 
     private record Probed(Instant at, CompletableFuture<Diagnosed> report) {
+    }
+
+    /** One image as one pod names it. */
+    private record PodImageKey(String namespace, String pod, String image) {
+        static PodImageKey of(Pod pod, String image) {
+            return new PodImageKey(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), image);
+        }
+
+        boolean isOf(Pod p) {
+            return namespace.equals(p.getMetadata().getNamespace()) && pod.equals(p.getMetadata().getName());
+        }
+
+        @Override
+        public String toString() {
+            return namespace + "/" + pod + " " + image;
+        }
+    }
+
+    /** Pods of one image share a diagnosis only when they name the same secrets: the logins differ otherwise. */
+    private record ImageKey(String image, List<String> secrets) {
+        @Override
+        public String toString() {
+            return secrets.isEmpty() ? image : image + " " + secrets;
+        }
     }
 
     /** A probe's report and what was read of the pod's imagePullSecrets for it. */
@@ -120,8 +144,7 @@ final class PodDiagnoser implements AutoCloseable {
 
             @Override
             public void onDelete(Pod pod, boolean unknownFinalState) {
-                String prefix = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000";
-                told.keySet().removeIf(k -> k.startsWith(prefix));
+                told.keySet().removeIf(k -> k.isOf(pod));
             }
         });
         i.exceptionHandler((started, error) -> {
@@ -184,7 +207,7 @@ final class PodDiagnoser implements AutoCloseable {
 
     private void diagnose(Pod pod, String container, String imageText, String waiting) {
         Instant now = clock.instant();
-        String podKey = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000" + imageText;
+        PodImageKey podKey = PodImageKey.of(pod, imageText);
         Instant last = told.get(podKey);
         if (last != null && Duration.between(last, now).compareTo(options.diagnosisSpacing()) < 0) {
             return; // this pod already has its diagnosis; the next one after the spacing
@@ -199,9 +222,8 @@ final class PodDiagnoser implements AutoCloseable {
             }
             return;
         }
-        // Pods of one image share a diagnosis only when they name the same secrets: the logins differ otherwise.
         List<String> secrets = options.readPullSecrets() ? PullSecrets.names(pod) : List.of();
-        String imageKey = secrets.isEmpty() ? image.toString() : image + " " + secrets;
+        ImageKey imageKey = new ImageKey(image.toString(), List.copyOf(secrets));
         Probed probed = images.get(imageKey);
         boolean fresh = probed != null && Duration.between(probed.at(), now).compareTo(options.diagnosisSpacing()) < 0;
         if (!fresh) {
@@ -225,7 +247,7 @@ final class PodDiagnoser implements AutoCloseable {
         probed.report().whenComplete((diagnosed, error) -> {
             if (closed || diagnosed == null) {
                 if (error != null) {
-                    LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey.replace('\u0000', ' '),
+                    LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey,
                             error.toString());
                 }
                 return;
