@@ -1,7 +1,7 @@
 package dev.pullpath.cli;
 
 import dev.pullpath.config.ConfigException;
-import dev.pullpath.credentials.CredentialStores;
+import dev.pullpath.config.CredentialSettings;
 import dev.pullpath.config.Durations;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.PrivateEcr;
@@ -126,15 +126,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
         List<InetSocketAddress> servers = resolvers.stream().map(ProbeOptions::parseResolver).toList();
         ProxySettings proxies = proxy == null && noProxy == null ? ProxySettings.fromEnvironment()
                 : ProxySettings.of(proxy, noProxy);
-        CredentialStores stores = new CredentialStores(registryConfig, dockerConfig, Duration.ofSeconds(5),
-                System::getenv);
-        if (providerConfig != null) {
-            Path bin = providerBinDir != null ? providerBinDir : providerConfig.toAbsolutePath().getParent();
-            stores.withKubeletProvider(new dev.pullpath.credentials.KubeletCredentialProvider(providerConfig, bin,
-                    Duration.ofSeconds(10)));
-        }
+        // A person's own logins: HOME and DOCKER_CONFIG of this shell are searched, as docker and helm would.
+        CredentialSettings logins = new CredentialSettings(true, registryConfig, dockerConfig, true,
+                Duration.ofSeconds(5), providerConfig, providerBinDir, Duration.ofSeconds(10));
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, stores, containerdCertsDir, !noTraceroute,
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, logins, containerdCertsDir, !noTraceroute,
                 containerdVersion == null ? dev.pullpath.config.ContainerdVersion.ASSUMED
                         : dev.pullpath.config.ContainerdVersion.parse(containerdVersion, "--containerd-version"));
     }

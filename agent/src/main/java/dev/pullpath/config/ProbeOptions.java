@@ -16,34 +16,33 @@ import java.util.List;
  * @param caFiles       extra trust anchors (PEM) on top of the node's trust store
  * @param maxBodyBytes  bound on every HTTP body read
  * @param proxies       the HTTPS proxy and NO_PROXY list, as containerd would use them
- * @param credentials   where stored registry logins are looked for
+ * @param credentials   where stored registry logins are looked for (the prober builds the stores from these)
  * @param containerdCertsDir containerd's registry config directory (hosts.toml per registry), or null for none
  * @param traceroute    whether a connect that times out is followed by a TCP traceroute of that address
  * @param containerdVersion the containerd release whose reading of hosts.toml is modelled
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                            Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                           dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir,
+                           CredentialSettings credentials, Path containerdCertsDir,
                            boolean traceroute, ContainerdVersion containerdVersion) {
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                        dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir,
-                        boolean traceroute) {
+                        CredentialSettings credentials, Path containerdCertsDir, boolean traceroute) {
         this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
                 containerdCertsDir, traceroute, ContainerdVersion.ASSUMED);
     }
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                        dev.pullpath.credentials.CredentialStores credentials, Path containerdCertsDir) {
+                        CredentialSettings credentials, Path containerdCertsDir) {
         this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
                 containerdCertsDir, true);
     }
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                        dev.pullpath.credentials.CredentialStores credentials) {
+                        CredentialSettings credentials) {
         this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
                 null);
     }
@@ -51,7 +50,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies) {
         this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies,
-                dev.pullpath.credentials.CredentialStores.none());
+                CredentialSettings.NONE);
     }
 
     /** Without a proxy. */
@@ -77,7 +76,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
         resolvers = List.copyOf(resolvers);
         caFiles = List.copyOf(caFiles);
         proxies = proxies == null ? ProxySettings.none() : proxies;
-        credentials = credentials == null ? dev.pullpath.credentials.CredentialStores.none() : credentials;
+        credentials = credentials == null ? CredentialSettings.NONE : credentials;
         containerdVersion = containerdVersion == null ? ContainerdVersion.ASSUMED : containerdVersion;
     }
 
@@ -94,12 +93,6 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
                 settings, credentials, containerdCertsDir, traceroute, containerdVersion);
-    }
-
-    /** The same options, with these credential stores (a pod diagnosis adds the pod's imagePullSecrets). */
-    public ProbeOptions withCredentials(dev.pullpath.credentials.CredentialStores stores) {
-        return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, stores, containerdCertsDir, traceroute, containerdVersion);
     }
 
     /** The same options, modelling containerd {@code version}'s reading of hosts.toml. */

@@ -14,7 +14,18 @@ final class ProviderCache {
     private static final int MAX_CACHED = 256;
     private static final List<String> KEY_TYPES = List.of("Image", "Registry", "Global");
 
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<Key, Cached> cache = new ConcurrentHashMap<>();
+
+    /** The kubelet's cache key: the image for cacheKeyType Image, the registry for Registry, nothing for Global. */
+    private record Key(String provider, String keyType, String key) {
+        static Key of(String provider, String keyType, String image, String registry) {
+            return new Key(provider, keyType, switch (keyType) {
+                case "Image" -> image;
+                case "Registry" -> registry;
+                default -> "";
+            });
+        }
+    }
 
     private record Cached(long expiresAtNanos, List<Credential> credentials) {
     }
@@ -22,7 +33,7 @@ final class ProviderCache {
     /** The answer kept for this provider and image under any key type, or null. */
     List<Credential> get(String provider, String image, String registry, long nowNanos) {
         for (String keyType : KEY_TYPES) {
-            Cached hit = cache.get(cacheKey(provider, keyType, image, registry));
+            Cached hit = cache.get(Key.of(provider, keyType, image, registry));
             if (hit != null && hit.expiresAtNanos() - nowNanos > 0) {
                 return hit.credentials();
             }
@@ -36,19 +47,9 @@ final class ProviderCache {
         if (keyType != null && keep != null && !keep.isZero() && !keep.isNegative()) {
             cache.values().removeIf(c -> c.expiresAtNanos() - nowNanos <= 0);
             if (cache.size() < MAX_CACHED) {
-                cache.put(cacheKey(provider, keyType, image, registry),
+                cache.put(Key.of(provider, keyType, image, registry),
                         new Cached(nowNanos + keep.toNanos(), credentials));
             }
         }
-    }
-
-    /** The kubelet's cache key: the image for cacheKeyType Image, the registry for Registry, nothing for Global. */
-    private static String cacheKey(String provider, String keyType, String image, String registry) {
-        String key = switch (keyType) {
-            case "Image" -> image;
-            case "Registry" -> registry;
-            default -> "";
-        };
-        return provider + "\u0000" + keyType + "\u0000" + key;
     }
 }

@@ -104,13 +104,15 @@ public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, Li
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Tls(String address, String protocol, String cipherSuite, String alpn, String earliestNotAfter,
+    public record Tls(String address, String protocol, String cipherSuite, String alpn,
+                      @JsonSerialize(using = ToStringSerializer.class) Instant earliestNotAfter,
                       List<Certificate> chain) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Certificate(String subject, String issuer, List<String> subjectAltNames, String notBefore,
-                              String notAfter, String sha256) {
+    public record Certificate(String subject, String issuer, List<String> subjectAltNames,
+                              @JsonSerialize(using = ToStringSerializer.class) Instant notBefore,
+                              @JsonSerialize(using = ToStringSerializer.class) Instant notAfter, String sha256) {
     }
 
     /** A response as evidence: status line, the headers that identify who answered, a bounded, redacted body. */

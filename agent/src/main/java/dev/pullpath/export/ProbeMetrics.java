@@ -40,13 +40,21 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     private final Gauge proxyInUse;
     private final Gauge credentialExpiry;
     private final boolean phaseHistograms;
-    /** Each target's credential series (registry, source): several targets may name the same registry. */
-    private final Map<String, Map<String, Double>> credentialSeries = new ConcurrentHashMap<>();
+    /** Each target's credential series: several targets may name the same registry. */
+    private final Map<String, Map<CredentialSeries, Double>> credentialSeries = new ConcurrentHashMap<>();
     /** The credential series on the exposition now, to remove the ones no target holds any more. */
-    private Set<String> exportedCredentials = new HashSet<>();
+    private Set<CredentialSeries> exportedCredentials = new HashSet<>();
     /** The status series and DNS answer series each target currently has, to remove them when they change. */
     private final Map<String, String[]> statusLabels = new ConcurrentHashMap<>();
-    private final Map<String, Set<String>> dnsSeries = new ConcurrentHashMap<>();
+    private final Map<String, Set<AnswerSeries>> dnsSeries = new ConcurrentHashMap<>();
+
+    /** The labels of one credential expiry series (it has no target label: targets may share a registry). */
+    private record CredentialSeries(String registry, String source) {
+    }
+
+    /** The labels of one pullpath_dns_answers series besides the target. */
+    private record AnswerSeries(String family, String scope) {
+    }
 
     /** Every phase label, from the plan itself: the help text cannot fall behind a new hop. */
     static final String PHASES = java.util.Arrays.stream(dev.pullpath.diagnosis.Phase.values())
@@ -153,8 +161,8 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         }
         status.labelValues(labels).set(1);
         Evidence.Tls tls = probed.evidence() == null ? null : probed.evidence().tls();
-        if (tls != null && tls.earliestNotAfter() != null && !"null".equals(tls.earliestNotAfter())) {
-            certNotAfter.labelValues(name).set(Instant.parse(tls.earliestNotAfter()).getEpochSecond());
+        if (tls != null && tls.earliestNotAfter() != null) {
+            certNotAfter.labelValues(name).set(tls.earliestNotAfter().getEpochSecond());
         }
         recordAnswers(name, probed);
         recordCredentials(name, target.target().authority(), report);
@@ -167,12 +175,12 @@ public final class ProbeMetrics implements StatusBoard.Listener {
      * registry checks carry the last check's evidence, so a series lives as long as the login does.
      */
     private void recordCredentials(String name, String registryName, TargetReport report) {
-        Map<String, Double> now = new HashMap<>();
+        Map<CredentialSeries, Double> now = new HashMap<>();
         if (report.evidence() != null && report.evidence().credentials() != null) {
             for (Evidence.Credential c : report.evidence().credentials()) {
                 if (c.expiresAt() != null) {
                     double at = c.expiresAt().getEpochSecond();
-                    now.merge(registryName + "\n" + c.source(), at, Math::min);
+                    now.merge(new CredentialSeries(registryName, c.source()), at, Math::min);
                 }
             }
         }
@@ -185,18 +193,14 @@ public final class ProbeMetrics implements StatusBoard.Listener {
     }
 
     private synchronized void syncCredentialSeries() {
-        Map<String, Double> all = new HashMap<>();
+        Map<CredentialSeries, Double> all = new HashMap<>();
         credentialSeries.values().forEach(m -> m.forEach((k, v) -> all.merge(k, v, Math::min)));
-        for (String key : exportedCredentials) {
+        for (CredentialSeries key : exportedCredentials) {
             if (!all.containsKey(key)) {
-                String[] fs = key.split("\n");
-                credentialExpiry.remove(fs[0], fs[1]);
+                credentialExpiry.remove(key.registry(), key.source());
             }
         }
-        all.forEach((key, at) -> {
-            String[] fs = key.split("\n");
-            credentialExpiry.labelValues(fs[0], fs[1]).set(at);
-        });
+        all.forEach((key, at) -> credentialExpiry.labelValues(key.registry(), key.source()).set(at));
         exportedCredentials = new HashSet<>(all.keySet());
     }
 
@@ -205,24 +209,21 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         if (dns == null) {
             return;
         }
-        Map<String, Integer> counts = new HashMap<>();
+        Map<AnswerSeries, Integer> counts = new HashMap<>();
         for (String a : dns.answers()) {
             if (IpLiterals.isLiteral(a)) {
                 java.net.InetAddress address = IpLiterals.parse(a);
-                counts.merge(IpLiterals.family(address) + "\n" + AddressScope.of(address).label(), 1, Integer::sum);
+                counts.merge(new AnswerSeries(IpLiterals.family(address), AddressScope.of(address).label()), 1,
+                        Integer::sum);
             }
         }
-        Set<String> before = dnsSeries.getOrDefault(name, Set.of());
-        for (String gone : before) {
+        Set<AnswerSeries> before = dnsSeries.getOrDefault(name, Set.of());
+        for (AnswerSeries gone : before) {
             if (!counts.containsKey(gone)) {
-                String[] fs = gone.split("\n");
-                dnsAnswers.remove(name, fs[0], fs[1]);
+                dnsAnswers.remove(name, gone.family(), gone.scope());
             }
         }
-        counts.forEach((key, n) -> {
-            String[] fs = key.split("\n");
-            dnsAnswers.labelValues(name, fs[0], fs[1]).set(n);
-        });
+        counts.forEach((key, n) -> dnsAnswers.labelValues(name, key.family(), key.scope()).set(n));
         dnsSeries.put(name, new HashSet<>(counts.keySet()));
     }
 
@@ -236,9 +237,8 @@ public final class ProbeMetrics implements StatusBoard.Listener {
         if (old != null) {
             status.remove(old);
         }
-        for (String key : dnsSeries.getOrDefault(name, Set.of())) {
-            String[] fs = key.split("\n");
-            dnsAnswers.remove(name, fs[0], fs[1]);
+        for (AnswerSeries key : dnsSeries.getOrDefault(name, Set.of())) {
+            dnsAnswers.remove(name, key.family(), key.scope());
         }
         dnsSeries.remove(name);
         if (credentialSeries.remove(name) != null) {

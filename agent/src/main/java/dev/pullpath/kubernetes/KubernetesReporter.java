@@ -9,39 +9,25 @@ import dev.pullpath.probe.PathProber;
 import dev.pullpath.schedule.StatusBoard;
 import dev.pullpath.schedule.TargetStatus;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.NodeCondition;
-import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
-import io.fabric8.kubernetes.api.model.ObjectReference;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,16 +42,17 @@ import org.slf4j.LoggerFactory;
  * unreachable, slow or refuses, the worker backs off (1 s doubling to 1 min) and what it had to say waits in
  * bounded places: one condition (the latest wins), one pending Event per target, at most {@value #MAX_QUEUED}
  * pod Events.
+ *
+ * <p>This class is the worker and its queues; what it sends is made elsewhere: the condition by
+ * {@link PullPathCondition}, the Events by {@link ReporterEvents}, their aggregation by {@link EventCorrelator}, the
+ * pod diagnoses by {@link PodDiagnoser}, and the API's state is {@link ApiHealth}'s.
  */
 public final class KubernetesReporter implements StatusBoard.Listener, AutoCloseable {
-    public static final String CONDITION = "ImagePullPath";
-    static final String COMPONENT = "pullpath";
+    public static final String CONDITION = PullPathCondition.TYPE;
     static final int MAX_QUEUED = 64;
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesReporter.class);
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
-    /** Kubernetes' EventCorrelator keeps repeats for 10 minutes; an older repeat starts a new Event. */
-    private static final Duration AGGREGATION_WINDOW = Duration.ofMinutes(10);
 
     private final KubernetesClient client;
     private final String node;
@@ -75,28 +62,20 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
     private final ApiHealth health;
     private final ScheduledExecutorService worker;
     private final PodDiagnoser pods;
+    private final ReporterEvents events;
+    private final EventCorrelator correlator;
 
     private final Map<String, TargetStatus> statuses = new ConcurrentHashMap<>();
     // Worker-thread state below, guarded by this.
-    private Condition posted;
+    private PullPathCondition posted;
     private boolean conditionDirty;
     private final Map<String, Event> nodeEvents = new LinkedHashMap<>();
     private final Map<String, Instant> lastNodeEvent = new HashMap<>();
     private final Deque<Event> podEvents = new ArrayDeque<>();
-    private final Map<String, Aggregate> aggregates = new LinkedHashMap<>();
     private Duration backoff = Duration.ZERO;
     private Instant retryAt = Instant.MIN;
     private ScheduledFuture<?> wake;
-    private final AtomicLong sequence = new AtomicLong();
     private volatile boolean closed;
-
-    /** What was last patched, so a repeat waits for the heartbeat. */
-    record Condition(String status, String reason, String message, Instant transition) {
-    }
-
-    /** An Event already created, with how often it has been seen. */
-    private record Aggregate(String namespace, String name, int count, Instant first, Instant last) {
-    }
 
     /**
      * @param eventSpacing the least time between two Events about one target (a flapping target gives one Event
@@ -115,7 +94,10 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
             t.setDaemon(true);
             return t;
         });
-        this.pods = new PodDiagnoser(client, node, options, prober, config, registry, clock, health, this::postPodEvent);
+        this.events = new ReporterEvents(node, clock);
+        this.correlator = new EventCorrelator(client, clock);
+        this.pods = new PodDiagnoser(client, node, options, prober, config, registry, clock, health, events,
+                this::postPodEvent);
     }
 
     /**
@@ -176,14 +158,12 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
         boolean changed = before == null || !before.category().equals(now.category())
                 || !before.reason().equals(now.reason());
         synchronized (this) {
-            Condition next = condition(posted);
-            if (posted == null || !next.status().equals(posted.status()) || !next.reason().equals(posted.reason())
-                    || !next.message().equals(posted.message())) {
+            if (condition(posted).differsFrom(posted)) {
                 conditionDirty = true;
             }
             // A first probe that finds the path working is no news; everything else is a change worth an Event.
             if (changed && !(before == null && now.outcome() == Reason.OK)) {
-                nodeEvents.put(target.name(), nodeEvent(target.name(), previous, current));
+                nodeEvents.put(target.name(), events.nodeEvent(target.name(), previous, current));
             }
         }
         wake(Duration.ZERO);
@@ -200,77 +180,8 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
     }
 
     /** The node condition for the current statuses: True while every target's path works. */
-    synchronized Condition condition(Condition before) {
-        List<TargetStatus> all = new ArrayList<>(statuses.values());
-        all.sort(Comparator.comparing((TargetStatus s) -> s.report().ok()).thenComparing(TargetStatus::since)
-                .thenComparing(s -> s.config().name()));
-        List<TargetStatus> failing = all.stream().filter(s -> !s.report().ok()).toList();
-        String status;
-        String reason;
-        StringBuilder message = new StringBuilder();
-        if (failing.isEmpty()) {
-            status = "True";
-            reason = "RegistriesReachable";
-            message.append("pullpath: the pull path of every registry target works from this node (")
-                    .append(all.size()).append(all.size() == 1 ? " target)" : " targets)");
-            for (TargetStatus s : all) {
-                if (s.report().outcome() != Reason.OK) {
-                    message.append("; warning: ").append(s.config().name()).append(": ").append(s.report().category())
-                            .append("/").append(s.report().reason()).append(": ").append(s.report().summary());
-                }
-            }
-        } else {
-            status = "False";
-            reason = Wording.reason(failing.get(0).report());
-            for (TargetStatus s : failing) {
-                TargetReport r = s.report();
-                message.append(message.length() == 0 ? "" : "; ").append(s.config().name()).append(": ")
-                        .append(r.category()).append("/").append(r.reason()).append(" at ").append(Wording.hop(r))
-                        .append(": ").append(r.summary()).append(" (since ").append(s.since()
-                                .truncatedTo(ChronoUnit.SECONDS)).append(")");
-            }
-            message.append(". ").append(failing.get(0).report().hint());
-        }
-        Instant transition = before != null && before.status().equals(status) ? before.transition()
-                : clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        return new Condition(status, reason, Wording.bounded(message.toString()), transition);
-    }
-
-    private Event nodeEvent(String target, TargetStatus previous, TargetStatus current) {
-        TargetReport r = current.report();
-        Instant now = clock.instant();
-        ObjectReference nodeRef = new ObjectReferenceBuilder().withKind("Node").withName(node)
-                // The kubelet's node reference: the name as UID, which `kubectl describe node` searches too.
-                .withUid(node).build();
-        String type;
-        String reason;
-        String message;
-        if (r.outcome() == Reason.OK) {
-            type = "Normal";
-            reason = "PullPathRecovered";
-            TargetReport was = previous.report();
-            // No time in the text: a flapping target's recoveries must be one aggregated Event (the correlator keys
-            // on the message); the Warning before it carries when the failure began.
-            message = "pullpath on " + node + ": " + target + " recovered, its pull path works (it was "
-                    + was.category() + "/" + was.reason() + ")";
-        } else {
-            type = "Warning";
-            reason = Wording.reason(r);
-            message = Wording.diagnosis(node, r);
-        }
-        return event("default", nodeRef, type, reason, Wording.bounded(message), now);
-    }
-
-    Event event(String namespace, ObjectReference about, String type, String reason, String message, Instant at) {
-        String ts = at.truncatedTo(ChronoUnit.SECONDS).toString();
-        // As the kubelet names its Events: the object's name and a unique suffix.
-        String name = about.getName() + "." + Long.toHexString(at.toEpochMilli()) + Long.toHexString(
-                sequence.incrementAndGet());
-        return new EventBuilder().withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
-                .withInvolvedObject(about).withType(type).withReason(reason).withMessage(message)
-                .withNewSource().withComponent(COMPONENT).withHost(node).endSource()
-                .withReportingComponent(COMPONENT).withReportingInstance(node)
-                .withFirstTimestamp(ts).withLastTimestamp(ts).withCount(1).build();
+    synchronized PullPathCondition condition(PullPathCondition before) {
+        return PullPathCondition.of(statuses.values(), before, clock.instant());
     }
 
     /** From the pod diagnoser's threads. The oldest is dropped when the queue is full. */
@@ -312,7 +223,7 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
         }
         String what = "patch of node " + node + " status";
         try {
-            Condition next;
+            PullPathCondition next;
             synchronized (this) {
                 if (clock.instant().isBefore(retryAt)) {
                     wake(Duration.ZERO);
@@ -323,7 +234,7 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
             KubernetesClientException conditionRefused = null;
             if (next != null) {
                 try {
-                    patchCondition(next);
+                    next.patchInto(client, node, clock.instant());
                     synchronized (this) {
                         posted = next;
                         conditionDirty = false;
@@ -363,7 +274,7 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
                 }
                 what = "Event " + e.getReason() + " on " + e.getInvolvedObject().getKind().toLowerCase() + " "
                         + e.getInvolvedObject().getName();
-                boolean sent = post(e);
+                boolean sent = correlator.post(e);
                 synchronized (this) {
                     if (target == null) {
                         podEvents.remove(e);
@@ -396,89 +307,6 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
                 retryAt = clock.instant().plus(backoff);
             }
             wake(Duration.ZERO);
-        }
-    }
-
-    /**
-     * Puts the condition into the node's status. A JSON patch that tests the resourceVersion it read and sets the
-     * whole list: the kubelet's conditions are carried over as read, and a kubelet update in between fails the test
-     * (422/409) and is retried on the next attempt, instead of being overwritten. Needs get on nodes and patch on
-     * nodes/status.
-     */
-    private void patchCondition(Condition c) {
-        io.fabric8.kubernetes.api.model.Node n = client.nodes().withName(node).get();
-        if (n == null) {
-            throw new KubernetesClientException("node " + node + " not found (is NODE_NAME the node's name?)", 404,
-                    null);
-        }
-        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        List<NodeCondition> conditions = new ArrayList<>();
-        if (n.getStatus() != null && n.getStatus().getConditions() != null) {
-            n.getStatus().getConditions().stream().filter(x -> !CONDITION.equals(x.getType())).forEach(conditions::add);
-        }
-        conditions.add(new NodeConditionBuilder().withType(CONDITION).withStatus(c.status()).withReason(c.reason())
-                .withMessage(c.message()).withLastHeartbeatTime(now.toString())
-                .withLastTransitionTime(c.transition().toString()).build());
-        List<Map<String, Object>> ops = List.of(
-                Map.of("op", "test", "path", "/metadata/resourceVersion", "value",
-                        n.getMetadata().getResourceVersion()),
-                Map.of("op", "add", "path", "/status/conditions", "value", conditions));
-        client.nodes().withName(node).subresource("status")
-                .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(ops));
-    }
-
-    /**
-     * Creates the Event, or counts a repeat of one created within the aggregation window as Kubernetes' own
-     * correlator does (same object, reason and message: count + 1, new lastTimestamp).
-     *
-     * @return true once the Event is out, or refused for good (then dropped, not retried)
-     */
-    private boolean post(Event e) {
-        ObjectReference o = e.getInvolvedObject();
-        String key = String.join("\u0000", e.getMetadata().getNamespace(), o.getKind(), o.getName(),
-                Objects.toString(o.getFieldPath(), ""), e.getReason(), e.getMessage());
-        Instant now = clock.instant();
-        Aggregate seen;
-        synchronized (this) {
-            seen = aggregates.get(key);
-            aggregates.values().removeIf(a -> Duration.between(a.last(), now).compareTo(AGGREGATION_WINDOW) > 0);
-        }
-        try {
-            if (seen != null && Duration.between(seen.last(), now).compareTo(AGGREGATION_WINDOW) <= 0) {
-                int count = seen.count() + 1;
-                String patch = "{\"count\":" + count + ",\"lastTimestamp\":\""
-                        + now.truncatedTo(ChronoUnit.SECONDS) + "\"}";
-                try {
-                    client.v1().events().inNamespace(seen.namespace()).withName(seen.name())
-                            .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-                    remember(key, new Aggregate(seen.namespace(), seen.name(), count, seen.first(), now));
-                    return true;
-                } catch (KubernetesClientException gone) {
-                    if (gone.getCode() != 404) {
-                        throw gone;
-                    }
-                    // The API server's event TTL removed it: start a new one.
-                }
-            }
-            client.v1().events().inNamespace(e.getMetadata().getNamespace()).resource(e).create();
-            remember(key, new Aggregate(e.getMetadata().getNamespace(), e.getMetadata().getName(), 1, now, now));
-            return true;
-        } catch (KubernetesClientException k) {
-            if (k.getCode() == 400 || k.getCode() == 404 || k.getCode() == 409 || k.getCode() == 422) {
-                // The object's namespace is gone, or the Event is invalid: retrying will not help.
-                LOG.warn("Kubernetes API refused {} Event on {} {}: {} {}", e.getReason(), o.getKind(), o.getName(),
-                        k.getCode(), k.getStatus() == null ? "" : k.getStatus().getMessage());
-                return true;
-            }
-            throw k;
-        }
-    }
-
-    private synchronized void remember(String key, Aggregate a) {
-        aggregates.remove(key);
-        aggregates.put(key, a);
-        while (aggregates.size() > 512) {
-            aggregates.remove(aggregates.keySet().iterator().next());
         }
     }
 

@@ -4,6 +4,7 @@ import dev.pullpath.config.AgentConfig;
 import dev.pullpath.config.KubernetesOptions;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
+import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
@@ -56,17 +57,42 @@ final class PodDiagnoser implements AutoCloseable {
     private final Supplier<AgentConfig> config;
     private final Clock clock;
     private final ApiHealth health;
+    private final ReporterEvents events;
     private final Consumer<Event> post;
     private final Counter diagnoses;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Per image: when it was last probed, and the diagnosis (pending while the probe runs). */
-    private final Map<String, Probed> images = new ConcurrentHashMap<>();
+    private final Map<ImageKey, Probed> images = new ConcurrentHashMap<>();
     /** Per pod and image: when its Event was posted. */
-    private final Map<String, Instant> told = new ConcurrentHashMap<>();
+    private final Map<PodImageKey, Instant> told = new ConcurrentHashMap<>();
     private volatile SharedIndexInformer<Pod> informer;
     private volatile boolean closed;
 
     private record Probed(Instant at, CompletableFuture<Diagnosed> report) {
+    }
+
+    /** One image as one pod names it. */
+    private record PodImageKey(String namespace, String pod, String image) {
+        static PodImageKey of(Pod pod, String image) {
+            return new PodImageKey(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), image);
+        }
+
+        boolean isOf(Pod p) {
+            return namespace.equals(p.getMetadata().getNamespace()) && pod.equals(p.getMetadata().getName());
+        }
+
+        @Override
+        public String toString() {
+            return namespace + "/" + pod + " " + image;
+        }
+    }
+
+    /** Pods of one image share a diagnosis only when they name the same secrets: the logins differ otherwise. */
+    private record ImageKey(String image, List<String> secrets) {
+        @Override
+        public String toString() {
+            return secrets.isEmpty() ? image : image + " " + secrets;
+        }
     }
 
     /** A probe's report and what was read of the pod's imagePullSecrets for it. */
@@ -78,7 +104,7 @@ final class PodDiagnoser implements AutoCloseable {
 
     PodDiagnoser(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
                  Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, ApiHealth health,
-                 Consumer<Event> post) {
+                 ReporterEvents events, Consumer<Event> post) {
         this.client = client;
         this.node = node;
         this.options = options;
@@ -86,6 +112,7 @@ final class PodDiagnoser implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.health = health;
+        this.events = events;
         this.post = post;
         this.secretReader = options.readPullSecrets() ? java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pullpath-pull-secrets");
@@ -117,8 +144,7 @@ final class PodDiagnoser implements AutoCloseable {
 
             @Override
             public void onDelete(Pod pod, boolean unknownFinalState) {
-                String prefix = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000";
-                told.keySet().removeIf(k -> k.startsWith(prefix));
+                told.keySet().removeIf(k -> k.isOf(pod));
             }
         });
         i.exceptionHandler((started, error) -> {
@@ -181,7 +207,7 @@ final class PodDiagnoser implements AutoCloseable {
 
     private void diagnose(Pod pod, String container, String imageText, String waiting) {
         Instant now = clock.instant();
-        String podKey = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "\u0000" + imageText;
+        PodImageKey podKey = PodImageKey.of(pod, imageText);
         Instant last = told.get(podKey);
         if (last != null && Duration.between(last, now).compareTo(options.diagnosisSpacing()) < 0) {
             return; // this pod already has its diagnosis; the next one after the spacing
@@ -196,9 +222,8 @@ final class PodDiagnoser implements AutoCloseable {
             }
             return;
         }
-        // Pods of one image share a diagnosis only when they name the same secrets: the logins differ otherwise.
         List<String> secrets = options.readPullSecrets() ? PullSecrets.names(pod) : List.of();
-        String imageKey = secrets.isEmpty() ? image.toString() : image + " " + secrets;
+        ImageKey imageKey = new ImageKey(image.toString(), List.copyOf(secrets));
         Probed probed = images.get(imageKey);
         boolean fresh = probed != null && Duration.between(probed.at(), now).compareTo(options.diagnosisSpacing()) < 0;
         if (!fresh) {
@@ -222,7 +247,7 @@ final class PodDiagnoser implements AutoCloseable {
         probed.report().whenComplete((diagnosed, error) -> {
             if (closed || diagnosed == null) {
                 if (error != null) {
-                    LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey.replace('\u0000', ' '),
+                    LOG.warn("diagnosis of {} for pod {} failed: {}", imageKey, podKey,
                             error.toString());
                 }
                 return;
@@ -240,9 +265,10 @@ final class PodDiagnoser implements AutoCloseable {
                 : CompletableFuture.supplyAsync(() -> PullSecrets.read(client, secrets, image.toString(),
                         target.authority()), secretReader);
         return read.thenCompose(found -> {
-            ProbeOptions with = found.credentials().isEmpty() ? probeOptions
-                    : probeOptions.withCredentials(probeOptions.credentials().plus(found.credentials()));
-            return prober.get().probe(target, with, Depth.REGISTRY, image.image())
+            PathProber p = prober.get();
+            CredentialStores node = p.credentialStores(probeOptions.credentials());
+            CredentialStores logins = found.credentials().isEmpty() ? node : node.plus(found.credentials());
+            return p.probe(target, probeOptions, Depth.REGISTRY, image.image(), logins)
                     .thenApply(report -> new Diagnosed(report, found));
         }).orTimeout(bound.toMillis() + API_READ_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -268,21 +294,7 @@ final class PodDiagnoser implements AutoCloseable {
             reason = Wording.reason(report);
             message = Wording.diagnosis(node, report) + " (image " + image + ") " + secretsNote;
         }
-        return reporterEvent(ref, type, reason, Wording.bounded(message));
-    }
-
-    private Event reporterEvent(ObjectReference ref, String type, String reason, String message) {
-        Instant at = clock.instant();
-        String ts = at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-        return new io.fabric8.kubernetes.api.model.EventBuilder().withNewMetadata()
-                .withNamespace(ref.getNamespace())
-                .withName(ref.getName() + "." + Long.toHexString(at.toEpochMilli()) + Integer.toHexString(
-                        System.identityHashCode(ref)))
-                .endMetadata()
-                .withInvolvedObject(ref).withType(type).withReason(reason).withMessage(message)
-                .withNewSource().withComponent(KubernetesReporter.COMPONENT).withHost(node).endSource()
-                .withReportingComponent(KubernetesReporter.COMPONENT).withReportingInstance(node)
-                .withFirstTimestamp(ts).withLastTimestamp(ts).withCount(1).build();
+        return events.event(ref.getNamespace(), ref, type, reason, Wording.bounded(message));
     }
 
     private static String fieldPath(Pod pod, String container) {

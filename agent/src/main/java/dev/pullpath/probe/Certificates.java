@@ -25,7 +25,7 @@ final class Certificates {
         List<Evidence.Certificate> out = new ArrayList<>(chain.length);
         for (X509Certificate c : chain) {
             out.add(new Evidence.Certificate(subject(c), issuer(c), subjectAltNames(c),
-                    c.getNotBefore().toInstant().toString(), c.getNotAfter().toInstant().toString(), sha256(c)));
+                    c.getNotBefore().toInstant(), c.getNotAfter().toInstant(), sha256(c)));
         }
         return out;
     }

@@ -2,10 +2,12 @@ package dev.pullpath.probe;
 
 import dev.pullpath.Version;
 import dev.pullpath.config.ContainerdHosts;
+import dev.pullpath.config.CredentialSettings;
 import dev.pullpath.config.IpLiterals;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
+import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.AddressReport;
 import dev.pullpath.diagnosis.Diagnosis;
 import dev.pullpath.diagnosis.Evidence;
@@ -36,6 +38,8 @@ public final class PathProber implements AutoCloseable {
     private final TokenCache tokens;
     /** Trust for hosts.toml hosts with their own {@code ca}: built once per set of files and their mtimes. */
     private final java.util.Map<List<Path>, Trust> extraTrust = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The stores behind the options' credential settings (the kubelet provider's cache lives in them). */
+    private final CredentialStoresBySettings logins = new CredentialStoresBySettings();
     /** Where probes start: they read files and may run credential helpers, which must not hold an event loop. */
     private final java.util.concurrent.ExecutorService blocking;
 
@@ -94,18 +98,33 @@ public final class PathProber implements AutoCloseable {
     /** ... and, with {@code image}, ends with the HEAD of its manifest, as a pull starts. */
     public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth,
                                                  ManifestProbe.Image image) {
+        return probe(target, options, depth, image, credentialStores(options.credentials()));
+    }
+
+    /**
+     * ... asking {@code stores} for logins instead of the stores of the options' settings (a pod diagnosis adds the
+     * pod's imagePullSecrets to those: {@code credentialStores(options.credentials()).plus(secrets)}).
+     */
+    public CompletableFuture<TargetReport> probe(Target target, ProbeOptions options, Depth depth,
+                                                 ManifestProbe.Image image, CredentialStores stores) {
         // hosts.toml, CA files, credential stores and their helpers block: never on the caller's event loop.
-        return CompletableFuture.supplyAsync(() -> start(target, options, depth, image), blocking)
+        return CompletableFuture.supplyAsync(() -> start(target, options, depth, image, stores), blocking)
                 .thenCompose(java.util.function.Function.identity());
     }
 
+    /** The credential stores these settings name, the same ones for every probe while the settings hold. */
+    public CredentialStores credentialStores(CredentialSettings settings) {
+        return logins.storesFor(settings);
+    }
+
     private CompletableFuture<TargetReport> start(Target target, ProbeOptions options, Depth depth,
-                                                  ManifestProbe.Image image) {
+                                                  ManifestProbe.Image image, CredentialStores stores) {
         java.util.Optional<ContainerdHosts> hosts = ContainerdHosts.find(options.containerdCertsDir(),
                 target.authority(), options.containerdVersion());
         if (hosts.isEmpty()) {
             Walk walk = new Walk(shared, options, depth, null, null, null);
             walk.image = depth.includes(Phase.MANIFEST) ? image : null;
+            walk.logins = stores;
             return bounded(walk.probe(target), options, 1);
         }
         String problem = hosts.get().problem();
@@ -125,7 +144,7 @@ public final class PathProber implements AutoCloseable {
         }
         List<ContainerdHosts.Endpoint> route = hosts.get().endpoints();
         String ignored = hosts.get().ignored();
-        return bounded(probeRoute(target, options, depth, image, route, trusts, 0, new ArrayList<>())
+        return bounded(probeRoute(target, options, depth, image, stores, route, trusts, 0, new ArrayList<>())
                 .thenApply(report -> ignored == null ? report : PathVerdicts.withIgnoredHostsFile(report, ignored,
                         target)), options, route.size());
     }
@@ -153,18 +172,20 @@ public final class PathProber implements AutoCloseable {
      * works are not probed, as a pull would not reach them.
      */
     private CompletableFuture<TargetReport> probeRoute(Target target, ProbeOptions options, Depth depth,
-                                                       ManifestProbe.Image image, List<ContainerdHosts.Endpoint> route,
+                                                       ManifestProbe.Image image, CredentialStores stores,
+                                                       List<ContainerdHosts.Endpoint> route,
                                                        List<Trust> trusts, int index, List<TargetReport> tried) {
         ContainerdHosts.Endpoint endpoint = route.get(index);
         Walk walk = new Walk(shared, options, depth, endpoint, trusts.get(index), namespaceFor(endpoint, target));
         walk.image = depth.includes(Phase.MANIFEST) ? image : null;
+        walk.logins = stores;
         return walk.probe(endpoint.target(target.name())).thenCompose(report -> {
             tried.add(report);
             if (report.ok() || index + 1 >= route.size()) {
                 return CompletableFuture.completedFuture(routeReport(target, route, tried));
             }
-            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, route, trusts,
-                    index + 1, tried), blocking).thenCompose(java.util.function.Function.identity());
+            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, stores, route,
+                    trusts, index + 1, tried), blocking).thenCompose(java.util.function.Function.identity());
         });
     }
 

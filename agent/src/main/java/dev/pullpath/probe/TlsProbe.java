@@ -121,7 +121,7 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
                 alpn = alpn == null || alpn.isEmpty() ? "none" : alpn;
                 Instant notAfter = Certificates.earliestNotAfter(chain);
                 Evidence.Tls evidence = new Evidence.Tls(where, session.getProtocol(), session.getCipherSuite(), alpn,
-                        notAfter == null ? null : notAfter.toString(), Certificates.describe(chain));
+                        notAfter, Certificates.describe(chain));
                 String leaf = chain == null || chain.length == 0 ? "no certificate"
                         : Certificates.subject(chain[0]) + " issued by " + Certificates.issuer(chain[0]);
                 String detail = session.getProtocol() + " " + session.getCipherSuite() + ", ALPN " + alpn + ", " + leaf
@@ -138,7 +138,7 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
                 channel.close();
                 result.complete(PhaseResult.failed(Phase.TLS, start, failure.reason, failure.summary,
                         new Session(null, null, new Evidence.Tls(where, null, null, null,
-                                java.util.Objects.toString(Certificates.earliestNotAfter(recorder.chain()), null),
+                                Certificates.earliestNotAfter(recorder.chain()),
                                 Certificates.describe(recorder.chain())))));
             }
         });
@@ -201,7 +201,7 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
             return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": server sent TLS alert '"
                     + boringAlert.group(1).toLowerCase(Locale.ROOT) + "'");
         }
-        return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + (message == null || "null".equals(message)
+        return new Failure(Reason.TLS_HANDSHAKE_FAILED, where + ": " + (message.isEmpty()
                 ? cause.getClass().getSimpleName() : message));
     }
 
@@ -260,8 +260,9 @@ public final class TlsProbe implements Hop<TlsProbe.Peer, TlsProbe.Session> {
         return null;
     }
 
+    /** The innermost message of the chain, or "" when none has one. */
     private static String rootMessage(Throwable t) {
-        String message = String.valueOf(t.getMessage());
+        String message = "";
         for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
             if (t.getMessage() != null) {
                 message = t.getMessage();

@@ -19,19 +19,19 @@ public final class TokenCache {
     private record Entry(String token, Instant expires) {
     }
 
-    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** What a token is scoped to, as the token protocol scopes it; service and scope may be absent (null). */
+    record Key(String realm, String service, String scope) {
+    }
+
+    private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
     private final Clock clock;
 
     public TokenCache(Clock clock) {
         this.clock = clock;
     }
 
-    static String key(String realm, String service, String scope) {
-        return realm + "\n" + service + "\n" + scope;
-    }
-
     /** The cached token for this key and its remaining lifetime, or null. */
-    Cached get(String key) {
+    Cached get(Key key) {
         Entry e = entries.get(key);
         if (e == null) {
             return null;
@@ -44,7 +44,7 @@ public final class TokenCache {
         return new Cached(e.token, Duration.between(now, e.expires).toSeconds());
     }
 
-    void put(String key, String token, Long expiresInSeconds) {
+    void put(Key key, String token, Long expiresInSeconds) {
         Duration lifetime = expiresInSeconds == null || expiresInSeconds <= 0 ? DEFAULT_LIFETIME
                 : Duration.ofSeconds(Math.min(expiresInSeconds, Duration.ofDays(1).toSeconds()));
         if (entries.size() >= MAX_ENTRIES) {
@@ -53,7 +53,7 @@ public final class TokenCache {
         entries.put(key, new Entry(token, clock.instant().plus(lifetime)));
     }
 
-    void invalidate(String key) {
+    void invalidate(Key key) {
         entries.remove(key);
     }
 

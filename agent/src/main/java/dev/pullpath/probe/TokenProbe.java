@@ -90,7 +90,8 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
                     "the token realm " + shownRealm + " is not an https URL; pullpath does not send token "
                             + "requests in clear text", new Evidence.Token(shownRealm, null, null, null)));
         }
-        String key = TokenCache.key(realm.toString(), challenge.param("service"), challenge.param("scope"));
+        TokenCache.Key key = new TokenCache.Key(realm.toString(), challenge.param("service"),
+                challenge.param("scope"));
         TokenCache.Cached cached = cache == null ? null : cache.get(key);
         if (cached != null) {
             String detail = "cached anonymous token for " + shownRealm + " (expires in " + cached.remainingSeconds()
@@ -113,7 +114,7 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
     }
 
     private CompletableFuture<PhaseResult<Evidence.Token>> fresh(long start, AuthChallenge challenge, URI realm,
-                                                                 String shownRealm, String key, HttpConnection registry,
+                                                                 String shownRealm, TokenCache.Key key, HttpConnection registry,
                                                                  Target target, String address, Dialer dialer) {
         int realmPort = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
         return RealmToken.fetch(challenge, null, registry, target, dialer, timeoutMillis)

@@ -47,6 +47,8 @@ final class Walk {
     final boolean plainHttp;
     String authority;
     ManifestProbe.Image image;
+    /** Where the stored logins are looked up (set by the prober before the walk starts). */
+    dev.pullpath.credentials.CredentialStores logins = dev.pullpath.credentials.CredentialStores.none();
     /** Stored logins for the target (found before the walk, off the event loop) and what each got back. */
     List<dev.pullpath.credentials.Credential> credentials = List.of();
     final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
@@ -93,7 +95,7 @@ final class Walk {
         authority = target.authority();
         ctx = new ProbeContext(options, depth, target, options.timeoutMillis(), this::dial);
         if (depth.includes(Phase.AUTH)) {
-            credentials = options.credentials().find(target.authority());
+            credentials = logins.find(target.authority());
         }
         java.util.Optional<ProxySettings.Proxy> proxy = plainHttp ? java.util.Optional.empty()
                 : options.proxies().proxyFor(target.host(), target.port());

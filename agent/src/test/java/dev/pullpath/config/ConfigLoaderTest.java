@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pullpath.probe.CredentialStoresBySettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -135,12 +136,24 @@ class ConfigLoaderTest {
     void credentialSourcesAndContainerdDirectory() {
         AgentConfig defaults = parse("", Map.of());
         assertEquals(Path.of("/etc/containerd/certs.d"), defaults.probe().containerdCertsDir());
-        assertTrue(defaults.probe().credentials().find("public.ecr.aws").isEmpty(), "no store is read unless named");
+        assertTrue(CredentialStoresBySettings.build(defaults.probe().credentials()).find("public.ecr.aws").isEmpty(),
+                "no store is read unless named");
         AgentConfig c = parse("containerdCertsDir: /host/etc/containerd/certs.d\ncredentials:\n"
                 + "  dockerConfig: /nonexistent/config.json\n  credentialProviderConfig: /nonexistent/provider.json\n"
                 + "  timeout: 20s\n", Map.of("HOME", "/root", "DOCKER_CONFIG", "/root/.docker"));
         assertEquals(Path.of("/host/etc/containerd/certs.d"), c.probe().containerdCertsDir());
-        assertTrue(c.probe().credentials().find("public.ecr.aws").isEmpty(), "missing files are no logins");
+        assertTrue(CredentialStoresBySettings.build(c.probe().credentials()).find("public.ecr.aws").isEmpty(),
+                "missing files are no logins");
+    }
+
+    @Test
+    void containerdVersionSaysWhichDecoderReadsHostsToml() {
+        assertTrue(parse("", Map.of()).probe().containerdVersion().assumed());
+        ContainerdVersion v = parse("containerdVersion: \"containerd://1.7.11\"\n", Map.of()).probe()
+                .containerdVersion();
+        assertEquals(new ContainerdVersion(1, 7, 11, "containerdVersion"), v);
+        assertTrue(error("containerdVersion: latest\n").contains("'latest' is not a containerd version"),
+                error("containerdVersion: latest\n"));
     }
 
     @Test

@@ -344,7 +344,7 @@ class HelmChartTest {
 
     private static Set<String> recordComponents(String record) throws ClassNotFoundException {
         Set<String> names = new TreeSet<>();
-        for (var c : Class.forName("dev.pullpath.config.ConfigLoader$" + record).getRecordComponents()) {
+        for (var c : Class.forName("dev.pullpath.config.ConfigFile$" + record).getRecordComponents()) {
             names.add(c.getName());
         }
         return names;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pullpath.config.CredentialSettings;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
@@ -48,9 +49,10 @@ class ContainerdRouteWalkTest {
                     + "[host.\"https://127.0.0.1:" + TcpPeers.closedPort() + "\"]\n");
             ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
                     Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    stores, certsDir);
+                    CredentialSettings.NONE, certsDir);
             try (PathProber prober = new PathProber(options, 1)) {
-                TargetReport r = prober.probe(target, options, Depth.REGISTRY, null).get(30, TimeUnit.SECONDS);
+                TargetReport r = prober.probe(target, options, Depth.REGISTRY, null, stores).get(30,
+                        TimeUnit.SECONDS);
                 assertEquals(2, r.endpoints().size(), r::toString);
             }
         }
@@ -104,7 +106,7 @@ class ContainerdRouteWalkTest {
             Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n" + extra);
             ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
                     Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    CredentialStores.none(), certsDir)
+                    CredentialSettings.NONE, certsDir)
                     // A server-only file is read from 1.7.32 on (earlier releases ignore it, see HostsToml).
                     .withContainerdVersion(dev.pullpath.config.ContainerdVersion.parse("2.0.0", "test"));
             try (PathProber prober = new PathProber(options, 1)) {
