@@ -103,7 +103,9 @@ final class RegistryExchange {
 
     /**
      * HEAD of the image's manifest, anonymously and then with each stored login. It decides only while the path
-     * so far works: an earlier failure stays the diagnosis.
+     * so far works: an earlier failure stays the diagnosis. An anonymous refusal does not decide when a stored
+     * login then gets the manifest: a client holding the login pulls with it, as containerd answers the registry's
+     * challenge (Bearer or Basic) with the login it has for the host.
      */
     private CompletableFuture<AddressPath> withManifest(AddressPath path, HttpConnection http, Target target,
                                                         String where) {
@@ -112,15 +114,33 @@ final class RegistryExchange {
         }
         RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
         ProbeContext ctx = w.ctx.forTarget(target);
-        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, null, "anonymous", on),
-                ctx).thenApply(m -> keepFirstFailure(path, m));
+        RegistryAuthorization anonymous = authorization(null, http, target);
+        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, anonymous,
+                "anonymous", on), ctx).thenApply(m -> keepFirstFailure(path, m));
         for (dev.pullpath.credentials.Credential c : w.credentials.stream()
                 .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
                 .limit(4).toList()) {
-            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, c.basicAuthorization(),
-                    c.describe(), on), ctx).thenApply(m -> keepFirstFailure(p, m)));
+            RegistryAuthorization login = authorization(c.basicAuthorization(), http, target);
+            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, login, c.describe(), on),
+                    ctx).thenApply(m -> loginDecides(p, m)));
         }
         return chain;
+    }
+
+    private RegistryAuthorization authorization(String login, HttpConnection http, Target target) {
+        return new RegistryAuthorization(w.image.repository(), login, http, target, w.ctx.dialer(),
+                w.options.timeoutMillis());
+    }
+
+    /**
+     * A login's manifest HEAD after the anonymous one: it replaces an anonymous refusal at the manifest (the
+     * client pulls with the login), and otherwise the first failure stays.
+     */
+    private AddressPath loginDecides(AddressPath p, PhaseResult<?> step) {
+        boolean anonymousRefused = p.diagnosis().reason() == Reason.AUTH_ANONYMOUS_DENIED && !p.phases().isEmpty()
+                && p.phases().get(p.phases().size() - 1).phase() == Phase.MANIFEST
+                && p.phases().stream().filter(ph -> ph.phase() == Phase.MANIFEST).count() == 1;
+        return anonymousRefused ? p.then(step, p.http(), p.token()) : keepFirstFailure(p, step);
     }
 
     private AddressPath keepFirstFailure(AddressPath p, PhaseResult<?> step) {

@@ -482,8 +482,9 @@ public final class RegistryResponder implements AutoCloseable {
     private void v2(ChannelHandlerContext ctx, FullHttpRequest req, String authorization) {
         Mode m = mode;
         boolean validToken = isIssuedBearer(authorization);
+        boolean authorized = validToken || (m.kind() == Mode.Kind.BASIC && isBasicLogin(authorization));
         java.util.regex.Matcher manifest = MANIFEST_PATH.matcher(new QueryStringDecoder(req.uri()).path());
-        if (manifest.matches() && validToken && m.kind() != Mode.Kind.REJECT_TOKEN) {
+        if (manifest.matches() && authorized && m.kind() != Mode.Kind.REJECT_TOKEN) {
             if (manifests.contains(manifest.group(1) + ":" + manifest.group(2))) {
                 send(ctx, req, HttpResponseStatus.OK, "application/vnd.oci.image.index.v1+json", "{}", true,
                         "Docker-Content-Digest", "sha256:" + "0".repeat(64));
@@ -517,9 +518,7 @@ public final class RegistryResponder implements AutoCloseable {
                 bearerChallenge(ctx, req);
                 break;
             case BASIC:
-                String login = basicLogin;
-                if (login != null && authorization != null && authorization.trim().equals("Basic "
-                        + java.util.Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)))) {
+                if (isBasicLogin(authorization)) {
                     ok(ctx, req);
                     break;
                 }
@@ -592,6 +591,12 @@ public final class RegistryResponder implements AutoCloseable {
             h.set(HttpHeaderNames.CONNECTION, "close");
         }
         ctx.writeAndFlush(resp);
+    }
+
+    private boolean isBasicLogin(String authorization) {
+        String login = basicLogin;
+        return login != null && authorization != null && authorization.trim().equals("Basic "
+                + Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)));
     }
 
     private boolean isIssuedBearer(String authorization) {
