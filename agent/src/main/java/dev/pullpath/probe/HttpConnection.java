@@ -112,6 +112,11 @@ final class HttpConnection {
         return c;
     }
 
+    /** {@code host:port} as this connection's requests name it. */
+    String authority() {
+        return authority;
+    }
+
     String protocol() {
         return protocol;
     }
@@ -141,6 +146,12 @@ final class HttpConnection {
     /** One request of {@code method} (GET or HEAD: a pull's requests carry no body). */
     CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
                                                long timeoutMillis) {
+        return request(method, pathAndQuery, headers, timeoutMillis, maxBody);
+    }
+
+    /** ... reading at most {@code bodyBound} bytes of this response's body (past it: truncated, connection closed). */
+    CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
+                                               long timeoutMillis, int bodyBound) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, pathAndQuery);
         request.headers().set(HttpHeaderNames.HOST, authority);
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
@@ -167,7 +178,7 @@ final class HttpConnection {
                 return;
             }
             if (h1Collector != null) {
-                h1Collector.expect(response);
+                h1Collector.expect(response, bodyBound);
                 send(channel, request, response, timeoutMillis, channel);
             } else {
                 new Http2StreamChannelBootstrap(channel).open().addListener((Future<Http2StreamChannel> opened) -> {
@@ -177,7 +188,7 @@ final class HttpConnection {
                         return;
                     }
                     Http2StreamChannel stream = opened.getNow();
-                    ResponseCollector collector = new ResponseCollector(protocol, maxBody);
+                    ResponseCollector collector = new ResponseCollector(protocol, bodyBound);
                     collector.expect(response);
                     stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), collector);
                     response.whenComplete((r, e) -> stream.close());

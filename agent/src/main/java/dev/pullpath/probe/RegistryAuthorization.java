@@ -75,7 +75,13 @@ final class RegistryAuthorization {
      * answers for it (its refusal is what the client meets).
      */
     CompletableFuture<BoundedResponse> request(HttpMethod method, String v2Path, Map<String, String> headers) {
-        return send(method, v2Path, headers).thenCompose(first -> {
+        return request(method, v2Path, headers, -1);
+    }
+
+    /** ... reading at most {@code bodyBound} bytes of the body (-1: the connection's bound). */
+    CompletableFuture<BoundedResponse> request(HttpMethod method, String v2Path, Map<String, String> headers,
+                                               int bodyBound) {
+        return send(method, v2Path, headers, bodyBound, true).thenCompose(first -> {
             if (first.status() != 401) {
                 return CompletableFuture.completedFuture(first);
             }
@@ -91,25 +97,37 @@ final class RegistryAuthorization {
                             }
                             header = "Bearer " + token.token();
                             scheme = "Bearer";
-                            return send(method, v2Path, headers);
+                            return send(method, v2Path, headers, bodyBound, true);
                         });
             }
             if (basic && login != null && header == null) {
                 header = login;
                 scheme = "Basic";
-                return send(method, v2Path, headers);
+                return send(method, v2Path, headers, bodyBound, true);
             }
             return CompletableFuture.completedFuture(first);
         });
     }
 
-    private CompletableFuture<BoundedResponse> send(HttpMethod method, String v2Path, Map<String, String> headers) {
+    /**
+     * A URL on this registry's host taken as it is (a redirect's Location, not an API path), with the settled
+     * authorization and no new challenge answered: what Go's client does with a redirect to the same host.
+     */
+    CompletableFuture<BoundedResponse> requestRaw(HttpMethod method, String pathAndQuery, Map<String, String> headers,
+                                                  int bodyBound) {
+        return send(method, pathAndQuery, headers, bodyBound, false);
+    }
+
+    private CompletableFuture<BoundedResponse> send(HttpMethod method, String path, Map<String, String> headers,
+                                                    int bodyBound, boolean api) {
         Map<String, String> all = new HashMap<>(headers);
         String h = header;
         if (h != null) {
             all.put("Authorization", h);
         }
-        return connection().thenCompose(c -> c.request(method, c.api(v2Path), all, timeoutMillis));
+        return connection().thenCompose(c -> bodyBound < 0
+                ? c.request(method, api ? c.api(path) : path, all, timeoutMillis)
+                : c.request(method, api ? c.api(path) : path, all, timeoutMillis, bodyBound));
     }
 
     /** The registry's connection while it is open, else one dialed for these requests (closed by {@link #close}). */
