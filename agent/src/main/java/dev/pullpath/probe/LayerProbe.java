@@ -42,6 +42,8 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
     static final int BUDGET_TIMEOUTS = 6;
     /** Go's http.Client stops after 10 redirects, and containerd's pull with it. */
     static final int MAX_REDIRECTS = 10;
+    /** How much of a URL the evidence shows: a blob URL with its presigned query fits. */
+    private static final int URL_SHOWN = 600;
     /** The prefix that marks a diagnosis as the layer host's (the hint names that host then). */
     public static final String LAYER_HOST = "layer host ";
 
@@ -192,9 +194,9 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         run.seen.add(url.toString());
         return run.r.authorization().request(HttpMethod.GET, path, Map.of("Range", "bytes=0-0"), BLOB_BOUND)
                 .thenCompose(answer -> {
-                    run.requests.add(new Evidence.LayerRequest(Redaction.url(url.toString(), 300),
+                    run.requests.add(new Evidence.LayerRequest(Redaction.url(url.toString(), URL_SHOWN),
                             run.registry.authority(), run.r.authorization().header() != null, answer.statusLine(),
-                            answer.evidenceHeaders(), null));
+                            headers(answer), null));
                     return judge(run, url, answer, 0);
                 });
     }
@@ -245,7 +247,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
 
     /** One redirect: checked (count, loop, scheme), then asked on the registry's connection or a new host's. */
     private CompletableFuture<PhaseResult<Evidence.Layer>> follow(Run run, URI next, int redirects) {
-        String shown = Redaction.url(next.toString(), 200);
+        String shown = Redaction.url(next.toString(), URL_SHOWN);
         if (redirects > MAX_REDIRECTS) {
             return done(run.failed(Reason.REGISTRY_REDIRECT_LOOP, run.r.where() + ": " + trail(run)
                     + ": stopped after " + MAX_REDIRECTS + " redirects, as containerd's HTTP client does"));
@@ -273,7 +275,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
                     .thenCompose(answer -> {
                         run.requests.add(new Evidence.LayerRequest(shown, authority(next),
                                 run.r.authorization().header() != null, answer.statusLine(),
-                                answer.evidenceHeaders(), null));
+                                headers(answer), null));
                         return judge(run, next, answer, redirects);
                     });
         }
@@ -291,7 +293,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
                         return done(run.failed(d.reason(), who + ": " + d.summary()));
                     }
                     run.requests.add(new Evidence.LayerRequest(shown, authority(next), false, answer.statusLine(),
-                            answer.evidenceHeaders(), null));
+                            headers(answer), null));
                     return judge(run, next, answer, redirects);
                 }).thenCompose(f -> f);
     }
@@ -343,6 +345,15 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         }
         return " " + layerHost + " is the host " + registryHost + " redirects layer downloads to: allow it wherever "
                 + registryHost + " is allowed (proxy allow list, firewall domain list, NO_PROXY).";
+    }
+
+    /** The headers that say who answered, a redirect's Location with its query values redacted. */
+    private static Map<String, String> headers(BoundedResponse answer) {
+        Map<String, String> h = new java.util.LinkedHashMap<>(answer.evidenceHeaders());
+        if (answer.header("location") != null) {
+            h.put("location", Redaction.url(answer.header("location"), URL_SHOWN));
+        }
+        return h;
     }
 
     /** A 403's S3 error code and message, from a bounded body ({@code <Code>AccessDenied</Code>}). */
