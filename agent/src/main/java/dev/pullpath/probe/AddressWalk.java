@@ -49,7 +49,7 @@ final class AddressWalk {
                 Channel channel = connected.value();
                 CompletableFuture<AddressPath> opened = new CompletableFuture<>();
                 channel.eventLoop().execute(() -> opened.complete(new AddressPath(address, p.phases(), p.diagnosis(),
-                        null, HttpConnection.open(channel, null, target.authority(), Version.userAgent(),
+                        null, HttpConnection.open(channel, target.authority(), Version.userAgent(),
                         w.options.maxBodyBytes(), w.hostSettings), null, null)));
                 return opened;
             }
@@ -58,7 +58,7 @@ final class AddressWalk {
                     .thenApply(handshake -> {
                 AddressPath p = start.then(connected, null, null).then(handshake, null, null);
                 // HTTP goes on the pipeline in the handshake's own event-loop turn: what the server sends right
-                // after it (an h2 SETTINGS frame, a close) must meet a decoder, whichever address carries /v2/.
+                // after it (a close, an early byte) must meet a decoder, whichever address carries /v2/.
                 HttpConnection http = handshake.ok() && w.depth.includes(Phase.HTTP)
                         ? w.http(handshake.value(), target.authority()) : null;
                 return new AddressPath(address, p.phases(), p.diagnosis(), handshake.value(), http, null, null);

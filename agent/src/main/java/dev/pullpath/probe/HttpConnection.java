@@ -1,23 +1,12 @@
 package dev.pullpath.probe;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * HTTP over an established TLS channel, in whichever protocol ALPN chose: HTTP/1.1 with keep-alive, or HTTP/2 with
- * one stream per request. Requests are sequential; each has its own timeout and body bound.
+ * HTTP/1.1 with keep-alive over an established TLS channel, as containerd speaks to a registry (it offers no ALPN,
+ * so no HTTP/2: see {@link TlsEngines}). Requests are sequential; each has its own timeout and body bound.
  */
 final class HttpConnection {
     static final int MAX_INITIAL_LINE = 4096;
@@ -38,7 +27,7 @@ final class HttpConnection {
     private final String userAgent;
     private final int maxBody;
     private final HostSettings host;
-    private ResponseCollector h1Collector;
+    private final ResponseCollector collector;
     private volatile boolean reusable = true;
 
     /**
@@ -69,46 +58,30 @@ final class HttpConnection {
         }
     }
 
-    private HttpConnection(Channel channel, String protocol, String authority, String userAgent, int maxBody,
-                           HostSettings host) {
+    private HttpConnection(Channel channel, String authority, String userAgent, int maxBody, HostSettings host) {
         this.channel = channel;
-        this.protocol = protocol;
+        this.protocol = "http/1.1";
         this.authority = authority;
         this.userAgent = userAgent;
         this.maxBody = maxBody;
         this.host = host;
+        this.collector = new ResponseCollector(protocol, maxBody);
     }
 
-    /** Puts the HTTP stages on a channel whose TLS handshake just completed, on its event loop, in that turn. */
-    static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody) {
-        return open(channel, alpn, authority, userAgent, maxBody, HostSettings.REGISTRY);
-    }
-
-    /** ... for one host of a containerd pull path, with its API root and headers. */
-    static HttpConnection open(Channel channel, String alpn, String authority, String userAgent, int maxBody,
-                               HostSettings host) {
-        boolean h2 = "h2".equals(alpn);
+    /**
+     * Puts the HTTP stages on a channel whose TLS handshake just completed, on its event loop, in that turn, for one
+     * host of the pull path with its API root and headers.
+     */
+    static HttpConnection open(Channel channel, String authority, String userAgent, int maxBody, HostSettings host) {
+        HttpConnection c = new HttpConnection(channel, authority, userAgent, maxBody, host);
         if (!channel.isActive() || channel.pipeline().get(ExceptionSink.NAME) == null) {
             // The server closed right after the handshake: requests fail as on any closed connection.
-            HttpConnection closed = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody,
-                    host);
-            closed.reusable = false;
-            closed.h1Collector = new ResponseCollector(closed.protocol, maxBody);
-            return closed;
+            c.reusable = false;
+            return c;
         }
-        HttpConnection c = new HttpConnection(channel, h2 ? "h2" : "http/1.1", authority, userAgent, maxBody, host);
-        if (h2) {
-            channel.pipeline().addBefore(ExceptionSink.NAME, "h2-frames", Http2FrameCodecBuilder.forClient()
-                    .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(MAX_HEADER_BYTES))
-                    .validateHeaders(true)
-                    .build());
-            channel.pipeline().addBefore(ExceptionSink.NAME, "h2-mux", new Http2MultiplexHandler(new IgnorePushes()));
-        } else {
-            c.h1Collector = new ResponseCollector(c.protocol, maxBody);
-            channel.pipeline().addBefore(ExceptionSink.NAME, "http", new HttpClientCodec(MAX_INITIAL_LINE,
-                    MAX_HEADER_BYTES, 8192));
-            channel.pipeline().addBefore(ExceptionSink.NAME, "collector", c.h1Collector);
-        }
+        channel.pipeline().addBefore(ExceptionSink.NAME, "http", new HttpClientCodec(MAX_INITIAL_LINE,
+                MAX_HEADER_BYTES, 8192));
+        channel.pipeline().addBefore(ExceptionSink.NAME, "collector", c.collector);
         return c;
     }
 
@@ -177,38 +150,21 @@ final class HttpConnection {
                 response.completeExceptionally(new java.nio.channels.ClosedChannelException());
                 return;
             }
-            if (h1Collector != null) {
-                h1Collector.expect(response, bodyBound);
-                send(channel, request, response, timeoutMillis, channel);
-            } else {
-                new Http2StreamChannelBootstrap(channel).open().addListener((Future<Http2StreamChannel> opened) -> {
-                    if (!opened.isSuccess()) {
-                        request.release();
-                        response.completeExceptionally(opened.cause());
-                        return;
-                    }
-                    Http2StreamChannel stream = opened.getNow();
-                    ResponseCollector collector = new ResponseCollector(protocol, bodyBound);
-                    collector.expect(response);
-                    stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), collector);
-                    response.whenComplete((r, e) -> stream.close());
-                    send(stream, request, response, timeoutMillis, channel);
-                });
-            }
+            collector.expect(response, bodyBound);
+            send(request, response, timeoutMillis);
         });
         return result;
     }
 
-    private static void send(Channel target, FullHttpRequest request, CompletableFuture<BoundedResponse> response,
-                             long timeoutMillis, Channel connection) {
-        ScheduledFuture<?> timer = target.eventLoop().schedule(() -> {
+    private void send(FullHttpRequest request, CompletableFuture<BoundedResponse> response, long timeoutMillis) {
+        ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
             if (response.completeExceptionally(new TimeoutException("no complete response within " + timeoutMillis
                     + "ms"))) {
-                connection.close();
+                channel.close();
             }
         }, timeoutMillis, TimeUnit.MILLISECONDS);
         response.whenComplete((r, e) -> timer.cancel(false));
-        target.writeAndFlush(request).addListener(written -> {
+        channel.writeAndFlush(request).addListener(written -> {
             if (!written.isSuccess()) {
                 response.completeExceptionally(written.cause());
             }
@@ -217,19 +173,5 @@ final class HttpConnection {
 
     void close() {
         channel.close();
-    }
-
-    /** Registries do not push; a pushed stream is dropped. */
-    @ChannelHandler.Sharable
-    private static final class IgnorePushes extends ChannelInitializer<Channel> {
-        @Override
-        protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelActive(ChannelHandlerContext ctx) {
-                    ctx.close();
-                }
-            });
-        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.pullpath.probe;
 
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -25,10 +24,14 @@ import javax.net.ssl.TrustManager;
  * <p>Either way the engine never resumes a session (each probe must see the chain the server presents now), and the
  * chain goes to the handshake's own {@link ChainRecorder}: one BoringSSL context serves every handshake, and its trust
  * manager hands each engine's chain to the recorder registered for that engine.
+ *
+ * <p>No ALPN is offered, as containerd offers none: its transport disables HTTP/2 (Go's {@code http.Transport} with
+ * an empty {@code TLSNextProto}, or a custom dialer and TLS config), and Go then sends no ALPN extension at all
+ * (seen in the ClientHello of containerd 1.6.20's {@code ctr images pull}). A middlebox that breaks h2, or ALPN,
+ * is judged as the runtime meets it: the server answers HTTP/1.1.
  */
 final class TlsEngines {
     static final String PROVIDER_PROPERTY = "pullpath.tls";
-    private static final String[] ALPN = {"h2", "http/1.1"};
 
     static {
         // No client session cache: a resumed TLS 1.3 session shows no certificate, so expiry would go unseen.
@@ -55,10 +58,6 @@ final class TlsEngines {
                         .sslProvider(SslProvider.OPENSSL)
                         .trustManager(new Dispatch())
                         .protocols("TLSv1.3", "TLSv1.2")
-                        .applicationProtocolConfig(new ApplicationProtocolConfig(
-                                ApplicationProtocolConfig.Protocol.ALPN,
-                                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN))
                         .build();
             } catch (SSLException | RuntimeException e) {
                 why = e.getMessage();
@@ -89,9 +88,6 @@ final class TlsEngines {
         if (openssl == null) {
             SSLEngine engine = jdkContext(recorder).createSSLEngine(host, port);
             engine.setUseClientMode(true);
-            javax.net.ssl.SSLParameters params = engine.getSSLParameters();
-            params.setApplicationProtocols(ALPN);
-            engine.setSSLParameters(params);
             return engine;
         }
         SSLEngine engine = openssl.newEngine(alloc, host, port);

@@ -24,7 +24,7 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The TLS hop, as a Go client makes it: SNI for the host, hostname verification, ALPN offering h2 and http/1.1.
+ * The TLS hop, as a Go client makes it: SNI for the host, hostname verification, no ALPN (as containerd: HTTP/1.1).
  * The presented chain is recorded before it is judged, and whether the server sent anything at all separates a
  * firewall that kills the handshake from a server that refuses it.
  */

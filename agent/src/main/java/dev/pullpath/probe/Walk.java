@@ -131,7 +131,7 @@ final class Walk {
      * root) go to the walk's own host only: a token realm elsewhere never sees a mirror's headers.
      */
     HttpConnection http(TlsProbe.Session session, String to) {
-        return HttpConnection.open(session.channel(), session.alpn(), to, Version.userAgent(),
+        return HttpConnection.open(session.channel(), to, Version.userAgent(),
                 options.maxBodyBytes(), to.equals(authority) ? hostSettings : HttpConnection.HostSettings.REGISTRY);
     }
 

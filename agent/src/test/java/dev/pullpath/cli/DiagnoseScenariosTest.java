@@ -108,12 +108,16 @@ class DiagnoseScenariosTest {
     @DisplayName("healthy paths")
     class Healthy {
         @Test
-        @DisplayName("registry with Bearer challenge over h2 → none/ok, anonymous token fetched and used")
-        void bearerChallengeAndAnonymousTokenOverH2() {
+        @DisplayName("registry offering h2 and a Bearer challenge → none/ok over HTTP/1.1 (no ALPN, as containerd), "
+                + "anonymous token fetched and used")
+        void bearerChallengeAndAnonymousTokenOverHttp11AsContainerd() {
             JsonNode r = Cli.diagnose(registryTarget(), flags());
             assertDiagnosis(r, "none", "ok");
             assertEquals(List.of("dns", "connect", "tls", "http", "token"), phases(r));
-            assertEquals("h2", r.at("/evidence/tls/alpn").asText());
+            assertEquals("none", r.at("/evidence/tls/alpn").asText(), "no protocol was negotiated");
+            assertEquals("http/1.1", r.at("/evidence/http/protocol").asText());
+            assertTrue(registry.requests().stream().allMatch(q -> q.protocol().equals("http/1.1")),
+                    registry.requests().toString());
             assertEquals("Bearer", r.at("/evidence/http/challenge/scheme").asText());
             assertEquals("200 OK", r.at("/evidence/token/retryStatusLine").asText());
             assertTrue(registry.requests().stream().anyMatch(q -> q.pathAndQuery().startsWith("/token/?service=public.ecr.aws&scope=aws")),
@@ -162,8 +166,8 @@ class DiagnoseScenariosTest {
         }
 
         @Test
-        @DisplayName("h2 registry beside an address that stalls TLS → registry hops still run on the healthy one")
-        void h2RegistryHopsDoNotWaitOnTheSlowestAddress() throws Exception {
+        @DisplayName("registry beside an address that stalls TLS → registry hops still run on the healthy one")
+        void registryHopsDoNotWaitOnTheSlowestAddress() throws Exception {
             // 127.0.0.2 is loopback too: a listener there that never speaks keeps the other address waiting 1s.
             try (java.net.ServerSocket stall = new java.net.ServerSocket()) {
                 stall.bind(new java.net.InetSocketAddress("127.0.0.2", registry.port()));
@@ -174,7 +178,7 @@ class DiagnoseScenariosTest {
                 assertTrue(healthy.get("ok").asBoolean(), healthy.toString());
                 assertEquals(List.of("connect", "tls", "http", "token"), StreamSupport.stream(
                         healthy.get("phases").spliterator(), false).map(p -> p.get("phase").asText()).toList());
-                assertEquals("h2", r.at("/evidence/http/protocol").asText());
+                assertEquals("http/1.1", r.at("/evidence/http/protocol").asText());
             }
         }
 
