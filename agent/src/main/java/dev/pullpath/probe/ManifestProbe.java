@@ -23,8 +23,7 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     static final String ACCEPT = String.join(", ", "application/vnd.oci.image.index.v1+json",
             "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
             "application/vnd.docker.distribution.manifest.v2+json");
-    private static final Pattern REFERENCE = Pattern.compile(
-            "([a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(sha256:[a-f0-9]{64}))");
+    private static final Pattern REFERENCE = dev.pullpath.config.TargetConfig.IMAGE_REFERENCE;
 
     private final long timeoutMillis;
 
