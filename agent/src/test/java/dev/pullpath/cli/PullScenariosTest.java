@@ -188,6 +188,25 @@ class PullScenariosTest {
         }
 
         @Test
+        @DisplayName("one probe with an image → 3 more requests to the registry (the manifest, its platform's "
+                + "manifest, the blob) and 1 to the layer host: the fleet's load")
+        void requestsOfOneProbe() {
+            List<String> flags = List.of("--timeout", "2s", "--resolver", "127.0.0.1:" + dns.port(), "--resolv-conf",
+                    dir.resolve("resolv.conf").toString(), "--hosts-file", dir.resolve("hosts").toString(),
+                    "--ca-file", dir.resolve("ca.pem").toString(), "--registry-config",
+                    dir.resolve("none.json").toString(), "--docker-config", dir.resolve("none-docker.json").toString(),
+                    "--image", IMAGE);
+            assertEquals("none/ok", Outcomes.of(Cli.api(authority(), flags.toArray(String[]::new))));
+            List<String> asked = registry.requests().stream().map(q -> q.method() + " "
+                    + q.pathAndQuery().replaceAll("\\?.*", "")).toList();
+            assertEquals(List.of("GET /v2/", "GET /token/", "GET /v2/", "HEAD /v2/team/app/manifests/1.0",
+                    "GET /token/", "HEAD /v2/team/app/manifests/1.0", "GET /v2/team/app/manifests/1.0",
+                    "GET /v2/team/app/manifests/" + registry.image(IMAGE).manifestsByArch().get(nodeArch()).digest(),
+                    "GET /v2/team/app/blobs/" + registry.image(IMAGE).configByArch().get(nodeArch())), asked);
+            assertEquals(1, cdn.requests().size(), cdn.requests().toString());
+        }
+
+        @Test
         @DisplayName("the index is resolved to this node's platform: its manifest, then its config (the smallest "
                 + "blob)")
         void indexResolvedToThisPlatform() {
