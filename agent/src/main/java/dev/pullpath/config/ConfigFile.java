@@ -67,11 +67,11 @@ final class ConfigFile {
      */
     record RawTarget(String name, Target url, String host, Integer port, TargetKind kind, Duration interval,
                      Duration registryInterval, Duration timeout, Map<String, String> labels,
-                     RawProxy proxy, Map<String, Object> credentials, RawEcr ecr) {
+                     RawProxy proxy, Map<String, Object> credentials, RawEcr ecr, String image) {
 
         /** A target given only by its address (the environment's PULLPATH_TARGETS, the default target). */
         static RawTarget of(Target url) {
-            return new RawTarget(null, url, null, null, null, null, null, null, null, null, null, null);
+            return new RawTarget(null, url, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 

@@ -86,7 +86,7 @@ final class TargetEntries {
         }
         return endpoints.stream().map(t -> new RawTarget(null, t, null, null,
                 TargetKind.defaultFor(t.host()), raw.interval(),
-                raw.registryInterval(), raw.timeout(), raw.labels(), raw.proxy(), raw.credentials(), null)).toList();
+                raw.registryInterval(), raw.timeout(), raw.labels(), raw.proxy(), raw.credentials(), null, null)).toList();
     }
 
     private static TargetConfig target(RawTarget raw, String key, Defaults defaults) {
@@ -125,8 +125,35 @@ final class TargetEntries {
         Map<String, String> labels = labels(raw.labels(), key);
         ProxySettings proxies = raw.proxy() == null ? null : ProxySettings.of(key + ".proxy.url", raw.proxy().url(),
                 key + ".proxy.noProxy", raw.proxy().noProxy());
-        return new TargetConfig(name, new Target(name, target.host(), target.port()),
-                raw.kind() == null ? TargetKind.REGISTRY : raw.kind(), ti, tr, tt, labels, proxies);
+        TargetKind kind = raw.kind() == null ? TargetKind.REGISTRY : raw.kind();
+        return new TargetConfig(name, new Target(name, target.host(), target.port()), kind, ti, tr, tt, labels,
+                proxies, image(raw.image(), key, target, kind));
+    }
+
+    /**
+     * A target's {@code image}: the one written (its registry host may lead it), {@code none} for no layer hop,
+     * or for public.ecr.aws {@link TargetConfig#PUBLIC_ECR_DEFAULT_IMAGE}. Only a registry target fetches one.
+     */
+    private static String image(String written, String key, Target target, TargetKind kind) {
+        if (written == null) {
+            return kind == TargetKind.REGISTRY && target.host().equals(ConfigLoader.DEFAULT_TARGET)
+                    && target.port() == Target.HTTPS_PORT ? TargetConfig.PUBLIC_ECR_DEFAULT_IMAGE : null;
+        }
+        String s = written.strip();
+        if (s.equals("none")) {
+            return null;
+        }
+        if (kind != TargetKind.REGISTRY) {
+            throw new ConfigException(key + ".image: only a registry target fetches an image (kind is "
+                    + kind.name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        String prefix = target.authority() + "/";
+        String reference = s.startsWith(prefix) ? s.substring(prefix.length()) : s;
+        if (!TargetConfig.IMAGE_REFERENCE.matcher(reference).matches()) {
+            throw new ConfigException(key + ".image: '" + (written.length() > 200 ? written.substring(0, 200) + "..."
+                    : written) + "': expected REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (or none)");
+        }
+        return reference;
     }
 
     /** {@code url}, or {@code host} with {@code port}: exactly one of the two. */

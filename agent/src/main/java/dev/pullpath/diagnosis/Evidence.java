@@ -10,7 +10,12 @@ import java.util.Map;
 /** What the hops saw, structured for machines. Every field is optional: a hop that did not run leaves it null. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials,
-                       Trace trace) {
+                       Trace trace, Layer layer) {
+
+    public Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, List<Credential> credentials,
+                    Trace trace) {
+        this(dns, tls, http, token, proxy, credentials, trace, null);
+    }
 
     public Evidence(Dns dns, Tls tls, Http http, Token token) {
         this(dns, tls, http, token, null, null, null);
@@ -26,11 +31,49 @@ public record Evidence(Dns dns, Tls tls, Http http, Token token, Proxy proxy, Li
 
     public Evidence withCredentials(List<Credential> found) {
         return new Evidence(dns, tls, http, token, proxy, found == null || found.isEmpty() ? null : List.copyOf(found),
-                trace);
+                trace, layer);
     }
 
     public Evidence withTrace(Trace found) {
-        return new Evidence(dns, tls, http, token, proxy, credentials, found);
+        return new Evidence(dns, tls, http, token, proxy, credentials, found, layer);
+    }
+
+    public Evidence withLayer(Layer found) {
+        return new Evidence(dns, tls, http, token, proxy, credentials, trace, found);
+    }
+
+    /**
+     * The layer hop: which blob of which manifest was fetched, and every request on the way to the host that
+     * served it (the registry, then each redirect).
+     *
+     * @param image     the image as given ({@code team/app:1.0})
+     * @param platform  the platform picked from an index ({@code linux/arm64}), or null for a single manifest
+     * @param blob      the digest of the blob fetched (the smallest the manifest names, normally its config)
+     * @param blobSize  its size in bytes, as the manifest gives it
+     * @param requests  each request in order: the registry's, then each redirect's
+     * @param layerHost the host that answered last when it is not the registry ({@code host:port}), else null
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Layer(String image, String platform, String blob, Long blobSize, List<LayerRequest> requests,
+                        String layerHost) {
+        public Layer {
+            requests = requests == null ? List.of() : List.copyOf(requests);
+        }
+    }
+
+    /**
+     * One request of the layer hop.
+     *
+     * @param url           the URL asked, its query values redacted (presigned URLs carry credentials)
+     * @param host          {@code host:port} it went to
+     * @param authorization whether the registry's Authorization went with it (never to another host)
+     * @param statusLine    what it answered, or null when it did not
+     * @param headers       the headers that say who answered (server, via, x-cache, location redacted)
+     * @param failure       the {@code category/reason} of a request that got no answer, or a refusal
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LayerRequest(String url, String host, boolean authorization, String statusLine,
+                               Map<String, String> headers, String failure) {
     }
 
     /**

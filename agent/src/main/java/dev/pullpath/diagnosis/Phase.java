@@ -16,7 +16,12 @@ public enum Phase {
     /** The registry check repeated with a stored login, as a client holding one would pull. */
     AUTH("auth"),
     /** HEAD of an image's manifest ({@code --image}), as the first request of a pull. */
-    MANIFEST("manifest");
+    MANIFEST("manifest"),
+    /**
+     * The smallest blob of the image ({@code GET /v2/REPO/blobs/DIGEST}, one byte of it), following the registry's
+     * redirect to the host that serves layers (a CDN, S3) and walking that host as the registry's own.
+     */
+    LAYER("layer");
 
     private final String label;
 
@@ -26,7 +31,7 @@ public enum Phase {
 
     /** A hop that asks the registry itself: counted against its rate limit, run less often by the daemon. */
     public boolean registryHop() {
-        return this == HTTP || this == TOKEN || this == AUTH || this == MANIFEST;
+        return this == HTTP || this == TOKEN || this == AUTH || this == MANIFEST || this == LAYER;
     }
 
     @JsonValue

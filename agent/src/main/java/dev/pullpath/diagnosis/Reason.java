@@ -130,6 +130,22 @@ public enum Reason {
                     + "fault if other hops pass."),
     REGISTRY_NOT_FOUND(Category.REGISTRY, "not_found", 370,
             "The endpoint answers 404 for the registry API: {host} is not a registry, or the path is wrong."),
+    REGISTRY_PLATFORM_MISSING(Category.REGISTRY, "platform_missing", 372,
+            "The image's index has no manifest for this node's platform (linux and the node's architecture), so "
+                    + "containerd cannot pull it here: publish the image for this architecture, or schedule the pods "
+                    + "on nodes it is built for."),
+    REGISTRY_REDIRECT_LOOP(Category.REGISTRY, "redirect_loop", 374,
+            "The blob download from {host} redirects in a loop or more than 10 times, and containerd's HTTP client "
+                    + "gives up after 10: look for a proxy, web filter or CDN rule that answers the layer host with "
+                    + "another redirect (the evidence lists each hop)."),
+    REGISTRY_LAYER_DENIED(Category.REGISTRY, "layer_denied", 376,
+            "The host serving {host}'s layers refused the blob download (403) while the manifest came through: allow "
+                    + "that host on the path (the evidence names it). Behind an S3 gateway endpoint, its policy must "
+                    + "allow s3:GetObject on arn:aws:s3:::prod-REGION-starport-layer-bucket/* for private ECR; a "
+                    + "CloudFront or CDN 403 is a geo or WAF rule, or a proxy rewriting the request."),
+    REGISTRY_LAYER_NOT_FOUND(Category.REGISTRY, "layer_not_found", 378,
+            "The manifest names a blob that {host} (or the host it redirects to) does not have (404): the "
+                    + "registry or the pull-through cache lost it; push the image again or clear the cache entry."),
     REGISTRY_UNEXPECTED_RESPONSE(Category.REGISTRY, "unexpected_response", 380,
             "Something other than a registry answered (captive portal, load balancer, web filter): check what "
                     + "{host} resolves to and any transparent proxy on the path."),
@@ -153,6 +169,13 @@ public enum Reason {
                     + "the registry itself with only the directory's *.crt files, without the file's mirrors, ca, "
                     + "skip_verify or headers. Fix the file (containerd rereads it on the next pull); before 1.7.32 "
                     + "it needs at least one [host.\"URL\"] table, even for the server alone.", true),
+
+    /** A warning: the path works, but not the way it should. */
+    REGISTRY_REDIRECT_INSECURE(Category.REGISTRY, "redirect_insecure", 410,
+            "{host} redirects blob downloads to plain http://: containerd follows it, so layers cross the network "
+                    + "in clear text and any proxy on the way may rewrite them (digests catch tampering, not "
+                    + "snooping). Configure the registry or its storage to redirect to https://; pullpath does not "
+                    + "follow plain-http redirects, so that host's path was not checked.", true),
 
     OK(Category.NONE, "ok", 1000, "");
 

@@ -17,7 +17,8 @@ public final class Redaction {
     private static final Pattern URL_USERINFO = Pattern.compile("(\\b[a-z][a-z0-9+.-]*://)[^/@\\s]+@",
             Pattern.CASE_INSENSITIVE);
     private static final Pattern QUERY_SECRET = Pattern.compile(
-            "([?&](?:token|access_token|password|x-amz-security-token|x-amz-signature|x-amz-credential)=)[^&\\s\"]+",
+            "([?&](?:token|access_token|password|x-amz-security-token|x-amz-signature|x-amz-credential|signature"
+                    + "|x-goog-signature|x-goog-credential|sig|key-pair-id|policy)=)[^&\\s\"]+",
             Pattern.CASE_INSENSITIVE);
 
     private Redaction() {
@@ -45,6 +46,29 @@ public final class Redaction {
         }
         String result = out.toString().strip();
         return s.length() > max ? result + "..." : result;
+    }
+
+    /**
+     * A URL as evidence: user info and every query value replaced, the names kept. A blob's presigned URL (S3's
+     * {@code X-Amz-Signature} and {@code X-Amz-Credential}, CloudFront's {@code Signature}, {@code Key-Pair-Id},
+     * GCS's {@code X-Goog-*}) is a bearer credential until it expires, whatever its parameters are called.
+     */
+    public static String url(String url, int max) {
+        if (url == null) {
+            return null;
+        }
+        int q = url.indexOf('?');
+        String base = q < 0 ? url : url.substring(0, q);
+        if (q >= 0) {
+            StringBuilder b = new StringBuilder(base).append('?');
+            String[] params = url.substring(q + 1).split("&", -1);
+            for (int i = 0; i < params.length; i++) {
+                int eq = params[i].indexOf('=');
+                b.append(i == 0 ? "" : "&").append(eq < 0 ? params[i] : params[i].substring(0, eq) + "=" + REDACTED);
+            }
+            base = b.toString();
+        }
+        return snippet(base, max);
     }
 
     public static String redact(String text) {

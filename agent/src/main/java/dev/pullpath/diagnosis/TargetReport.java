@@ -76,7 +76,7 @@ public record TargetReport(
         return new TargetReport(target, registryFailed ? full.diagnosis : diagnosis,
                 registryFailed ? full.hint : hint, merged, addresses, new Evidence(e.dns(), e.tls(),
                 e.http() != null ? e.http() : fe.http(),
-                fe.token(), e.proxy(), fe.credentials(), e.trace()), checkedAt, full.checkedAt, endpoints);
+                fe.token(), e.proxy(), fe.credentials(), e.trace(), fe.layer()), checkedAt, full.checkedAt, endpoints);
     }
 
     /**

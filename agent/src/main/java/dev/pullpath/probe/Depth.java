@@ -31,6 +31,7 @@ public enum Depth {
             case TLS -> compareTo(TLS) >= 0;
             case HTTP -> compareTo(HTTP) >= 0;
             case TOKEN, AUTH, MANIFEST -> this == REGISTRY;
+            case LAYER -> this == REGISTRY; // registry traffic, and more of it: never on /probe's HTTP depth
         };
     }
 

@@ -85,6 +85,11 @@ final class HttpConnection {
         return c;
     }
 
+    /** {@code host:port} as this connection's requests name it. */
+    String authority() {
+        return authority;
+    }
+
     String protocol() {
         return protocol;
     }
@@ -114,6 +119,12 @@ final class HttpConnection {
     /** One request of {@code method} (GET or HEAD: a pull's requests carry no body). */
     CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
                                                long timeoutMillis) {
+        return request(method, pathAndQuery, headers, timeoutMillis, maxBody);
+    }
+
+    /** ... reading at most {@code bodyBound} bytes of this response's body (past it: truncated, connection closed). */
+    CompletableFuture<BoundedResponse> request(HttpMethod method, String pathAndQuery, Map<String, String> headers,
+                                               long timeoutMillis, int bodyBound) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, pathAndQuery);
         request.headers().set(HttpHeaderNames.HOST, authority);
         request.headers().set(HttpHeaderNames.USER_AGENT, userAgent);
@@ -139,7 +150,7 @@ final class HttpConnection {
                 response.completeExceptionally(new java.nio.channels.ClosedChannelException());
                 return;
             }
-            collector.expect(response);
+            collector.expect(response, bodyBound);
             send(request, response, timeoutMillis);
         });
         return result;

@@ -23,8 +23,7 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     static final String ACCEPT = String.join(", ", "application/vnd.oci.image.index.v1+json",
             "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
             "application/vnd.docker.distribution.manifest.v2+json");
-    private static final Pattern REFERENCE = Pattern.compile(
-            "([a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(sha256:[a-f0-9]{64}))");
+    private static final Pattern REFERENCE = dev.pullpath.config.TargetConfig.IMAGE_REFERENCE;
 
     private final long timeoutMillis;
 
@@ -65,45 +64,28 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     /** HEAD of the image's manifest, anonymously or with one stored login. */
     @Override
     public CompletableFuture<PhaseResult<String>> run(Request r, ProbeContext ctx) {
-        return check(r.image(), r.authorization(), r.who(), r.on().connection(), ctx.target(), r.on().where(),
-                ctx.dialer());
+        return check(r.image(), r.authorization(), r.who(), r.on().where());
     }
 
     /**
-     * @param authorization a stored login as a Basic value, or null for anonymous
+     * @param authorization how the requests for the image's repository are authorized (anonymously or with one
+     *                      stored login); the layer hop goes on with what it settled
      * @param who           how the login is named in the evidence ("anonymous", its store and user)
      */
-    record Request(Image image, String authorization, String who, RegistryProbe.OnConnection on) {
+    record Request(Image image, RegistryAuthorization authorization, String who, RegistryProbe.OnConnection on) {
     }
 
-    private CompletableFuture<PhaseResult<String>> check(Image image, String authorization, String who,
-                                                         HttpConnection registry, Target target, String where,
-                                                         Dialer dialer) {
+    private CompletableFuture<PhaseResult<String>> check(Image image, RegistryAuthorization authorization, String who,
+                                                         String where) {
         long start = System.nanoTime();
-        Map<String, String> accept = Map.of("Accept", ACCEPT);
-        String as = authorization == null ? "anonymously" : "with " + who;
-        return head(registry, target, dialer, image, accept).thenCompose(first -> {
-            List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
-            AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer") && c.param("realm") != null)
-                    .findFirst().orElse(null);
-            if (first.status() != 401 || bearer == null) {
-                return CompletableFuture.completedFuture(first);
-            }
-            return RealmToken.fetch(bearer, authorization, registry, target, dialer, timeoutMillis)
-                    .thenCompose(token -> {
-                        if (token.token() == null) {
-                            return CompletableFuture.completedFuture(token.answer());
-                        }
-                        Map<String, String> headers = new HashMap<>(accept);
-                        headers.put("Authorization", "Bearer " + token.token());
-                        return head(registry, target, dialer, image, headers);
-                    });
-        }).handle((answer, error) -> {
+        String as = authorization.withLogin() ? "with " + who : "anonymously";
+        return authorization.request(HttpMethod.HEAD, image.path(), Map.of("Accept", ACCEPT)).handle((answer, error) -> {
             if (error != null) {
                 Diagnosis d = RegistryProbe.failedExchange(error, where, "HEAD " + image.path(), timeoutMillis);
                 return PhaseResult.failed(Phase.MANIFEST, start, d.reason(), d.summary(), "no answer");
             }
-            String line = "HEAD manifest of " + image + " " + as + " -> " + answer.statusLine();
+            String line = "HEAD manifest of " + image + " " + as + authorization.described() + " -> "
+                    + answer.statusLine();
             int status = answer.status();
             if (status == 200) {
                 String digest = answer.header("docker-content-digest");
@@ -115,7 +97,7 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
                         + ": the image is not there (repository or tag)", answer.statusLine());
             }
             if (status == 400 || status == 401 || status == 403) {
-                Reason r = authorization == null ? Reason.AUTH_ANONYMOUS_DENIED : Reason.AUTH_CREDENTIALS_REJECTED;
+                Reason r = !authorization.withLogin() ? Reason.AUTH_ANONYMOUS_DENIED : Reason.AUTH_CREDENTIALS_REJECTED;
                 return PhaseResult.failed(Phase.MANIFEST, start, r, where + ": " + line + RegistryProbe.bodyNote(answer),
                         answer.statusLine());
             }
@@ -124,12 +106,5 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
                     : PhaseResult.failed(Phase.MANIFEST, start, d.reason(), where + ": " + line + ": " + d.summary(),
                     answer.statusLine());
         });
-    }
-
-    private CompletableFuture<BoundedResponse> head(HttpConnection registry, Target target, Dialer dialer, Image image,
-                                                    Map<String, String> headers) {
-        CompletableFuture<HttpConnection> conn = registry.isOpen() ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(target.host(), target.port());
-        return conn.thenCompose(c -> c.request(HttpMethod.HEAD, c.api(image.path()), headers, timeoutMillis));
     }
 }

@@ -150,11 +150,12 @@ public final class PathProber implements AutoCloseable {
     }
 
     /**
-     * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice) and slack, for each of
-     * the {@code hosts} of its pull path in turn. Every phase has its own timeout; this catches a bug.
+     * However a probe's phases go, it ends within this: DNS, TCP, TLS, HTTP, token (twice) and slack, and the layer
+     * hop's own bound, for each of the {@code hosts} of its pull path in turn. Every phase has its own timeout;
+     * this catches a bug.
      */
     public static java.time.Duration bound(java.time.Duration phaseTimeout, int hosts) {
-        return phaseTimeout.multipliedBy(8L * hosts).plusSeconds(5);
+        return phaseTimeout.multipliedBy((8L + LayerProbe.BUDGET_TIMEOUTS) * hosts).plusSeconds(5);
     }
 
     /** The bound of the longest pull path a probe with {@code options} can walk: for callers that read no files. */

@@ -69,7 +69,7 @@ final class PathVerdicts {
                 .withTrace(diagnosis.ok() ? null : w.trace);
         diagnosis = dnsOverride(diagnosis, target, dnsEvidence, endpoint);
         diagnosis = w.providerFailure(diagnosis);
-        return new TargetReport(target.name(), diagnosis, hint(diagnosis, target), phases, addresses,
+        return new TargetReport(target.name(), diagnosis, hint(diagnosis, target, w.layer), phases, addresses,
                 w.withCredentialEvidence(evidence), checkedAt, null);
     }
 
@@ -139,6 +139,20 @@ final class PathVerdicts {
                 : (report.hint() == null || report.hint().isEmpty() ? "" : report.hint() + " ") + hint(warning, target);
         return new TargetReport(report.target(), out, h, report.phases(), report.addresses(), report.evidence(),
                 report.checkedAt(), report.registryCheckedAt(), report.endpoints());
+    }
+
+    /**
+     * The hint, with the layer host when the layer hop failed there: an existing reason (a firewall dropping its
+     * SYNs, its certificate untrusted) is filled in with that host, and every one says what to allow for it.
+     */
+    static String hint(Diagnosis d, Target target, Evidence.Layer layer) {
+        if (d.ok() || layer == null || layer.layerHost() == null || !d.summary().startsWith(LayerProbe.LAYER_HOST)) {
+            return hint(d, target);
+        }
+        Target host = Target.parse(layer.layerHost());
+        String own = d.reason().category() == dev.pullpath.diagnosis.Category.REGISTRY
+                ? hint(d, target) : d.reason().hint(host.host(), host.port());
+        return own + LayerProbe.advice(host.host(), target.host());
     }
 
     static String hint(Diagnosis d, Target target) {

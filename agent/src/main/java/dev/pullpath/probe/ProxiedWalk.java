@@ -129,7 +129,7 @@ final class ProxiedWalk {
                         p.diagnosis(), p.phases()));
                 Evidence evidence = w.withCredentialEvidence(new Evidence(t.dns(), t.session() == null ? null
                         : t.session().evidence(), p.http(), p.token(), t.proxy()));
-                return new TargetReport(target.name(), p.diagnosis(), PathVerdicts.hint(p.diagnosis(), target), phases,
+                return new TargetReport(target.name(), p.diagnosis(), PathVerdicts.hint(p.diagnosis(), target, w.layer), phases,
                         addresses, evidence, checkedAt, null);
             });
         });

@@ -24,21 +24,39 @@ final class RealmToken {
     private RealmToken() {
     }
 
-    /** {@code service=...&scope=...}, each only when the challenge names it. */
-    private static String query(AuthChallenge c) {
+    /**
+     * {@code service=...&scope=...}, each only when named: the challenge's scope and, for a request about one
+     * repository, its pull scope too (containerd merges the scopes of the request with the challenge's, sorted,
+     * one {@code scope} parameter each).
+     */
+    private static String query(AuthChallenge c, String pullScope) {
         StringBuilder q = new StringBuilder();
         if (c.param("service") != null) {
             q.append("service=").append(URLEncoder.encode(c.param("service"), StandardCharsets.UTF_8));
         }
+        java.util.SortedSet<String> scopes = new java.util.TreeSet<>();
         if (c.param("scope") != null) {
+            scopes.add(c.param("scope"));
+        }
+        if (pullScope != null) {
+            scopes.add(pullScope);
+        }
+        for (String scope : scopes) {
             q.append(q.length() == 0 ? "" : "&").append("scope=")
-                    .append(URLEncoder.encode(c.param("scope"), StandardCharsets.UTF_8));
+                    .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
         }
         return q.toString();
     }
 
     static CompletableFuture<Result> fetch(AuthChallenge bearer, String authorization, HttpConnection registry,
                                            Target target, Dialer dialer, long timeoutMillis) {
+        return fetch(bearer, null, authorization, registry, target, dialer, timeoutMillis);
+    }
+
+    /** ... with {@code pullScope} ({@code repository:REPO:pull}) asked for beside the challenge's scope. */
+    static CompletableFuture<Result> fetch(AuthChallenge bearer, String pullScope, String authorization,
+                                           HttpConnection registry, Target target, Dialer dialer,
+                                           long timeoutMillis) {
         URI realm;
         try {
             realm = URI.create(bearer.param("realm"));
@@ -51,7 +69,7 @@ final class RealmToken {
         String host = realm.getHost().toLowerCase(Locale.ROOT).replaceAll("^\\[|]$", "");
         int port = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
         String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
-                + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(bearer);
+                + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(bearer, pullScope);
         boolean same = host.equals(target.host()) && port == target.port() && registry.isOpen();
         CompletableFuture<HttpConnection> realmConn = same ? CompletableFuture.completedFuture(registry)
                 : dialer.dial(host, port);

@@ -103,7 +103,9 @@ final class RegistryExchange {
 
     /**
      * HEAD of the image's manifest, anonymously and then with each stored login. It decides only while the path
-     * so far works: an earlier failure stays the diagnosis.
+     * so far works: an earlier failure stays the diagnosis. An anonymous refusal does not decide when a stored
+     * login then gets the manifest: a client holding the login pulls with it, as containerd answers the registry's
+     * challenge (Bearer or Basic) with the login it has for the host.
      */
     private CompletableFuture<AddressPath> withManifest(AddressPath path, HttpConnection http, Target target,
                                                         String where) {
@@ -112,15 +114,68 @@ final class RegistryExchange {
         }
         RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
         ProbeContext ctx = w.ctx.forTarget(target);
-        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, null, "anonymous", on),
-                ctx).thenApply(m -> keepFirstFailure(path, m));
+        RegistryAuthorization anonymous = authorization(null, http, target);
+        // The authorization the pull goes on with: a login whose manifest came through, else anonymous access.
+        java.util.concurrent.atomic.AtomicReference<RegistryAuthorization> pulling =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        List<RegistryAuthorization> made = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(anonymous));
+        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, anonymous,
+                "anonymous", on), ctx).thenApply(m -> {
+                    if (m.ok()) {
+                        pulling.set(anonymous);
+                    }
+                    return keepFirstFailure(path, m);
+                });
         for (dev.pullpath.credentials.Credential c : w.credentials.stream()
                 .filter(dev.pullpath.credentials.Credential::usable).filter(c -> c.username() != null)
                 .limit(4).toList()) {
-            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, c.basicAuthorization(),
-                    c.describe(), on), ctx).thenApply(m -> keepFirstFailure(p, m)));
+            RegistryAuthorization login = authorization(c.basicAuthorization(), http, target);
+            made.add(login);
+            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, login, c.describe(), on),
+                    ctx).thenApply(m -> {
+                        if (m.ok() && (pulling.get() == null || !pulling.get().withLogin())) {
+                            pulling.set(login);
+                        }
+                        return loginDecides(p, m);
+                    }));
         }
-        return chain;
+        return chain.thenCompose(p -> withLayer(p, pulling.get(), where, ctx))
+                .whenComplete((p, e) -> made.forEach(RegistryAuthorization::close));
+    }
+
+    /**
+     * After the manifest, the layer hop with the authorization the pull uses: the image's smallest blob, from the
+     * host the registry sends layers from. Only while the path works: an earlier failure stays the diagnosis, and a
+     * warning stays unless the layer hop fails or warns itself.
+     */
+    private CompletableFuture<AddressPath> withLayer(AddressPath p, RegistryAuthorization pulling, String where,
+                                                     ProbeContext ctx) {
+        if (!w.depth.includes(Phase.LAYER) || pulling == null || !p.diagnosis().ok()) {
+            return CompletableFuture.completedFuture(p);
+        }
+        return w.layers.run(new LayerProbe.Request(w.image, pulling, where), ctx).thenApply(l -> {
+            w.layer = l.value();
+            AddressPath next = p.then(l, p.http(), p.token());
+            boolean keepWarning = l.diagnosis().reason() == Reason.OK && p.diagnosis().reason() != Reason.OK;
+            return keepWarning ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(),
+                    next.connection(), next.http(), next.token()) : next;
+        });
+    }
+
+    private RegistryAuthorization authorization(String login, HttpConnection http, Target target) {
+        return new RegistryAuthorization(w.image.repository(), login, http, target, w.ctx.dialer(),
+                w.options.timeoutMillis());
+    }
+
+    /**
+     * A login's manifest HEAD after the anonymous one: it replaces an anonymous refusal at the manifest (the
+     * client pulls with the login), and otherwise the first failure stays.
+     */
+    private AddressPath loginDecides(AddressPath p, PhaseResult<?> step) {
+        boolean anonymousRefused = p.diagnosis().reason() == Reason.AUTH_ANONYMOUS_DENIED && !p.phases().isEmpty()
+                && p.phases().get(p.phases().size() - 1).phase() == Phase.MANIFEST
+                && p.phases().stream().filter(ph -> ph.phase() == Phase.MANIFEST).count() == 1;
+        return anonymousRefused ? p.then(step, p.http(), p.token()) : keepFirstFailure(p, step);
     }
 
     private AddressPath keepFirstFailure(AddressPath p, PhaseResult<?> step) {

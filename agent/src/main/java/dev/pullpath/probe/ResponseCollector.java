@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 final class ResponseCollector extends ChannelInboundHandlerAdapter {
     private final String protocol;
     private final int maxBody;
+    private int limit;
     private CompletableFuture<BoundedResponse> pending;
     private HttpResponse head;
     private ByteArrayOutputStream body;
@@ -33,6 +34,12 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
 
     /** Must be called on the channel's event loop before the request is written. */
     void expect(CompletableFuture<BoundedResponse> future) {
+        expect(future, maxBody);
+    }
+
+    /** ... with a bound of its own for this response's body (a manifest's, a blob's few bytes). */
+    void expect(CompletableFuture<BoundedResponse> future, int bound) {
+        this.limit = bound;
         this.pending = future;
         this.head = null;
         this.body = new ByteArrayOutputStream();
@@ -64,7 +71,7 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 ByteBuf content = c.content();
-                int room = maxBody - body.size();
+                int room = limit - body.size();
                 int take = Math.min(room, content.readableBytes());
                 if (take > 0) {
                     byte[] chunk = new byte[take];

@@ -37,6 +37,9 @@ final class Walk {
     final ProxyTunnel proxyTunnel;
     final AuthProbe auth;
     final ManifestProbe manifest;
+    final LayerProbe layers;
+    /** What the layer hop saw, when it ran: the evidence, and the host a layer-host failure names in its hint. */
+    volatile Evidence.Layer layer;
     final TcpTraceroute traceroute;
     final PathMtuCheck pathMtu;
     /** The trace of the address whose connect timed out first, when this probe may trace. */
@@ -85,6 +88,7 @@ final class Walk {
         this.proxyTunnel = new ProxyTunnel(timeout);
         this.auth = new AuthProbe(timeout);
         this.manifest = new ManifestProbe(timeout);
+        this.layers = new LayerProbe(timeout);
         this.pathMtu = new PathMtuCheck(transport, tls, timeout);
         this.traceroute = options.traceroute() && TcpTraceroute.available()
                 ? new TcpTraceroute(transport, timeout) : null;
@@ -186,11 +190,14 @@ final class Walk {
                 .orElse(d);
     }
 
-    /** The credentials as evidence: where each is, its user and expiry, what the registry said to it. */
+    /**
+     * The credentials as evidence: where each is, its user and expiry, what the registry said to it; and the
+     * layer hop's requests, when it ran.
+     */
     Evidence withCredentialEvidence(Evidence e) {
         List<Evidence.Credential> found = credentials.stream().map(c -> new Evidence.Credential(c.source(),
                 c.location(), c.username(), c.expiresAt(), c.problem(), checked.get(c))).toList();
-        return e.withCredentials(found);
+        return e.withCredentials(found).withLayer(layer);
     }
 
     List<InetAddress> capPerFamily(List<InetAddress> all) {

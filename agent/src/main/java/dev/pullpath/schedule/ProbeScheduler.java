@@ -304,8 +304,12 @@ public final class ProbeScheduler implements AutoCloseable {
             CompletableFuture<TargetReport> probe;
             try {
                 ProbeOptions options = options(target);
+                // The target's image (image:, or public.ecr.aws's default) adds the manifest and layer hops when the
+                // registry hops are due; PathProber drops it at a cheaper depth.
                 probe = prober.probe(target.target(), options.withTraceroute(options.traceroute() && tracingAllowed()),
-                        depth).orTimeout(PathProber.maxBound(options).toMillis(), TimeUnit.MILLISECONDS);
+                        depth, target.image() == null ? null : dev.pullpath.probe.ManifestProbe.parse(target.image(),
+                                target.target().host())).orTimeout(PathProber.maxBound(options).toMillis(),
+                        TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }

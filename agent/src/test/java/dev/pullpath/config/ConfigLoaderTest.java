@@ -1,6 +1,7 @@
 package dev.pullpath.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,6 +77,37 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofSeconds(30), t.interval());
         assertEquals(Duration.ofSeconds(5), t.timeout());
         assertEquals(Duration.ofMinutes(5), t.registryInterval());
+    }
+
+    @Test
+    void imagePerTargetWithPublicEcrsDefault() {
+        AgentConfig c = parse("""
+                targets:
+                  - url: public.ecr.aws
+                  - name: hub
+                    url: registry-1.docker.io
+                    image: registry-1.docker.io/library/busybox:1.36
+                  - host: registry.team.example
+                    port: 5000
+                    image: team/app@sha256:%s
+                  - name: public-ecr-no-layers
+                    url: public.ecr.aws
+                    image: none
+                  - host: registry.other.example
+                  - name: public-ecr-tls
+                    host: public.ecr.aws
+                    kind: tls
+                """.formatted("a".repeat(64)), Map.of());
+        assertEquals(TargetConfig.PUBLIC_ECR_DEFAULT_IMAGE, c.targets().get(0).image(), "public.ecr.aws's default");
+        assertEquals("library/busybox:1.36", c.targets().get(1).image(), "the registry host is dropped");
+        assertEquals("team/app@sha256:" + "a".repeat(64), c.targets().get(2).image());
+        assertNull(c.targets().get(3).image(), "none: no layer hop");
+        assertNull(c.targets().get(4).image(), "no default for other registries");
+        assertNull(c.targets().get(5).image(), "a tls target fetches nothing");
+        assertTrue(error("targets:\n  - url: registry.test\n    image: 'Team/App'\n")
+                .contains("targets[0].image: 'Team/App': expected REPOSITORY:TAG"));
+        assertTrue(error("targets:\n  - url: registry.test\n    kind: tls\n    image: app:1\n")
+                .contains("targets[0].image: only a registry target fetches an image"));
     }
 
     @Test

@@ -22,9 +22,13 @@ class PrometheusRulesTest {
     private static final Set<String> ANNOTATIONS = Set.of("summary", "description", "hint", "runbook_url");
     private static final Pattern REASON_BRANCH =
             Pattern.compile("eq \\$labels\\.reason \"([a-z_]+)\" }}(.*?)\\s*\\{\\{", Pattern.DOTALL);
-    /** The node alert leaves these to alerts of their own (PullpathPathWarning, PullpathRegistryRateLimited). */
+    /**
+     * The node alert leaves these to alerts of their own (PullpathPathWarning, PullpathMirrorUnavailable,
+     * PullpathLayerRedirectInsecure, PullpathRegistryRateLimited).
+     */
     private static final Set<String> NOT_NODE_FAILURES = Set.of("vpc_endpoint/private_dns_override",
-            "registry/mirror_unavailable", "registry/hosts_config_ignored", "registry/rate_limited");
+            "registry/mirror_unavailable", "registry/hosts_config_ignored", "registry/redirect_insecure",
+            "registry/rate_limited");
 
     @Test
     @DisplayName("promtool check rules accepts the rule file and the Helm chart's copy")
@@ -97,6 +101,8 @@ class PrometheusRulesTest {
                 alerts.get("PullpathMirrorUnavailable").path("annotations").path("hint").asText());
         assertEquals(taxonomy.get("registry/hosts_config_ignored"),
                 alerts.get("PullpathHostsConfigIgnored").path("annotations").path("hint").asText());
+        assertEquals(taxonomy.get("registry/redirect_insecure"),
+                alerts.get("PullpathLayerRedirectInsecure").path("annotations").path("hint").asText());
         assertEquals(taxonomy.get("registry/rate_limited"),
                 alerts.get("PullpathRegistryRateLimited").path("annotations").path("hint").asText());
     }

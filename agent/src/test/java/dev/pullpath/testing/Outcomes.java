@@ -11,4 +11,9 @@ public final class Outcomes {
     public static String of(JsonNode report) {
         return report.get("category").asText() + "/" + report.get("reason").asText();
     }
+
+    /** {@code category/reason} of a report the prober returned in-process. */
+    public static String of(dev.pullpath.diagnosis.Diagnosed report) {
+        return report.category() + "/" + report.reason();
+    }
 }

@@ -150,6 +150,20 @@ public final class RegistryResponder implements AutoCloseable {
     private final Set<String> manifests = ConcurrentHashMap.newKeySet();
     private static final java.util.regex.Pattern MANIFEST_PATH =
             java.util.regex.Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
+    private static final java.util.regex.Pattern BLOB_PATH = java.util.regex.Pattern.compile("^/v2/(.+)/blobs/([^/]+)$");
+    /** Manifests and indexes by {@code repo:tag} and {@code repo@digest}, and blobs by {@code repo@digest}. */
+    private final java.util.Map<String, TinyImage.Document> documents = new ConcurrentHashMap<>();
+    private final java.util.Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    private final java.util.Map<String, TinyImage> images = new ConcurrentHashMap<>();
+    private volatile String blobRedirect;
+    private volatile Answer otherPaths;
+
+    /** A fixed answer: status, content type, body, and header name/value pairs. */
+    public record Answer(int status, String contentType, String body, List<String> headers) {
+        public static Answer of(int status, String contentType, String body, String... headers) {
+            return new Answer(status, contentType, body, List.of(headers));
+        }
+    }
 
     public RegistryResponder(TestPki.Issued identity) {
         this(identity.key(), identity.chainArray());
@@ -278,11 +292,59 @@ public final class RegistryResponder implements AutoCloseable {
 
     // ---- observation ----------------------------------------------------------------------
 
-    /** Serves {@code repo:ref} (e.g. {@code team/app:1.0}) to a valid token; other manifests are 404 MANIFEST_UNKNOWN. */
+    /**
+     * Serves {@code repo:ref} (e.g. {@code team/app:1.0}) to a valid token or login: a tiny image whose index has a
+     * manifest for linux/amd64 and linux/arm64 (and an attestation), each with a config and one layer, the blobs
+     * served by this registry (or redirected, see {@link #blobRedirect}). Other manifests are 404 MANIFEST_UNKNOWN.
+     */
     public RegistryResponder manifest(String repoAndRef) {
         manifests.add(repoAndRef);
+        int colon = repoAndRef.lastIndexOf(':');
+        String repo = repoAndRef.substring(0, colon);
+        TinyImage image = images.computeIfAbsent(repoAndRef, k -> TinyImage.build(repo));
+        documents.put(repoAndRef, image.index());
+        documents.put(repo + "@" + image.index().digest(), image.index());
+        image.documents().forEach(d -> documents.put(repo + "@" + d.digest(), d));
+        image.blobs().forEach((digest, bytes) -> blobs.put(repo + "@" + digest, bytes));
         return this;
     }
+
+    /** Serves {@code repo:ref} as the given document (a single manifest, an index for other platforms...). */
+    public RegistryResponder document(String repoAndRef, TinyImage.Document document) {
+        manifests.add(repoAndRef);
+        documents.put(repoAndRef, document);
+        documents.put(repoAndRef.substring(0, repoAndRef.lastIndexOf(':')) + "@" + document.digest(), document);
+        return this;
+    }
+
+    /** The tiny image {@link #manifest} serves for {@code repo:ref}. */
+    public TinyImage image(String repoAndRef) {
+        return images.get(repoAndRef);
+    }
+
+    /**
+     * Blob GETs answer 307 to {@code base + "/blobs/" + digest}, with a presigned-looking query (S3 style: {@code
+     * X-Amz-Credential}, {@code X-Amz-Signature}), as ECR and Docker Hub send layers to S3 or a CDN. A relative
+     * {@code base} ("/elsewhere") redirects on this host. Null: blobs are served here.
+     */
+    public RegistryResponder blobRedirect(String base) {
+        this.blobRedirect = base;
+        return this;
+    }
+
+    /** What every path outside /v2/ and /token/ answers (null: 404): a CDN or S3 bucket's behaviour. */
+    public RegistryResponder otherPaths(Answer answer) {
+        this.otherPaths = answer;
+        return this;
+    }
+
+    /** Blob content by digest, for a test serving it from elsewhere. */
+    public byte[] blobContent(String repo, String digest) {
+        return blobs.get(repo + "@" + digest);
+    }
+
+    /** The signature put in redirects' queries: a test checks it never reaches a report. */
+    public static final String PRESIGNED_SIGNATURE = "f00dfeedcafe0123456789abcdef";
 
     /** Answer every HTTP/1.1 request with {@code Connection: close} and close the connection after it. */
     public RegistryResponder connectionClose(boolean close) {
@@ -453,6 +515,10 @@ public final class RegistryResponder implements AutoCloseable {
                 token(ctx, req);
             } else if (path.equals("/v2") || path.startsWith("/v2/")) {
                 v2(ctx, req, authorization);
+            } else if (otherPaths != null) {
+                Answer a = otherPaths;
+                send(ctx, req, HttpResponseStatus.valueOf(a.status()), a.contentType(), a.body(), false,
+                        a.headers().toArray(String[]::new));
             } else {
                 send(ctx, req, HttpResponseStatus.NOT_FOUND, "application/json", errorBody("NOT_FOUND", "page not found"), false);
             }
@@ -482,11 +548,19 @@ public final class RegistryResponder implements AutoCloseable {
     private void v2(ChannelHandlerContext ctx, FullHttpRequest req, String authorization) {
         Mode m = mode;
         boolean validToken = isIssuedBearer(authorization);
+        boolean authorized = validToken || (m.kind() == Mode.Kind.BASIC && isBasicLogin(authorization));
         java.util.regex.Matcher manifest = MANIFEST_PATH.matcher(new QueryStringDecoder(req.uri()).path());
-        if (manifest.matches() && validToken && m.kind() != Mode.Kind.REJECT_TOKEN) {
-            if (manifests.contains(manifest.group(1) + ":" + manifest.group(2))) {
-                send(ctx, req, HttpResponseStatus.OK, "application/vnd.oci.image.index.v1+json", "{}", true,
-                        "Docker-Content-Digest", "sha256:" + "0".repeat(64));
+        java.util.regex.Matcher blob = BLOB_PATH.matcher(new QueryStringDecoder(req.uri()).path());
+        if (blob.matches() && authorized && m.kind() != Mode.Kind.REJECT_TOKEN) {
+            blob(ctx, req, blob.group(1), blob.group(2));
+            return;
+        }
+        if (manifest.matches() && authorized && m.kind() != Mode.Kind.REJECT_TOKEN) {
+            TinyImage.Document doc = documents.get(manifest.group(1) + ":" + manifest.group(2));
+            doc = doc != null ? doc : documents.get(manifest.group(1) + "@" + manifest.group(2));
+            if (doc != null) {
+                send(ctx, req, HttpResponseStatus.OK, doc.mediaType(), doc.json(), true,
+                        "Docker-Content-Digest", doc.digest());
             } else {
                 send(ctx, req, HttpResponseStatus.NOT_FOUND, "application/json", errorBody("MANIFEST_UNKNOWN",
                         "manifest unknown"), true);
@@ -517,9 +591,7 @@ public final class RegistryResponder implements AutoCloseable {
                 bearerChallenge(ctx, req);
                 break;
             case BASIC:
-                String login = basicLogin;
-                if (login != null && authorization != null && authorization.trim().equals("Basic "
-                        + java.util.Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)))) {
+                if (isBasicLogin(authorization)) {
                     ok(ctx, req);
                     break;
                 }
@@ -546,6 +618,39 @@ public final class RegistryResponder implements AutoCloseable {
             default:
                 throw new IllegalStateException(m.toString());
         }
+    }
+
+    private void blob(ChannelHandlerContext ctx, FullHttpRequest req, String repo, String digest) {
+        String redirect = blobRedirect;
+        if (redirect != null) {
+            String location = redirect + "/blobs/" + digest + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+                    + "AKIAEXAMPLE%2F20261203%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Expires=1200&X-Amz-Signature="
+                    + PRESIGNED_SIGNATURE;
+            send(ctx, req, HttpResponseStatus.TEMPORARY_REDIRECT, "text/html", "", true, "Location", location);
+            return;
+        }
+        byte[] content = blobs.get(repo + "@" + digest);
+        if (content == null) {
+            send(ctx, req, HttpResponseStatus.NOT_FOUND, "application/json", errorBody("BLOB_UNKNOWN",
+                    "blob unknown to registry"), true);
+            return;
+        }
+        sendBytes(ctx, req, content);
+    }
+
+    /** A blob's bytes, or the one byte {@code Range: bytes=0-0} asks for (206), as S3 and registries answer. */
+    static void sendBytes(ChannelHandlerContext ctx, FullHttpRequest req, byte[] content) {
+        boolean firstByte = "bytes=0-0".equals(req.headers().get(HttpHeaderNames.RANGE)) && content.length > 0;
+        byte[] body = firstByte ? Arrays.copyOf(content, 1) : content;
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                firstByte ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK,
+                req.method().equals(HttpMethod.HEAD) ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (firstByte) {
+            resp.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes 0-0/" + content.length);
+        }
+        ctx.writeAndFlush(resp);
     }
 
     private void ok(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -592,6 +697,12 @@ public final class RegistryResponder implements AutoCloseable {
             h.set(HttpHeaderNames.CONNECTION, "close");
         }
         ctx.writeAndFlush(resp);
+    }
+
+    private boolean isBasicLogin(String authorization) {
+        String login = basicLogin;
+        return login != null && authorization != null && authorization.trim().equals("Basic "
+                + Base64.getEncoder().encodeToString(login.getBytes(StandardCharsets.UTF_8)));
     }
 
     private boolean isIssuedBearer(String authorization) {
