@@ -95,6 +95,12 @@ public final class DiagnoseCommand implements Callable<Integer> {
                     + "and headers, and pullpath walks that pull path (default: ${DEFAULT-VALUE}).")
     Path containerdCertsDir;
 
+    @Option(names = "--containerd-version", paramLabel = "VERSION",
+            description = "The node's containerd release (e.g. 1.7.27, 2.0.0; `containerd --version`): releases "
+                    + "read hosts.toml differently (before 1.7.32 a file without a [host] table is ignored). "
+                    + "Default: assumed 1.7 before 1.7.32, and reports that depend on it say so.")
+    String containerdVersion;
+
     @Option(names = "--image", paramLabel = "REPO:TAG",
             description = "Also HEAD this image's manifest (REPO:TAG or REPO@sha256:...), as a pull starts; "
                     + "404 is registry/not_found.")
@@ -124,7 +130,9 @@ public final class DiagnoseCommand implements Callable<Integer> {
         CredentialSettings logins = new CredentialSettings(true, registryConfig, dockerConfig, true,
                 Duration.ofSeconds(5), providerConfig, providerBinDir, Duration.ofSeconds(10));
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
-                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, logins, containerdCertsDir, !noTraceroute);
+                ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, logins, containerdCertsDir, !noTraceroute,
+                containerdVersion == null ? dev.pullpath.config.ContainerdVersion.ASSUMED
+                        : dev.pullpath.config.ContainerdVersion.parse(containerdVersion, "--containerd-version"));
     }
 
     public List<Target> parsedTargets() {

@@ -19,11 +19,20 @@ import java.util.List;
  * @param credentials   where stored registry logins are looked for (the prober builds the stores from these)
  * @param containerdCertsDir containerd's registry config directory (hosts.toml per registry), or null for none
  * @param traceroute    whether a connect that times out is followed by a TCP traceroute of that address
+ * @param containerdVersion the containerd release whose reading of hosts.toml is modelled
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                            Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
                            CredentialSettings credentials, Path containerdCertsDir,
-                           boolean traceroute) {
+                           boolean traceroute, ContainerdVersion containerdVersion) {
+
+    public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
+                        Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
+                        CredentialSettings credentials, Path containerdCertsDir,
+                        boolean traceroute) {
+        this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
+                containerdCertsDir, traceroute, ContainerdVersion.ASSUMED);
+    }
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
@@ -69,6 +78,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
         caFiles = List.copyOf(caFiles);
         proxies = proxies == null ? ProxySettings.none() : proxies;
         credentials = credentials == null ? CredentialSettings.NONE : credentials;
+        containerdVersion = containerdVersion == null ? ContainerdVersion.ASSUMED : containerdVersion;
     }
 
     public static ProbeOptions defaults() {
@@ -78,18 +88,24 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
         return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, credentials, containerdCertsDir, traceroute);
+                proxies, credentials, containerdCertsDir, traceroute, containerdVersion);
     }
 
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                settings, credentials, containerdCertsDir, traceroute);
+                settings, credentials, containerdCertsDir, traceroute, containerdVersion);
+    }
+
+    /** The same options, modelling containerd {@code version}'s reading of hosts.toml. */
+    public ProbeOptions withContainerdVersion(ContainerdVersion version) {
+        return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
+                proxies, credentials, containerdCertsDir, traceroute, version);
     }
 
     /** The same options, with the traceroute after a timed-out connect allowed or not (the daemon rations it). */
     public ProbeOptions withTraceroute(boolean allowed) {
         return allowed == traceroute ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile,
-                caFiles, maxBodyBytes, proxies, credentials, containerdCertsDir, allowed);
+                caFiles, maxBodyBytes, proxies, credentials, containerdCertsDir, allowed, containerdVersion);
     }
 
     public long timeoutMillis() {

@@ -147,6 +147,13 @@ public enum Reason {
                     + "/etc/containerd/certs.d/{host}/hosts.toml. Pulls bypass the cache meanwhile, and may be rate "
                     + "limited upstream.", true),
 
+    /** A warning: containerd's decoder rejects the registry's hosts.toml and pulls from the default host. */
+    REGISTRY_HOSTS_CONFIG_IGNORED(Category.REGISTRY, "hosts_config_ignored", 405,
+            "containerd cannot decode the hosts.toml for {host} (the summary says why) and ignores it: pulls go to "
+                    + "the registry itself with only the directory's *.crt files, without the file's mirrors, ca, "
+                    + "skip_verify or headers. Fix the file (containerd rereads it on the next pull); before 1.7.32 "
+                    + "it needs at least one [host.\"URL\"] table, even for the server alone.", true),
+
     OK(Category.NONE, "ok", 1000, "");
 
     private final Category category;

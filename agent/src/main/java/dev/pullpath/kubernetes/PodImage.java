@@ -54,7 +54,8 @@ record PodImage(String registry, ManifestProbe.Image image) {
      */
     Target target(Path containerdCertsDir) {
         if (registry.equals("docker.io") && (containerdCertsDir == null
-                || ContainerdHosts.find(containerdCertsDir, "docker.io").isEmpty())) {
+                || ContainerdHosts.find(containerdCertsDir, "docker.io",
+                dev.pullpath.config.ContainerdVersion.ASSUMED).isEmpty())) {
             return Target.parse("registry-1.docker.io");
         }
         return Target.parse(registry);

@@ -120,7 +120,7 @@ public final class PathProber implements AutoCloseable {
     private CompletableFuture<TargetReport> start(Target target, ProbeOptions options, Depth depth,
                                                   ManifestProbe.Image image, CredentialStores stores) {
         java.util.Optional<ContainerdHosts> hosts = ContainerdHosts.find(options.containerdCertsDir(),
-                target.authority());
+                target.authority(), options.containerdVersion());
         if (hosts.isEmpty()) {
             Walk walk = new Walk(shared, options, depth, null, null, null);
             walk.image = depth.includes(Phase.MANIFEST) ? image : null;
@@ -143,8 +143,10 @@ public final class PathProber implements AutoCloseable {
                     List.of(), null, Instant.now(), null));
         }
         List<ContainerdHosts.Endpoint> route = hosts.get().endpoints();
-        return bounded(probeRoute(target, options, depth, image, stores, route, trusts, 0, new ArrayList<>()),
-                options, route.size());
+        String ignored = hosts.get().ignored();
+        return bounded(probeRoute(target, options, depth, image, stores, route, trusts, 0, new ArrayList<>())
+                .thenApply(report -> ignored == null ? report : PathVerdicts.withIgnoredHostsFile(report, ignored,
+                        target)), options, route.size());
     }
 
     /**

@@ -126,6 +126,21 @@ final class PathVerdicts {
         return new Diagnosis(d.reason(), d.summary() + " (" + what + ")");
     }
 
+    /**
+     * A report walked on the default host because containerd ignores the node's hosts.toml for this registry: a
+     * warning when that path works (the file's mirrors and settings are not in use), else the failure it meets, with
+     * why containerd went there.
+     */
+    static TargetReport withIgnoredHostsFile(TargetReport report, String ignored, Target target) {
+        Diagnosis d = report.diagnosis();
+        Diagnosis warning = new Diagnosis(Reason.REGISTRY_HOSTS_CONFIG_IGNORED, ignored + "; that path works");
+        Diagnosis out = d.reason() == Reason.OK ? warning : new Diagnosis(d.reason(), d.summary() + " (" + ignored + ")");
+        String h = d.reason() == Reason.OK ? hint(warning, target)
+                : (report.hint() == null || report.hint().isEmpty() ? "" : report.hint() + " ") + hint(warning, target);
+        return new TargetReport(report.target(), out, h, report.phases(), report.addresses(), report.evidence(),
+                report.checkedAt(), report.registryCheckedAt(), report.endpoints());
+    }
+
     static String hint(Diagnosis d, Target target) {
         if (d.reason() == Reason.OK) {
             return "";

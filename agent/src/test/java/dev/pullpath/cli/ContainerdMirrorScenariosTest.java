@@ -200,11 +200,64 @@ class ContainerdMirrorScenariosTest {
     }
 
     @Test
-    @DisplayName("hosts.toml containerd cannot use (not TOML, wrong types, ftp://, no pull host, missing ca) → "
+    @DisplayName("hosts.toml containerd 1.6 cannot decode (not TOML, a wrong type, no [host] table) → "
+            + "registry/hosts_config_ignored: the registry itself is walked without the file's mirror, exit 0")
+    void undecodableHostsTomlIsIgnoredAsContainerdDoes() throws Exception {
+        List<String> undecodable = List.of("server = \"https://x\n[host", "skip_verify = \"yes\"\n"
+                + mirrorTable(mirror.port(), ""), "capabilities = [\"push\"]\n",
+                "server = \"https://" + registry() + "\"\nca = \"mirror-ca.pem\"\n");
+        for (String text : undecodable) {
+            hostsToml(text);
+            mirror.clearRequests();
+            Cli.Run run = diagnose("--containerd-version", "1.6.20");
+            JsonNode r = run.json().get(0);
+            assertEquals(0, run.exitCode(), text + " -> " + r);
+            assertEquals("registry/hosts_config_ignored", outcome(r), text + " -> " + r);
+            assertTrue(r.get("summary").asText().contains("containerd 1.6.20 cannot decode"), text + " -> " + r);
+            assertEquals(1, r.get("endpoints").size(), r::toPrettyString);
+            assertTrue(r.at("/endpoints/0/endpoint").asText().startsWith("server https://" + registry()), r::toPrettyString);
+            assertTrue(mirror.requests().isEmpty(), "the mirror of an ignored file is never asked");
+        }
+    }
+
+    @Test
+    @DisplayName("the same server-only file on containerd 2.0 → read: none/ok")
+    void serverOnlyHostsTomlIsReadFrom172() throws Exception {
+        hostsToml("server = \"https://" + registry() + "\"\n");
+        JsonNode r = diagnose("--containerd-version", "2.0.0").json().get(0);
+        assertEquals("none/ok", outcome(r), r::toPrettyString);
+    }
+
+    @Test
+    @DisplayName("ignored hosts.toml whose ca the registry needs → tls/untrusted_certificate at the default host, "
+            + "and the summary says containerd ignored the file (as ctr 1.6.20 fails on x509)")
+    void ignoredFileWithoutWhichTlsFails() throws Exception {
+        try (RegistryResponder own = new RegistryResponder(mirrorCa.issueFor("registry.test", "127.0.0.1"))
+                .hostForRealm("registry.test")) {
+            String registry = "registry.test:" + own.port();
+            Path hostDir = Files.createDirectories(certsDir.resolve(registry));
+            mirrorCa.writePem(hostDir.resolve("own-ca.pem"));
+            Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + registry + "\"\nca = \"own-ca.pem\"\n");
+            List<String> args = new ArrayList<>(List.of("--timeout", "2s", "--resolver", "127.0.0.1:" + dns.port(),
+                    "--resolv-conf", dir.resolve("resolv.conf").toString(), "--hosts-file",
+                    dir.resolve("hosts").toString(), "--containerd-certs-dir", certsDir.toString()));
+            List<String> old = new ArrayList<>(args);
+            old.addAll(List.of("--containerd-version", "1.6.20"));
+            JsonNode r = Cli.diagnose(registry, old);
+            assertEquals("tls/untrusted_certificate", outcome(r), r::toPrettyString);
+            assertTrue(r.get("summary").asText().contains("cannot decode"), r::toPrettyString);
+            assertTrue(r.get("hint").asText().contains("[host.\"URL\"] table"), r::toPrettyString);
+            args.addAll(List.of("--containerd-version", "1.7.32"));
+            assertEquals("none/ok", outcome(Cli.diagnose(registry, args)), "1.7.32 reads the file and its ca");
+        }
+    }
+
+    @Test
+    @DisplayName("hosts.toml containerd decodes but cannot use (no pull host, missing ca) → "
             + "registry/hosts_config_invalid naming the file, exit 1, no stack trace")
     void invalidHostsToml() throws Exception {
-        List<String> broken = List.of("server = \"https://x\n[host", "skip_verify = \"yes\"\n",
-                "[host.\"ftp://mirror.test\"]\n", "capabilities = [\"push\"]\n",
+        List<String> broken = List.of("server = \"https://" + registry() + "\"\ncapabilities = [\"push\"]\n" + mirrorTable(mirror.port(),
+                        "").replace("\"pull\", \"resolve\"", "\"push\""),
                 mirrorTable(mirror.port(), "  ca = \"missing.pem\"\n"));
         for (String text : broken) {
             hostsToml(text);

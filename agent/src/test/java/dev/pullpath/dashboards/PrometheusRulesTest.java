@@ -24,7 +24,7 @@ class PrometheusRulesTest {
             Pattern.compile("eq \\$labels\\.reason \"([a-z_]+)\" }}(.*?)\\s*\\{\\{", Pattern.DOTALL);
     /** The node alert leaves these to alerts of their own (PullpathPathWarning, PullpathRegistryRateLimited). */
     private static final Set<String> NOT_NODE_FAILURES = Set.of("vpc_endpoint/private_dns_override",
-            "registry/mirror_unavailable", "registry/rate_limited");
+            "registry/mirror_unavailable", "registry/hosts_config_ignored", "registry/rate_limited");
 
     @Test
     @DisplayName("promtool check rules accepts the rule file and the Helm chart's copy")
@@ -95,6 +95,8 @@ class PrometheusRulesTest {
                 alerts.get("PullpathPathWarning").path("annotations").path("hint").asText());
         assertEquals(taxonomy.get("registry/mirror_unavailable"),
                 alerts.get("PullpathMirrorUnavailable").path("annotations").path("hint").asText());
+        assertEquals(taxonomy.get("registry/hosts_config_ignored"),
+                alerts.get("PullpathHostsConfigIgnored").path("annotations").path("hint").asText());
         assertEquals(taxonomy.get("registry/rate_limited"),
                 alerts.get("PullpathRegistryRateLimited").path("annotations").path("hint").asText());
     }

@@ -95,7 +95,9 @@ class ContainerdRouteWalkTest {
             Path certsDir = Files.createDirectories(dir.resolve("certs.d"));
             Path hostDir = Files.createDirectories(certsDir.resolve(target.authority()));
             Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n" + extra);
-            ProbeOptions options = withCertsDir(lab.probeOptions(Duration.ofSeconds(2), 4), certsDir);
+            ProbeOptions options = withCertsDir(lab.probeOptions(Duration.ofSeconds(2), 4), certsDir)
+                    // A server-only file is read from 1.7.32 on (earlier releases ignore it, see HostsToml).
+                    .withContainerdVersion(dev.pullpath.config.ContainerdVersion.parse("2.0.0", "test"));
             try (PathProber prober = new PathProber(options, 1)) {
                 return prober.probe(target, options, depth, null).get(30, TimeUnit.SECONDS);
             }
