@@ -126,7 +126,8 @@ public final class ConfigLoader {
                     raw.caFiles() == null ? List.of() : raw.caFiles(), ProbeOptions.DEFAULT_MAX_BODY_BYTES,
                     proxies, credentials(raw.credentials(), where),
                     raw.containerdCertsDir() == null ? ContainerdHosts.DEFAULT_DIR : raw.containerdCertsDir(),
-                    traceroute);
+                    traceroute, raw.containerdVersion() == null ? ContainerdVersion.ASSUMED
+                            : ContainerdVersion.parse(raw.containerdVersion(), "containerdVersion"));
         } catch (ConfigException e) {
             throw new ConfigException(where + e.getMessage().replace("--", ""));
         }

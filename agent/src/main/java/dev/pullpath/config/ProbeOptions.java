@@ -28,8 +28,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
-                        CredentialSettings credentials, Path containerdCertsDir,
-                        boolean traceroute) {
+                        CredentialSettings credentials, Path containerdCertsDir, boolean traceroute) {
         this(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes, proxies, credentials,
                 containerdCertsDir, traceroute, ContainerdVersion.ASSUMED);
     }

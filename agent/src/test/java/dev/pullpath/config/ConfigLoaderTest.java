@@ -147,6 +147,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void containerdVersionSaysWhichDecoderReadsHostsToml() {
+        assertTrue(parse("", Map.of()).probe().containerdVersion().assumed());
+        ContainerdVersion v = parse("containerdVersion: \"containerd://1.7.11\"\n", Map.of()).probe()
+                .containerdVersion();
+        assertEquals(new ContainerdVersion(1, 7, 11, "containerdVersion"), v);
+        assertTrue(error("containerdVersion: latest\n").contains("'latest' is not a containerd version"),
+                error("containerdVersion: latest\n"));
+    }
+
+    @Test
     void aBadEnvironmentValueNamesTheVariable() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> parse("", Map.of("PULLPATH_INTERVAL", "often")));
