@@ -151,8 +151,8 @@ final class ConfigFile {
             problem = "unknown key '" + u.getPropertyName() + "'" + (u.getKnownPropertyIds() == null ? ""
                     : " (known: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted()
                     .collect(Collectors.joining(", ")) + ")");
-            key = key.endsWith("." + u.getPropertyName()) ? key.substring(0, key.length() - u.getPropertyName().length() - 1)
-                    : key;
+            String suffix = "." + u.getPropertyName();
+            key = key.endsWith(suffix) ? key.substring(0, key.length() - suffix.length()) : key;
         } else if (e instanceof InvalidFormatException f && !isJacksonScalar(f.getTargetType())) {
             problem = f.getOriginalMessage();
         } else if (e instanceof MismatchedInputException m) {

@@ -143,7 +143,8 @@ public final class ConfigLoader {
         }
         Duration heartbeat = raw.heartbeat() == null ? KubernetesOptions.DEFAULT_HEARTBEAT : raw.heartbeat();
         if (heartbeat.compareTo(Duration.ofSeconds(10)) < 0 || heartbeat.compareTo(Duration.ofHours(1)) > 0) {
-            throw new ConfigException(where + "kubernetes.heartbeat: 10s-1h (every node patches its status this often)");
+            throw new ConfigException(where + "kubernetes.heartbeat: 10s-1h (every node patches its status this "
+                    + "often)");
         }
         Duration spacing = raw.diagnosisSpacing() == null ? KubernetesOptions.DEFAULT_DIAGNOSIS_SPACING
                 : raw.diagnosisSpacing();

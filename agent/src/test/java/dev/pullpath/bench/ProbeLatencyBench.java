@@ -5,8 +5,9 @@ import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.PathProber;
 import dev.pullpath.testing.DnsTestServer;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.Outcomes;
 import dev.pullpath.testing.RegistryResponder.Mode;
+import dev.pullpath.testing.RegistryResponder;
 import dev.pullpath.testing.SynBlackhole;
 import dev.pullpath.testing.TcpPeers;
 import dev.pullpath.testing.TestPki;
@@ -102,7 +103,7 @@ public final class ProbeLatencyBench {
                         long t0 = System.nanoTime();
                         TargetReport r = prober.probe(target).get(30, TimeUnit.SECONDS);
                         ms[i] = (System.nanoTime() - t0) / 1e6;
-                        seen = r.category() + "/" + r.reason();
+                        seen = Outcomes.of(r);
                         if (!seen.equals(s.expected)) {
                             throw new IllegalStateException(s.name + ": expected " + s.expected + ", got " + seen
                                     + ": " + r.summary());

@@ -1,6 +1,5 @@
 package dev.pullpath.cli;
 
-import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.PathProber;
+import dev.pullpath.testing.Outcomes;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -89,8 +89,7 @@ public final class Cli {
         JsonNode json = lines.get(0);
         assertEquals(json.get("ok").asBoolean() ? 0 : 1, run.exitCode(), "exit code matches ok");
         TargetReport report = api(target, flags.toArray(String[]::new));
-        assertEquals(Outcomes.of(json),
-                report.category() + "/" + report.reason(), "CLI and API agree");
+        assertEquals(Outcomes.of(json), Outcomes.of(report), "CLI and API agree");
         return json;
     }
 }

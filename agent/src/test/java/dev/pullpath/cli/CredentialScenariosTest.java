@@ -1,15 +1,14 @@
 package dev.pullpath.cli;
 
-import dev.pullpath.testing.Outcomes;
+import static dev.pullpath.testing.Outcomes.assertOutcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.pullpath.testing.DnsTestServer;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder.Mode;
-import dev.pullpath.testing.TestPki;
+import dev.pullpath.testing.RegistryResponder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,27 +34,21 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CredentialScenariosTest {
     private static final String SECRET = "s3cret-login-value";
+    private LoopbackLab lab;
     private Path dir;
-    private TestPki.Ca ca;
-    private DnsTestServer dns;
     private RegistryResponder registry;
     private final List<String> outputs = new ArrayList<>();
 
     @BeforeAll
     void peers() throws Exception {
-        dir = Files.createTempDirectory("pullpath-credentials");
-        ca = TestPki.newCa("CN=pullpath credentials CA");
-        ca.writePem(dir.resolve("ca.pem"));
-        dns = new DnsTestServer().a("registry.test", "127.0.0.1");
-        registry = new RegistryResponder(ca.issueFor("registry.test", "127.0.0.1")).hostForRealm("registry.test");
-        Files.writeString(dir.resolve("resolv.conf"), "options ndots:1\n");
-        Files.writeString(dir.resolve("hosts"), "");
+        lab = LoopbackLab.in(Files.createTempDirectory("pullpath-credentials"), "CN=pullpath credentials CA");
+        dir = lab.dir();
+        registry = lab.registry();
     }
 
     @AfterAll
     void stop() throws Exception {
-        registry.close();
-        dns.close();
+        lab.close();
         for (String out : outputs) {
             assertFalse(out.contains(SECRET), "a secret reached the output: " + out);
             assertFalse(out.contains(Base64.getEncoder().encodeToString(("AWS:" + ecrToken(60)).getBytes())),
@@ -69,7 +62,7 @@ class CredentialScenariosTest {
     }
 
     private String authority() {
-        return "registry.test:" + registry.port();
+        return lab.registryAuthority();
     }
 
     /** An ECR authorization token: base64 of JSON with its expiration, as get-login-password prints it. */
@@ -90,11 +83,8 @@ class CredentialScenariosTest {
     }
 
     private JsonNode diagnose(String... extra) {
-        List<String> flags = new ArrayList<>(List.of("--timeout", "2s", "--resolver", "127.0.0.1:" + dns.port(),
-                "--resolv-conf", dir.resolve("resolv.conf").toString(), "--hosts-file",
-                dir.resolve("hosts").toString(), "--ca-file", dir.resolve("ca.pem").toString(),
-                "--registry-config", dir.resolve("none.json").toString(), "--docker-config",
-                dir.resolve("none-docker.json").toString()));
+        List<String> flags = lab.cliFlags("2s", "--registry-config", dir.resolve("none.json").toString(),
+                "--docker-config", dir.resolve("none-docker.json").toString());
         for (int i = 0; i + 1 < extra.length; i += 2) {
             int at = flags.indexOf(extra[i]);
             if (at >= 0) {
@@ -114,14 +104,10 @@ class CredentialScenariosTest {
         return r;
     }
 
-    private static void assertOutcome(JsonNode r, String expected) {
-        assertEquals(expected, Outcomes.of(r), r::toPrettyString);
-    }
-
     @Test
     @DisplayName("no stored login → anonymous check only, none/ok")
     void anonymousOnly() {
-        assertOutcome(diagnose(), "none/ok");
+        assertOutcome("none/ok", diagnose());
     }
 
     @Test
@@ -129,7 +115,7 @@ class CredentialScenariosTest {
     void expiredHelmLogin() throws Exception {
         Path helm = config("helm-expired.json", auths(authority(), "AWS", ecrToken(-3600)));
         JsonNode r = diagnose("--registry-config", helm.toString());
-        assertOutcome(r, "auth/credentials_expired");
+        assertOutcome("auth/credentials_expired", r);
         assertTrue(r.get("summary").asText().contains("400"), r.toString());
         assertTrue(r.get("summary").asText().contains("helm"), r.toString());
         assertTrue(r.get("hint").asText().contains("helm registry logout registry.test"), r.toString());
@@ -142,7 +128,7 @@ class CredentialScenariosTest {
     void rejectedDockerLogin() throws Exception {
         Path docker = config("docker-rejected.json", auths("https://" + authority(), "robot", SECRET));
         JsonNode r = diagnose("--docker-config", docker.toString());
-        assertOutcome(r, "auth/credentials_rejected");
+        assertOutcome("auth/credentials_rejected", r);
         assertTrue(r.get("summary").asText().contains("DENIED"), r.toString());
         assertTrue(r.toString().contains("\"phase\":\"auth\""), r.toString());
     }
@@ -153,7 +139,7 @@ class CredentialScenariosTest {
         registry.mode(Mode.BEARER);
         Path docker = config("docker-good.json", auths(authority(), "robot", SECRET));
         JsonNode r = diagnose("--docker-config", docker.toString());
-        assertOutcome(r, "none/ok");
+        assertOutcome("none/ok", r);
         assertTrue(r.at("/evidence/credentials/0/checked").asText().startsWith("200"), r.toString());
     }
 
@@ -167,7 +153,7 @@ class CredentialScenariosTest {
                         + Base64.getEncoder().encodeToString("nocolon".getBytes()) + "\"}}}")) {
             Path file = config("bad.json", bad);
             JsonNode r = diagnose("--docker-config", file.toString());
-            assertOutcome(r, "none/ok");
+            assertOutcome("none/ok", r);
             assertTrue(r.at("/evidence/credentials/0/problem").asText().length() > 5, bad + " -> " + r);
         }
     }
@@ -190,11 +176,9 @@ class CredentialScenariosTest {
             long t0 = System.nanoTime();
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                     "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                    "dev.pullpath.cli.Main", "diagnose", "--json", "--timeout", "2s", "--resolver",
-                    "127.0.0.1:" + dns.port(), "--resolv-conf", dir.resolve("resolv.conf").toString(),
-                    "--hosts-file", dir.resolve("hosts").toString(), "--ca-file", dir.resolve("ca.pem").toString(),
-                    "--registry-config", dir.resolve("none.json").toString(), "--docker-config", docker.toString(),
-                    authority()));
+                    "dev.pullpath.cli.Main", "diagnose", "--json"));
+            cmd.addAll(lab.cliFlags("2s", "--registry-config", dir.resolve("none.json").toString(),
+                    "--docker-config", docker.toString(), authority()));
             ProcessBuilder pb = dev.pullpath.testing.Netns.withoutProxyEnvironment(
                     new ProcessBuilder(cmd).redirectErrorStream(true));
             pb.environment().put("PATH", path);
@@ -204,7 +188,7 @@ class CredentialScenariosTest {
             outputs.add(out);
             JsonNode r = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.lines()
                     .filter(l -> l.startsWith("{")).findFirst().orElseThrow(() -> new AssertionError(out)));
-            assertOutcome(r, e.getValue());
+            assertOutcome(e.getValue(), r);
             if (!e.getKey().equals("stale")) {
                 assertTrue(r.at("/evidence/credentials/0/problem").asText().contains("docker-credential-" + e.getKey()),
                         r.toString());
@@ -237,10 +221,10 @@ class CredentialScenariosTest {
             JsonNode r = diagnose("--credential-provider-config", config.toString(), "--credential-provider-bin-dir",
                     bin.toString());
             if (provider.startsWith("failing")) {
-                assertOutcome(r, "auth/provider_failed");
+                assertOutcome("auth/provider_failed", r);
                 assertTrue(r.get("summary").asText().contains("ecr:GetAuthorizationToken"), r.toString());
             } else {
-                assertOutcome(r, "auth/credentials_rejected");
+                assertOutcome("auth/credentials_rejected", r);
             }
         }
     }

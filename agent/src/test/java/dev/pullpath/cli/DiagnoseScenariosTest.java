@@ -1,14 +1,15 @@
 package dev.pullpath.cli;
 
-import dev.pullpath.testing.Outcomes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pullpath.testing.DnsTestServer;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.LoopbackLab;
+import dev.pullpath.testing.Outcomes;
 import dev.pullpath.testing.RegistryResponder.Mode;
+import dev.pullpath.testing.RegistryResponder;
 import dev.pullpath.testing.SynBlackhole;
 import dev.pullpath.testing.TcpPeers;
 import dev.pullpath.testing.TestPki;
@@ -37,9 +38,9 @@ import org.xbill.DNS.Rcode;
 class DiagnoseScenariosTest {
     private static final String TIMEOUT = "1s";
 
+    private LoopbackLab lab;
     private Path dir;
     private TestPki.Ca ca;
-    private Path caPem;
     private DnsTestServer dns;
     private RegistryResponder registry;
     private Path resolvConf;
@@ -47,20 +48,19 @@ class DiagnoseScenariosTest {
 
     @BeforeAll
     void startPeers() throws Exception {
-        dir = Files.createTempDirectory("pullpath-scenarios");
-        ca = TestPki.newCa("CN=pullpath test root CA");
-        caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        dns = new DnsTestServer();
-        registry = new RegistryResponder(ca.issueFor("registry.test", "127.0.0.1"));
-        resolvConf = Files.writeString(dir.resolve("resolv.conf"), "options ndots:1\n");
-        hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n");
+        lab = LoopbackLab.in(Files.createTempDirectory("pullpath-scenarios"), "CN=pullpath test root CA")
+                .hosts("127.0.0.1 localhost\n");
+        dir = lab.dir();
+        ca = lab.ca();
+        dns = lab.dns();
+        registry = lab.registry();
+        resolvConf = lab.resolvConf();
+        hosts = lab.hostsFile();
     }
 
     @AfterAll
     void stopPeers() throws Exception {
-        registry.close();
-        dns.close();
+        lab.close();
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
@@ -77,11 +77,7 @@ class DiagnoseScenariosTest {
     }
 
     private List<String> flags(String... extra) {
-        List<String> f = new ArrayList<>(List.of("--timeout", TIMEOUT, "--resolver", "127.0.0.1:" + dns.port(),
-                "--resolv-conf", resolvConf.toString(), "--hosts-file", hosts.toString(), "--ca-file",
-                caPem.toString()));
-        f.addAll(List.of(extra));
-        return f;
+        return lab.cliFlags(TIMEOUT, extra);
     }
 
     private String registryTarget() {
@@ -89,8 +85,7 @@ class DiagnoseScenariosTest {
     }
 
     private static void assertDiagnosis(JsonNode r, String category, String reason, String... evidence) {
-        assertEquals(category + "/" + reason, Outcomes.of(r),
-                () -> "report: " + r.toPrettyString());
+        Outcomes.assertOutcome(category + "/" + reason, r);
         assertEquals("none".equals(category), r.get("ok").asBoolean());
         for (String e : evidence) {
             assertTrue(r.get("summary").asText().contains(e), () -> "summary lacks '" + e + "': " + r.get("summary"));

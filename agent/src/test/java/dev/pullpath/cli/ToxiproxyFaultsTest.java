@@ -1,5 +1,6 @@
 package dev.pullpath.cli;
 
+import static dev.pullpath.testing.Outcomes.assertOutcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,7 +96,7 @@ class ToxiproxyFaultsTest {
         proxyTo("latency");
         proxy.toxics().latency("latency", ToxicDirection.DOWNSTREAM, 300);
         TargetReport r = probe(Duration.ofSeconds(5));
-        assertEquals("none/ok", r.category() + "/" + r.reason(), r.summary());
+        assertOutcome("none/ok", r);
         assertTrue(phase(r, Phase.TLS) >= 300, "tls phase " + phase(r, Phase.TLS) + " ms");
     }
 
@@ -105,7 +106,7 @@ class ToxiproxyFaultsTest {
         proxyTo("stall");
         proxy.toxics().timeout("stall", ToxicDirection.DOWNSTREAM, 0);
         TargetReport r = probe(Duration.ofSeconds(1));
-        assertEquals("firewall/tls_stalled", r.category() + "/" + r.reason(), r.summary());
+        assertOutcome("firewall/tls_stalled", r);
     }
 
     @Test
@@ -114,7 +115,7 @@ class ToxiproxyFaultsTest {
         proxyTo("reset");
         proxy.toxics().resetPeer("reset", ToxicDirection.DOWNSTREAM, 0);
         TargetReport r = probe(Duration.ofSeconds(1));
-        assertEquals("firewall/sni_reset", r.category() + "/" + r.reason(), r.summary());
+        assertOutcome("firewall/sni_reset", r);
     }
 
     @Test
@@ -123,7 +124,7 @@ class ToxiproxyFaultsTest {
         proxyTo("slowclose");
         proxy.toxics().slowClose("slowclose", ToxicDirection.DOWNSTREAM, 2_000);
         TargetReport r = probe(Duration.ofSeconds(5));
-        assertEquals("none/ok", r.category() + "/" + r.reason(), r.summary());
+        assertOutcome("none/ok", r);
     }
 
     @Test

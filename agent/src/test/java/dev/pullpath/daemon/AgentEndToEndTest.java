@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pullpath.Agent;
 import dev.pullpath.config.ConfigLoader;
-import dev.pullpath.testing.DnsTestServer;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.PrometheusServer;
 import dev.pullpath.testing.Promtool;
 import dev.pullpath.testing.RegistryResponder;
@@ -37,19 +37,16 @@ class AgentEndToEndTest {
 
     @TempDir
     Path dir;
+    private LoopbackLab lab;
     private TestPki.Ca ca;
-    private DnsTestServer dns;
     private RegistryResponder registry;
     private Agent agent;
 
     @BeforeEach
     void peers() throws Exception {
-        ca = TestPki.newCa("CN=pullpath e2e CA");
-        ca.writePem(dir.resolve("ca.pem"));
-        dns = new DnsTestServer().a("registry.test", "127.0.0.1");
-        registry = new RegistryResponder(ca.issueFor("registry.test", "127.0.0.1")).hostForRealm("registry.test");
-        Files.writeString(dir.resolve("resolv.conf"), "options ndots:1\n");
-        Files.writeString(dir.resolve("hosts"), "");
+        lab = LoopbackLab.in(dir, "CN=pullpath e2e CA");
+        ca = lab.ca();
+        registry = lab.registry();
     }
 
     @AfterEach
@@ -57,19 +54,17 @@ class AgentEndToEndTest {
         if (agent != null) {
             agent.close();
         }
-        registry.close();
-        dns.close();
+        lab.close();
     }
 
     private String config(String targets) {
         return "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
-                + "resolvers: [\"127.0.0.1:" + dns.port() + "\"]\nresolvConf: " + dir.resolve("resolv.conf") + "\n"
-                + "hostsFile: " + dir.resolve("hosts") + "\ncaFiles: [\"" + dir.resolve("ca.pem") + "\"]\n"
+                + lab.configYaml()
                 + "targets:\n" + targets;
     }
 
     private String registryTarget(String name) {
-        return "  - name: " + name + "\n    url: https://registry.test:" + registry.port() + "\n";
+        return "  - name: " + name + "\n    url: https://" + lab.registryAuthority() + "\n";
     }
 
     private Agent start(Path file) {

@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pullpath.Agent;
 import dev.pullpath.config.ConfigLoader;
-import dev.pullpath.testing.DnsTestServer;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder;
-import dev.pullpath.testing.TestPki;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,17 +62,11 @@ class MetricNamesTest {
 
     /** Sample names of the exposition: a histogram's _bucket, _sum and _count appear as they are selected. */
     private Set<String> scrapeSampleNames() throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath dashboards CA");
-        ca.writePem(dir.resolve("ca.pem"));
-        Files.writeString(dir.resolve("resolv.conf"), "options ndots:1\n");
-        Files.writeString(dir.resolve("hosts"), "");
-        try (DnsTestServer dns = new DnsTestServer().a("registry.test", "127.0.0.1");
-             RegistryResponder registry = new RegistryResponder(ca.issueFor("registry.test", "127.0.0.1"))
-                     .hostForRealm("registry.test")) {
+        try (LoopbackLab lab = LoopbackLab.in(dir, "CN=pullpath dashboards CA")) {
+            RegistryResponder registry = lab.registry();
             Path config = Files.writeString(dir.resolve("config.yaml"),
                     "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
-                    + "resolvers: [\"127.0.0.1:" + dns.port() + "\"]\nresolvConf: " + dir.resolve("resolv.conf") + "\n"
-                    + "hostsFile: " + dir.resolve("hosts") + "\ncaFiles: [\"" + dir.resolve("ca.pem") + "\"]\n"
+                    + lab.configYaml()
                     // A stored ECR login for the healthy target, so the credential expiry series exists too.
                     + "credentials:\n  dockerConfig: " + dockerConfigWithEcrLogin(registry.port()) + "\n"
                     + "targets:\n  - name: reg\n    url: https://registry.test:" + registry.port() + "\n"

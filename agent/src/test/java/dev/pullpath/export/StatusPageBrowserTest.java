@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pullpath.Agent;
 import dev.pullpath.config.ConfigLoader;
 import dev.pullpath.testing.HeadlessChromium;
+import dev.pullpath.testing.Outcomes;
 import dev.pullpath.testing.RegistryResponder;
 import dev.pullpath.testing.TcpPeers;
 import dev.pullpath.testing.TestPki;
@@ -191,8 +192,7 @@ class StatusPageBrowserTest {
                 byName.put(t.path("target").asText(), t);
             }
             boolean all = expected.entrySet().stream().allMatch(e -> byName.containsKey(e.getKey())
-                    && e.getValue().equals(byName.get(e.getKey()).path("category").asText() + "/"
-                    + byName.get(e.getKey()).path("reason").asText()));
+                    && e.getValue().equals(Outcomes.of(byName.get(e.getKey()))));
             if (all && byName.get("healthy").toString().contains("\"phase\":\"token\"")) {
                 return byName;
             }

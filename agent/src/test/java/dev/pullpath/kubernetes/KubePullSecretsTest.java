@@ -9,8 +9,8 @@ import dev.pullpath.config.KubernetesOptions;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.credentials.Credential;
 import dev.pullpath.probe.PathProber;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder;
-import dev.pullpath.testing.TestPki;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +49,7 @@ class KubePullSecretsTest {
     Path dir;
     private KubeApiServer api;
     private KubernetesClient kubectl;
+    private LoopbackLab lab;
     private RegistryResponder registry;
     private PathProber prober;
     private KubernetesReporter reporter;
@@ -58,13 +58,9 @@ class KubePullSecretsTest {
         api = new KubeApiServer();
         kubectl = api.kubectl();
         kubectl.nodes().resource(new NodeBuilder().withNewMetadata().withName(NODE).endMetadata().build()).create();
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath pull-secrets test CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        registry = new RegistryResponder(ca.issueFor("127.0.0.1")).mode(RegistryResponder.Mode.BASIC)
-                .basicLogin(USER + ":" + PASSWORD);
-        ProbeOptions probe = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
-                Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024);
+        lab = LoopbackLab.byAddress(dir, "CN=pullpath pull-secrets test CA");
+        registry = lab.registry().mode(RegistryResponder.Mode.BASIC).basicLogin(USER + ":" + PASSWORD);
+        ProbeOptions probe = lab.probeOptions(Duration.ofSeconds(2), 4);
         AgentConfig config = new AgentConfig("test", new InetSocketAddress("127.0.0.1", 0), NODE, "", 4, false, true,
                 probe, List.of(), null);
         prober = new PathProber(probe, 1, null);
@@ -79,7 +75,7 @@ class KubePullSecretsTest {
         if (reporter != null) {
             reporter.close();
             prober.close();
-            registry.close();
+            lab.close();
             kubectl.close();
             api.close();
         }

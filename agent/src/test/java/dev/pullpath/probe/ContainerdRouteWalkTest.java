@@ -10,9 +10,8 @@ import dev.pullpath.config.ProxySettings;
 import dev.pullpath.config.Target;
 import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.TargetReport;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.TcpPeers;
-import dev.pullpath.testing.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,23 +32,18 @@ class ContainerdRouteWalkTest {
      */
     @Test
     void credentialLookupForTheFallbackHostRunsOffTheEventLoop(@TempDir Path dir) throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath review CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
         List<Thread> lookups = new CopyOnWriteArrayList<>();
         CredentialStores stores = new CredentialStores(null, null, Duration.ofSeconds(1), k -> {
             lookups.add(Thread.currentThread());
             return null;
         });
-        try (RegistryResponder registry = new RegistryResponder(ca.issueFor("127.0.0.1"))) {
-            Target target = Target.parse("127.0.0.1:" + registry.port());
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath review CA")) {
+            Target target = lab.registryByAddress();
             Path certsDir = Files.createDirectories(dir.resolve("certs.d"));
             Path hostDir = Files.createDirectories(certsDir.resolve(target.authority()));
             Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n"
                     + "[host.\"https://127.0.0.1:" + TcpPeers.closedPort() + "\"]\n");
-            ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
-                    Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    CredentialSettings.NONE, certsDir);
+            ProbeOptions options = withCertsDir(lab.probeOptions(Duration.ofSeconds(2), 4), certsDir);
             try (PathProber prober = new PathProber(options, 1)) {
                 TargetReport r = prober.probe(target, options, Depth.REGISTRY, null, stores).get(30,
                         TimeUnit.SECONDS);
@@ -96,22 +90,22 @@ class ContainerdRouteWalkTest {
 
     /** Probes a healthy loopback registry whose hosts.toml is its own server plus {@code extra}. */
     private static TargetReport probeWithHostsToml(Path dir, String extra, Depth depth) throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath review CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        try (RegistryResponder registry = new RegistryResponder(ca.issueFor("127.0.0.1"))) {
-            Target target = Target.parse("127.0.0.1:" + registry.port());
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath review CA")) {
+            Target target = lab.registryByAddress();
             Path certsDir = Files.createDirectories(dir.resolve("certs.d"));
             Path hostDir = Files.createDirectories(certsDir.resolve(target.authority()));
             Files.writeString(hostDir.resolve("hosts.toml"), "server = \"https://" + target.authority() + "\"\n" + extra);
-            ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
-                    Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024, ProxySettings.none(),
-                    CredentialSettings.NONE, certsDir)
+            ProbeOptions options = withCertsDir(lab.probeOptions(Duration.ofSeconds(2), 4), certsDir)
                     // A server-only file is read from 1.7.32 on (earlier releases ignore it, see HostsToml).
                     .withContainerdVersion(dev.pullpath.config.ContainerdVersion.parse("2.0.0", "test"));
             try (PathProber prober = new PathProber(options, 1)) {
                 return prober.probe(target, options, depth, null).get(30, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private static ProbeOptions withCertsDir(ProbeOptions o, Path certsDir) {
+        return new ProbeOptions(o.timeout(), o.maxAddresses(), o.resolvers(), o.resolvConf(), o.hostsFile(),
+                o.caFiles(), o.maxBodyBytes(), ProxySettings.none(), CredentialSettings.NONE, certsDir);
     }
 }

@@ -8,6 +8,7 @@ import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
 import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder;
 import dev.pullpath.testing.TestPki;
 import java.nio.file.Files;
@@ -24,15 +25,11 @@ class PathProberTest {
 
     @Test
     void aLongLivedProberSeesTheChainEveryTimeBecauseItNeverResumesSessions(@TempDir Path dir) throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath test root CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 4, List.of(), dir.resolve("resolv.conf"),
-                Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024);
-        try (RegistryResponder registry = new RegistryResponder(ca.issueFor("127.0.0.1"));
-             PathProber prober = new PathProber(options, 1)) {
-            registry.alpn(List.of("http/1.1"));
-            Target target = Target.parse("127.0.0.1:" + registry.port());
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath test root CA");
+             PathProber prober = new PathProber(lab.probeOptions(Duration.ofSeconds(2), 4), 1)) {
+            TestPki.Ca ca = lab.ca();
+            RegistryResponder registry = lab.registry().alpn(List.of("http/1.1"));
+            Target target = lab.registryByAddress();
             TargetReport first = prober.probe(target).get(20, TimeUnit.SECONDS);
             assertEquals(Reason.OK, first.outcome(), first.summary());
             assertFalse(first.evidence().tls().chain().isEmpty());

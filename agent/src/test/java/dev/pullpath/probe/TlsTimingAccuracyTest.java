@@ -9,14 +9,12 @@ import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.testing.Loopback;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.TcpPeers;
-import dev.pullpath.testing.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,13 +116,10 @@ class TlsTimingAccuracyTest {
     @Test
     @DisplayName("ServerHello held back 150 ms by a relay → the tls phase grows by 150 ms ± 2 ms")
     void tlsPhaseShowsTheServerHelloDelay(@TempDir Path dir) throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath timing CA");
-        Path caPem = dir.resolve("ca.pem");
-        ca.writePem(caPem);
-        ProbeOptions options = new ProbeOptions(Duration.ofSeconds(2), 1, List.of(), dir.resolve("resolv.conf"),
-                Files.writeString(dir.resolve("hosts"), ""), List.of(caPem), 64 * 1024);
-        try (RegistryResponder server = new RegistryResponder(ca.issueFor("127.0.0.1"));
-             ServerHelloDelay relay = new ServerHelloDelay(server.port());
+        LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath timing CA");
+        ProbeOptions options = lab.probeOptions(Duration.ofSeconds(2), 1);
+        try (lab;
+             ServerHelloDelay relay = new ServerHelloDelay(lab.registry().port());
              PathProber prober = new PathProber(options, 1)) {
             Target target = Target.parse("127.0.0.1:" + relay.port());
             relay.delay(0);

@@ -1,5 +1,6 @@
 package dev.pullpath.schedule;
 
+import static dev.pullpath.testing.Outcomes.assertOutcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,11 +12,10 @@ import dev.pullpath.config.TargetKind;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.PathProber;
 import dev.pullpath.probe.TokenCache;
-import dev.pullpath.testing.RegistryResponder;
+import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder.Mode;
-import dev.pullpath.testing.TestPki;
+import dev.pullpath.testing.RegistryResponder;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProbeSchedulerTest {
     @TempDir
     Path dir;
+    private LoopbackLab lab;
     private RegistryResponder registry;
     private PathProber prober;
     private ProbeScheduler scheduler;
@@ -40,11 +41,9 @@ class ProbeSchedulerTest {
 
     @BeforeEach
     void start() throws Exception {
-        TestPki.Ca ca = TestPki.newCa("CN=pullpath scheduler CA");
-        ca.writePem(dir.resolve("ca.pem"));
-        registry = new RegistryResponder(ca.issueFor("127.0.0.1")).alpn(List.of("http/1.1"));
-        ProbeOptions options = new ProbeOptions(Duration.ofSeconds(1), 4, List.of(), dir.resolve("resolv.conf"),
-                Files.writeString(dir.resolve("hosts"), ""), List.of(dir.resolve("ca.pem")), 64 * 1024);
+        lab = LoopbackLab.byAddress(dir, "CN=pullpath scheduler CA");
+        registry = lab.registry().alpn(List.of("http/1.1"));
+        ProbeOptions options = lab.probeOptions(Duration.ofSeconds(1), 4);
         prober = new PathProber(options, 1, new TokenCache(Clock.systemUTC()));
         StatusBoard board = new StatusBoard(Clock.systemUTC());
         board.listen((target, probed, previous, current) -> statuses.add(current.report()));
@@ -55,7 +54,7 @@ class ProbeSchedulerTest {
     void stop() throws Exception {
         scheduler.close();
         prober.close();
-        registry.close();
+        lab.close();
     }
 
     private AgentConfig config(Duration interval, Duration registryInterval) {
@@ -98,7 +97,7 @@ class ProbeSchedulerTest {
         // Without backoff: about 20 requests in 4 s; with it (doubling from 400 ms, never under Retry-After 1 s): few.
         assertTrue(v2 >= 1 && v2 <= 5, "registry requests while rate limited: " + v2);
         TargetReport last = statuses.get(statuses.size() - 1);
-        assertEquals("registry/rate_limited", last.category() + "/" + last.reason(), last.summary());
+        assertOutcome("registry/rate_limited", last);
         assertTrue(statuses.size() >= 15, "cheap hops keep running: " + statuses.size());
     }
 

@@ -145,10 +145,34 @@ public final class TcpPeers {
         }
     }
 
-    /** Reads the complete ClientHello, then aborts with RST (SO_LINGER 0), as some DPI firewalls do. */
-    public static final class ResetAfterClientHello extends Peer {
+    /** Reads the complete ClientHello, counts it, then ends the connection as the subclass says. */
+    private abstract static class AfterClientHello extends Peer {
         private final AtomicInteger clientHellos = new AtomicInteger();
 
+        AfterClientHello() {
+        }
+
+        AfterClientHello(InetSocketAddress bind) {
+            super(bind);
+        }
+
+        public int clientHellos() {
+            return clientHellos.get();
+        }
+
+        @Override
+        protected void handle(Socket socket) throws IOException {
+            if (readClientHello(socket.getInputStream())) {
+                clientHellos.incrementAndGet();
+            }
+            end(socket);
+        }
+
+        abstract void end(Socket socket) throws IOException;
+    }
+
+    /** Reads the complete ClientHello, then aborts with RST (SO_LINGER 0), as some DPI firewalls do. */
+    public static final class ResetAfterClientHello extends AfterClientHello {
         public ResetAfterClientHello() {
             start();
         }
@@ -158,24 +182,15 @@ public final class TcpPeers {
             start();
         }
 
-        public int clientHellos() {
-            return clientHellos.get();
-        }
-
         @Override
-        protected void handle(Socket socket) throws IOException {
-            if (readClientHello(socket.getInputStream())) {
-                clientHellos.incrementAndGet();
-            }
+        void end(Socket socket) throws IOException {
             socket.setSoLinger(true, 0);
             socket.close();
         }
     }
 
     /** Reads the complete ClientHello, then closes cleanly (FIN): "remote host terminated the handshake". */
-    public static final class CloseAfterClientHello extends Peer {
-        private final AtomicInteger clientHellos = new AtomicInteger();
-
+    public static final class CloseAfterClientHello extends AfterClientHello {
         public CloseAfterClientHello() {
             start();
         }
@@ -185,15 +200,8 @@ public final class TcpPeers {
             start();
         }
 
-        public int clientHellos() {
-            return clientHellos.get();
-        }
-
         @Override
-        protected void handle(Socket socket) throws IOException {
-            if (readClientHello(socket.getInputStream())) {
-                clientHellos.incrementAndGet();
-            }
+        void end(Socket socket) throws IOException {
             finishWithFin(socket);
         }
     }
