@@ -101,6 +101,7 @@ public final class Agent implements AutoCloseable {
                 dev.pullpath.config.Target.parse("https://" + bracket(agent.address()) + ":" + agent.address().getPort())
                         .name().substring("https://".length()),
                 config.source());
+        logProxyNotes(config);
         return agent;
     }
 
@@ -153,6 +154,13 @@ public final class Agent implements AutoCloseable {
         scheduler.apply(next);
         metrics.configLoaded(true);
         LOG.info("configuration reloaded from {}: {} target(s)", next.source(), next.targets().size());
+        logProxyNotes(next);
+    }
+
+    /** Which proxy the probes walk and why, once per load: a proxy that differs from containerd's is a wrong answer. */
+    private static void logProxyNotes(AgentConfig config) {
+        LOG.info("proxy: {}", config.probe().proxies().describe());
+        config.probe().proxies().problems().forEach(p -> LOG.warn("proxy: {}", p));
     }
 
     private void refuse(String problem) {

@@ -1,6 +1,7 @@
 package dev.pullpath.cli;
 
 import dev.pullpath.config.ConfigException;
+import dev.pullpath.config.ContainerdUnit;
 import dev.pullpath.config.CredentialSettings;
 import dev.pullpath.config.Durations;
 import dev.pullpath.config.ProbeOptions;
@@ -95,6 +96,12 @@ public final class DiagnoseCommand implements Callable<Integer> {
                     + "and headers, and pullpath walks that pull path (default: ${DEFAULT-VALUE}).")
     Path containerdCertsDir;
 
+    @Option(names = "--containerd-unit-root", paramLabel = "DIR",
+            description = "Take containerd's proxy (HTTPS_PROXY, NO_PROXY) from its systemd unit and drop-ins under "
+                    + "DIR (the host's root: / on the node, /host in the pod), as containerd gets it, instead of "
+                    + "this shell's environment; a disagreement between the two is noted.")
+    Path containerdUnitRoot;
+
     @Option(names = "--containerd-version", paramLabel = "VERSION",
             description = "The node's containerd release (e.g. 1.7.27, 2.0.0; `containerd --version`): releases "
                     + "read hosts.toml differently (before 1.7.32 a file without a [host] table is ignored). "
@@ -124,7 +131,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
     /** The probe options these flags describe; a bad value is a {@link ConfigException}. */
     public ProbeOptions options() {
         List<InetSocketAddress> servers = resolvers.stream().map(ProbeOptions::parseResolver).toList();
-        ProxySettings proxies = proxy == null && noProxy == null ? ProxySettings.fromEnvironment()
+        ProxySettings proxies = proxy == null && noProxy == null
+                ? ContainerdUnit.proxies(containerdUnitRoot, System::getenv)
                 : ProxySettings.of(proxy, noProxy);
         // A person's own logins: HOME and DOCKER_CONFIG of this shell are searched, as docker and helm would.
         CredentialSettings logins = new CredentialSettings(true, registryConfig, dockerConfig, true,
@@ -151,6 +159,9 @@ public final class DiagnoseCommand implements Callable<Integer> {
         List<Target> parsed = parsedTargets();
         ProbeOptions options = options();
         // containerd would read the same environment: what is wrong with it is a finding, not noise.
+        if (containerdUnitRoot != null) {
+            spec.commandLine().getErr().println("pullpath: proxy: " + options.proxies().describe());
+        }
         options.proxies().problems().forEach(p -> spec.commandLine().getErr().println("pullpath: note: " + p));
         boolean ansi = switch (color) {
             case "always" -> true;

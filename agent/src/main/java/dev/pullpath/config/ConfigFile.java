@@ -37,11 +37,11 @@ final class ConfigFile {
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Boolean traceroute, Integer maxAddresses, List<String> resolvers,
                      Path resolvConf, Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
-                     String containerdVersion, RawCredentials credentials, String onDemandSpacing, RawKubernetes kubernetes,
+                     String containerdVersion, Path containerdUnitRoot, RawCredentials credentials, String onDemandSpacing, RawKubernetes kubernetes,
                      List<RawTarget> targets) {
         /** No file, or an empty one: every key at its default. */
         static final RawConfig EMPTY = new RawConfig(null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** {@code kubernetes:}: the node condition, Events and pod diagnoses (see {@link KubernetesOptions}). */

@@ -116,7 +116,8 @@ public final class ConfigLoader {
         }
         try {
             // Inside the try, as every value here: ProxySettings' and ProbeOptions' messages get the file's name.
-            ProxySettings proxies = raw.proxy() == null ? ProxySettings.fromEnvironment(values.environment())
+            ProxySettings proxies = raw.proxy() == null
+                    ? ContainerdUnit.proxies(raw.containerdUnitRoot(), values.environment())
                     : ProxySettings.of(where + "proxy.url", raw.proxy().url(), where + "proxy.noProxy",
                     raw.proxy().noProxy());
             return new ProbeOptions(timeout,

@@ -167,6 +167,34 @@ class ProxyAndEndpointMatrixTest {
     }
 
     @Test
+    @DisplayName("containerd's drop-in names the proxy, the shell none (direct path dropped) → none/ok through the "
+            + "tunnel; the drop-in's proxy refuses CONNECT while the shell's works → proxy/proxy_denied: "
+            + "containerd's proxy decides")
+    void containerdsUnitDecidesTheProxy() throws Exception {
+        Path root = lab.work().resolve("node-root");
+        Path dropIn = root.resolve("etc/systemd/system/containerd.service.d/http-proxy.conf");
+        Files.createDirectories(dropIn.getParent());
+        directPathDropped();
+        try {
+            Files.writeString(dropIn, "[Service]\nEnvironment=\"HTTPS_PROXY=http://robot:" + PASSWORD + "@" + PROXY
+                    + ":3130\" \"NO_PROXY=169.254.169.254\"\n");
+            JsonNode r = diagnose("none/ok", "--hosts-file", hosts.toString(), "--containerd-unit-root",
+                    root.toString(), NetworkLab.SERVER);
+            assertTrue(r.toString().contains("\"phase\":\"proxy_tunnel\""), r.toString());
+            String err = outputs.get(outputs.size() - 1);
+            assertTrue(err.contains("pullpath: proxy: https proxy http://<redacted>@" + PROXY + ":3130 (from "
+                    + "containerd's HTTPS_PROXY in /etc/systemd/system/containerd.service.d/http-proxy.conf)"), err);
+            assertFalse(err.contains(PASSWORD), "the drop-in's proxy password never shows");
+
+            Files.writeString(dropIn, "[Service]\nEnvironment=HTTPS_PROXY=http://" + PROXY + ":3129\n");
+            diagnose("proxy/proxy_denied", "--hosts-file", hosts.toString(), "--containerd-unit-root",
+                    root.toString(), NetworkLab.SERVER);
+        } finally {
+            lab.clearRules();
+        }
+    }
+
+    @Test
     @DisplayName("proxy refuses CONNECT to 443 → proxy/proxy_denied with its status line")
     void proxyDenies() throws Exception {
         JsonNode r = diagnose("proxy/proxy_denied", "--proxy", "http://" + PROXY + ":3129", NetworkLab.SERVER);

@@ -204,14 +204,17 @@ class KustomizeManifestsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kustomizations")
-    @DisplayName("the node's hosts, resolv.conf, containerd certs.d and credential provider config are mounted "
-            + "read-only, /tmp is an emptyDir, and nothing is created on the host")
+    @DisplayName("the node's hosts, resolv.conf, containerd certs.d, credential provider config and systemd units are "
+            + "mounted read-only, /tmp is an emptyDir, and nothing is created on the host")
     void hostPathsAreReadOnly(String name) {
         PodSpec pod = daemonSet(name).getSpec().getTemplate().getSpec();
         Map<String, String> hostPathToMount = hostPathMounts(pod);
         assertEquals(Map.of("/etc/hosts", "/host/etc/hosts", "/etc/resolv.conf", "/host/etc/resolv.conf",
                 "/etc/containerd/certs.d", "/host/etc/containerd/certs.d",
-                "/etc/eks/image-credential-provider", "/host/etc/eks/image-credential-provider"), hostPathToMount);
+                "/etc/eks/image-credential-provider", "/host/etc/eks/image-credential-provider",
+                "/etc/systemd/system", "/host/etc/systemd/system",
+                "/usr/lib/systemd/system", "/host/usr/lib/systemd/system",
+                "/lib/systemd/system", "/host/lib/systemd/system"), hostPathToMount);
         for (Volume v : pod.getVolumes()) {
             if (v.getHostPath() != null) {
                 String type = Optional.ofNullable(v.getHostPath().getType()).orElse("");
