@@ -51,7 +51,7 @@ class RealClientAgreementTest {
         Path work = lab.net().work();
         String ca = lab.ca().toString();
         hostsDir = work.resolve("certs.d");
-        for (String host : List.of(RealPullLab.REGISTRY, RealPullLab.BASIC)) {
+        for (String host : List.of(RealPullLab.REGISTRY, RealPullLab.BASIC, RealPullLab.BEARER)) {
             Path dir = Files.createDirectories(hostsDir.resolve(host));
             // containerd tries each [host] and then the server, which has only the root's settings: both get the ca.
             Files.writeString(dir.resolve("hosts.toml"), "server = \"https://" + host + "\"\nca = \"" + ca
@@ -201,6 +201,26 @@ class RealClientAgreementTest {
     void basicAuthNoLogin() throws Exception {
         agree("Basic auth, no login", "auth/anonymous_denied", new Route(RealPullLab.BASIC, IMAGE, null, null, hostsDir,
                 true));
+    }
+
+    @Test
+    @DisplayName("a token registry, anonymous: every client pulls, pullpath says ok")
+    void tokenRegistryAnonymous() throws Exception {
+        agree("token auth, anonymous", "none/ok", new Route(RealPullLab.BEARER, IMAGE, null, null, hostsDir, true));
+    }
+
+    @Test
+    @DisplayName("a token registry and a good stored login → ok")
+    void tokenRegistryGoodLogin() throws Exception {
+        agree("token auth, good login", "none/ok", new Route(RealPullLab.BEARER, IMAGE,
+                RealPullLab.USER + ":" + RealPullLab.PASSWORD, null, hostsDir, true));
+    }
+
+    @Test
+    @DisplayName("a token registry and a stale login (the Helm 403) → auth/credentials_rejected at the registry")
+    void tokenRegistryStaleLogin() throws Exception {
+        agree("token auth, stale login", "auth/credentials_rejected", new Route(RealPullLab.BEARER, IMAGE,
+                RealPullLab.USER + ":expired-password", null, hostsDir, true));
     }
 
     @Test

@@ -20,7 +20,8 @@ import java.util.concurrent.CountDownLatch;
  * registry responders in given modes and misbehaving TLS peers, all bound to one lab address.
  *
  * <p>Usage: {@code LabPeers ADDRESS PEER...} where PEER is {@code registry:PORT:MODE:CHAIN_PEM:KEY_PEM:REALM_HOST},
- * {@code dns:PORT:RCODE} (a DNS server answering RCODE to everything), {@code reset:PORT} or {@code silent:PORT};
+ * {@code dns:PORT:RCODE} (a DNS server answering RCODE to everything), {@code reset:PORT}, {@code silent:PORT} or
+ * {@code token:PORT:SIGNER_PEM:SIGNER_KEY:SERVICE:USER:PASSWORD} (a {@link TokenServer});
  * MODE is a {@link RegistryResponder.Mode} name or a status code.
  * Prints {@code ready} when every peer listens, then runs until killed.
  */
@@ -43,6 +44,8 @@ public final class LabPeers {
                         .defaultRcode(org.xbill.DNS.Rcode.value(f[2].toUpperCase(java.util.Locale.ROOT))));
                 case "reset" -> peers.add(new TcpPeers.ResetAfterClientHello(bind));
                 case "silent" -> peers.add(new TcpPeers.SilentAcceptor(bind));
+                case "token" -> peers.add(new TokenServer(bind, readChain(Path.of(f[2]))[0], readKey(Path.of(f[3])),
+                        f[4], f[5], f[6]));
                 default -> throw new IllegalArgumentException("unknown peer " + args[i]);
             }
         }

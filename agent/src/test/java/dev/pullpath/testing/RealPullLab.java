@@ -15,9 +15,10 @@ import java.util.List;
  * <pre>
  *   client ── router ── server: nginx 198.51.100.10:443 registry.test  ─┐ blob GETs: 307 to https://cdn.test/...
  *                               nginx 198.51.100.11:443 basic.test     ─┤ (the rest proxied to Distribution)
+ *                               nginx 198.51.100.12:443 bearer.test    ─┤ /token: the token service
  *                               nginx 198.51.100.20:443 cdn.test         serves the blobs from files ("the CDN")
  *                               tinyproxy 198.51.100.30:3128 (registry.test only), :3129 (registry.test, cdn.test)
- *                               docker-registry 127.0.0.1:5000 (anonymous), 127.0.0.1:5001 (htpasswd)
+ *                               docker-registry 127.0.0.1:5000 (anonymous), :5001 (htpasswd), :5002 (token)
  * </pre>
  * Debian's docker-registry (CNCF Distribution 2.8) holds a one-layer image the lab builds as an OCI layout and
  * pushes with skopeo; the registry and the CDN have certificates of the lab's CA. Names resolve from
@@ -28,9 +29,12 @@ import java.util.List;
 public final class RealPullLab implements AutoCloseable {
     public static final String REGISTRY = "registry.test";
     public static final String BASIC = "basic.test";
+    /** Distribution with token auth: anonymous pulls get a token, a stale login is refused (ECR Public's way). */
+    public static final String BEARER = "bearer.test";
     public static final String CDN = "cdn.test";
     public static final String REGISTRY_ADDRESS = NetworkLab.SERVER;
     public static final String BASIC_ADDRESS = NetworkLab.SERVER_SECOND;
+    public static final String BEARER_ADDRESS = "198.51.100.12";
     public static final String CDN_ADDRESS = "198.51.100.20";
     public static final String PROXY_ADDRESS = "198.51.100.30";
     /** The proxy whose allowlist has the registry but not the layer host. */
@@ -70,11 +74,11 @@ public final class RealPullLab implements AutoCloseable {
     }
 
     private void build() throws Exception {
-        for (String a : List.of(CDN_ADDRESS, PROXY_ADDRESS)) {
+        for (String a : List.of(BEARER_ADDRESS, CDN_ADDRESS, PROXY_ADDRESS)) {
             net.server().exec("ip", "addr", "add", a + "/24", "dev", "s0");
         }
         String hosts = "127.0.0.1 localhost\n" + REGISTRY_ADDRESS + " " + REGISTRY + "\n" + BASIC_ADDRESS + " "
-                + BASIC + "\n" + CDN_ADDRESS + " " + CDN + "\n";
+                + BASIC + "\n" + BEARER_ADDRESS + " " + BEARER + "\n" + CDN_ADDRESS + " " + CDN + "\n";
         // No nameserver answers in the lab: every name comes from the hosts file, for each client alike.
         for (Netns ns : List.of(net.client(), net.server())) {
             Path etc = Path.of("/etc/netns", ns.name());
@@ -86,7 +90,7 @@ public final class RealPullLab implements AutoCloseable {
 
         TestPki.Ca ca = TestPki.newCa("CN=pullpath real-pull lab CA");
         ca.writePem(caPem);
-        for (String name : List.of(REGISTRY, BASIC, CDN)) {
+        for (String name : List.of(REGISTRY, BASIC, BEARER, CDN, "token-signer")) {
             TestPki.Issued cert = ca.issueFor(name);
             cert.writeChainPem(work.resolve(name + ".pem"));
             cert.writeKeyPem(work.resolve(name + ".key"));
@@ -94,26 +98,45 @@ public final class RealPullLab implements AutoCloseable {
         Path blobs = Files.createDirectories(work.resolve("cdn-blobs"));
         Path layout = OciLayout.write(work.resolve("oci"), blobs);
 
-        registry("open", 5000, null);
+        registry("open", 5000, "");
         Path htpasswd = work.resolve("htpasswd");
         Files.writeString(htpasswd, Netns.runOnHost(Duration.ofSeconds(30),
                 List.of("htpasswd", "-Bbn", USER, PASSWORD)).out().strip() + "\n");
-        registry("basic", 5001, htpasswd);
+        registry("basic", 5001, "auth:\n  htpasswd:\n    realm: lab\n    path: " + htpasswd + "\n");
         push(layout, 5000, null);
         push(layout, 5001, USER + ":" + PASSWORD);
+        // The token registry grants pull only: it starts on a copy of the open registry's storage instead.
+        copyTree(work.resolve("registry-open/data"), work.resolve("registry-bearer/data"));
+        registry("bearer", 5002, "auth:\n  token:\n    realm: https://" + BEARER + "/token\n    service: " + BEARER
+                + "\n    issuer: lab-token-issuer\n    rootcertbundle: " + caPem + "\n");
+        net.javaPeer(net.server(), "dev.pullpath.testing.LabPeers", List.of("127.0.0.1", "token:5100:"
+                + work.resolve("token-signer.pem") + ":" + work.resolve("token-signer.key") + ":" + BEARER + ":" + USER
+                + ":" + PASSWORD), "ready");
         nginx(blobs);
         tinyproxy(3128, List.of(REGISTRY));
         tinyproxy(3129, List.of(REGISTRY, CDN));
     }
 
-    private void registry(String name, int port, Path htpasswd) throws Exception {
+    private void registry(String name, int port, String auth) throws Exception {
         Path dir = Files.createDirectories(work.resolve("registry-" + name));
-        String auth = htpasswd == null ? "" : "auth:\n  htpasswd:\n    realm: lab\n    path: " + htpasswd + "\n";
         Path config = Files.writeString(dir.resolve("config.yml"), "version: 0.1\nlog:\n  level: info\n"
                 + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("data") + "\n"
                 + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: lab-" + name + "\n" + auth);
         net.peer(net.server(), List.of("docker-registry", "serve", config.toString()), "listening on",
                 Duration.ofSeconds(20));
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
     }
 
     private void push(Path layout, int port, String creds) {
@@ -136,7 +159,8 @@ public final class RealPullLab implements AutoCloseable {
                 + "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;\n"
                 + "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir
                 + "/scgi;\n  client_max_body_size 0;\n");
-        conf.append(front(REGISTRY, REGISTRY_ADDRESS, 5000)).append(front(BASIC, BASIC_ADDRESS, 5001));
+        conf.append(front(REGISTRY, REGISTRY_ADDRESS, 5000, "")).append(front(BASIC, BASIC_ADDRESS, 5001, ""))
+                .append(front(BEARER, BEARER_ADDRESS, 5002, "    location /token { proxy_pass http://127.0.0.1:5100; }\n"));
         // The CDN: blobs by digest, Range honoured by nginx's static module; 403 with S3's body while denied.
         conf.append("  server {\n    listen ").append(CDN_ADDRESS).append(":443 ssl;\n    server_name ").append(CDN)
                 .append(";\n").append(tls(CDN))
@@ -148,12 +172,13 @@ public final class RealPullLab implements AutoCloseable {
         Path file = Files.writeString(dir.resolve("nginx.conf"), conf);
         net.peer(net.server(), List.of("nginx", "-c", file.toString(), "-e", dir.resolve("error.log").toString()),
                 null, Duration.ofSeconds(5));
-        awaitListening(List.of(REGISTRY_ADDRESS + ":443", BASIC_ADDRESS + ":443", CDN_ADDRESS + ":443"));
+        awaitListening(List.of(REGISTRY_ADDRESS + ":443", BASIC_ADDRESS + ":443", BEARER_ADDRESS + ":443",
+                CDN_ADDRESS + ":443"));
     }
 
     /** A registry front: TLS, blob GETs redirected to the CDN as ECR and Docker Hub do, the rest proxied. */
-    private String front(String name, String address, int upstream) {
-        return "  server {\n    listen " + address + ":443 ssl;\n    server_name " + name + ";\n" + tls(name)
+    private String front(String name, String address, int upstream, String more) {
+        return "  server {\n    listen " + address + ":443 ssl;\n    server_name " + name + ";\n" + tls(name) + more
                 + "    location ~ ^/v2/.+/blobs/sha256: {\n      if ($request_method = GET) {\n"
                 + "        return 307 https://" + CDN + "$request_uri;\n      }\n      proxy_pass http://127.0.0.1:"
                 + upstream + ";\n      proxy_set_header Host $http_host;\n    }\n"
