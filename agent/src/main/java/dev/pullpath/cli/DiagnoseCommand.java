@@ -109,8 +109,9 @@ public final class DiagnoseCommand implements Callable<Integer> {
     String containerdVersion;
 
     @Option(names = "--image", paramLabel = "REPO:TAG",
-            description = "Also HEAD this image's manifest (REPO:TAG or REPO@sha256:...), as a pull starts; "
-                    + "404 is registry/not_found.")
+            description = "Walk the whole pull of this image (REPO:TAG or REPO@sha256:...): its manifest (404 is "
+                    + "registry/not_found), then the layer hop: its smallest blob, the registry's redirect and the "
+                    + "layer host it leads to (a CDN, S3), walked as the registry is.")
     String image;
 
     @Option(names = "--no-traceroute", negatable = false,

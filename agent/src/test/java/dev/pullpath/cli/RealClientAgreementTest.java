@@ -17,12 +17,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The test that decides whether pullpath tells the truth: on each path, containerd 1.6's {@code ctr images pull}
@@ -82,25 +85,67 @@ class RealClientAgreementTest {
         lab.clearFaults();
     }
 
-    /** One row's pull (registry, image, login, proxy, containerd hosts dir), as every client is given it. */
-    private record Route(String registry, String image, String creds, String proxy, Path hostsDir, boolean skopeoToo) {
+    /**
+     * One row's pull, as every client is given it: registry and image, a login ({@code user:password}) or none,
+     * HTTPS_PROXY and NO_PROXY (ctr and skopeo from their environment, pullpath from its flags), containerd's hosts
+     * directory, and whether skopeo (which reads no hosts.toml) takes part.
+     */
+    private record Route(String registry, String image, String creds, String proxy, String noProxy, Path hostsDir,
+                         boolean skopeoToo) {
+        Route image(String other) {
+            return new Route(registry, other, creds, proxy, noProxy, hostsDir, skopeoToo);
+        }
+
+        Route login(String userPassword) {
+            return new Route(registry, image, userPassword, proxy, noProxy, hostsDir, skopeoToo);
+        }
+
+        Route via(String proxyUrl, String except) {
+            return new Route(registry, image, creds, proxyUrl, except, hostsDir, skopeoToo);
+        }
+
+        /** containerd's hosts directory instead; skopeo reads none, so it sits the row out. */
+        Route containerdHosts(Path dir) {
+            return new Route(registry, image, creds, proxy, noProxy, dir, false);
+        }
+
+        String[] environment() {
+            List<String> env = new ArrayList<>();
+            if (proxy != null) {
+                env.add("HTTPS_PROXY=" + proxy);
+            }
+            if (noProxy != null) {
+                env.add("NO_PROXY=" + noProxy);
+            }
+            return env.toArray(String[]::new);
+        }
     }
 
+    /**
+     * The clients and pullpath agree on {@code path}, and pullpath's verdict is {@code expected}: "none/ok" or
+     * "category/reason at registry|layer host".
+     */
     private void agree(String row, String expected, Route path) throws Exception {
         String ref = path.registry() + "/" + path.image();
-        String[] env = path.proxy() == null ? new String[0] : new String[] {"HTTPS_PROXY=" + path.proxy()};
+        String[] env = path.environment();
+        // The two clients pull at once (a dropped CDN costs ctr 60 s and skopeo 30 s of dial timeouts).
+        CompletableFuture<Pull> skopeo = path.skopeoToo()
+                ? CompletableFuture.supplyAsync(() -> clients.skopeo(ref, certDir, path.creds(), env)) : null;
         List<Pull> pulls = new ArrayList<>();
         pulls.add(clients.ctr(ref, path.hostsDir(), path.creds(), env));
-        if (path.skopeoToo()) {
-            pulls.add(clients.skopeo(ref, certDir, path.creds(), env));
+        if (skopeo != null) {
+            pulls.add(skopeo.join());
         }
+        long t0 = System.nanoTime();
         JsonNode report = diagnose(path);
+        long pullpathMillis = (System.nanoTime() - t0) / 1_000_000;
         String verdict = Outcomes.of(report);
         boolean ok = report.get("ok").asBoolean();
         String pullpathAt = ok ? null : report.get("summary").asText().startsWith("layer host " + RealPullLab.CDN)
                 ? PullClients.Pull.LAYER_HOST : PullClients.Pull.REGISTRY;
-        matrix.add(String.format("  %-40s | %-22s | %-22s | %s%s", row, shown(pulls.get(0)),
-                pulls.size() > 1 ? shown(pulls.get(1)) : "n/a", verdict, ok ? "" : " at " + pullpathAt));
+        matrix.add(String.format("  %-42s | %-30s | %-30s | %s%s (%d ms)", row, shown(pulls.get(0)),
+                pulls.size() > 1 ? shown(pulls.get(1)) : "n/a", verdict, ok ? "" : " at " + pullpathAt,
+                pullpathMillis));
         for (Pull pull : pulls) {
             assertEquals(pull.pulled(), ok, () -> pull.client() + " " + (pull.pulled() ? "pulled" : "failed")
                     + " but pullpath says " + verdict + ": " + pull.output() + "\npullpath: " + report.toPrettyString());
@@ -108,11 +153,11 @@ class RealClientAgreementTest {
                     + pull.failedAt() + ", pullpath at " + pullpathAt + ": " + pull.output()
                     + "\npullpath: " + report.toPrettyString());
         }
-        Outcomes.assertOutcome(expected, report);
+        assertEquals(expected, verdict + (ok ? "" : " at " + pullpathAt), report::toPrettyString);
     }
 
     private static String shown(Pull p) {
-        return p.pulled() ? "pulled" : "failed at " + p.failedAt();
+        return (p.pulled() ? "pulled" : "failed at " + p.failedAt()) + " (" + p.took().toMillis() + " ms)";
     }
 
     private JsonNode diagnose(Route path) throws Exception {
@@ -128,6 +173,9 @@ class RealClientAgreementTest {
         if (path.proxy() != null) {
             args.addAll(List.of("--proxy", path.proxy()));
         }
+        if (path.noProxy() != null) {
+            args.addAll(List.of("--no-proxy", path.noProxy()));
+        }
         args.add(path.registry());
         Netns.Result r = lab.net().client().pullpath(Duration.ofSeconds(90), args.toArray(String[]::new));
         JsonNode json = JSON.readTree(r.out().strip());
@@ -135,8 +183,13 @@ class RealClientAgreementTest {
         return json;
     }
 
+    /** A pull of the lab's image from {@code registry}, direct, without a login, with the good hosts.toml. */
+    private Route pull(String registry) {
+        return new Route(registry, IMAGE, null, null, null, hostsDir, true);
+    }
+
     private Route open() {
-        return new Route(RealPullLab.REGISTRY, IMAGE, null, null, hostsDir, true);
+        return pull(RealPullLab.REGISTRY);
     }
 
     @Test
@@ -149,15 +202,15 @@ class RealClientAgreementTest {
     @DisplayName("the CDN's 443 dropped → firewall/connect_timeout at the layer host")
     void layerHostDropped() throws Exception {
         lab.dropCdn();
-        agree("CDN 443 dropped", "firewall/connect_timeout", open());
+        agree("CDN 443 dropped", "firewall/connect_timeout at layer host", open());
     }
 
     @Test
     @DisplayName("proxy-only egress, allowlist without the CDN → proxy/proxy_denied at the layer host")
     void proxyAllowlistWithoutLayerHost() throws Exception {
         lab.proxyOnlyEgress();
-        agree("proxy allows the registry, not the CDN", "proxy/proxy_denied",
-                new Route(RealPullLab.REGISTRY, IMAGE, null, RealPullLab.PROXY_REGISTRY_ONLY, hostsDir, true));
+        agree("proxy allows the registry, not the CDN", "proxy/proxy_denied at layer host",
+                open().via(RealPullLab.PROXY_REGISTRY_ONLY, null));
     }
 
     @Test
@@ -165,68 +218,70 @@ class RealClientAgreementTest {
     void proxyAllowlistWithBoth() throws Exception {
         lab.proxyOnlyEgress();
         agree("proxy allows registry and CDN", "none/ok",
-                new Route(RealPullLab.REGISTRY, IMAGE, null, RealPullLab.PROXY_BOTH, hostsDir, true));
+                open().via(RealPullLab.PROXY_BOTH, null));
     }
 
     @Test
     @DisplayName("the CDN answers 403 with S3's AccessDenied → registry/layer_denied at the layer host")
     void layerHostDenies() throws Exception {
         lab.cdnDenies(true);
-        agree("CDN 403 AccessDenied", "registry/layer_denied", open());
+        agree("CDN 403 AccessDenied", "registry/layer_denied at layer host", open());
     }
 
     @Test
     @DisplayName("a tag the registry does not have → registry/not_found at the manifest")
     void missingTag() throws Exception {
-        agree("missing tag", "registry/not_found", new Route(RealPullLab.REGISTRY, RealPullLab.REPOSITORY
-                + ":missing", null, null, hostsDir, true));
+        agree("missing tag", "registry/not_found at registry", open().image(RealPullLab.REPOSITORY
+                + ":missing"));
+    }
+
+    /** The logins of the auth rows: {@code user:password}, a stale one, or none. */
+    private static String login(String which) {
+        return switch (which) {
+            case "good" -> RealPullLab.USER + ":" + RealPullLab.PASSWORD;
+            case "stale" -> RealPullLab.USER + ":expired-password";
+            default -> null;
+        };
+    }
+
+    @ParameterizedTest(name = "{0} with {1} login → {2}")
+    @DisplayName("a registry behind a login: Basic (htpasswd) or token auth (the token service refusing a stale "
+            + "login with 403 as ECR Public does: the Helm 403), with a good, a stale or no stored login")
+    @CsvSource({
+        "Basic auth, good,  none/ok",
+        "Basic auth, stale, auth/credentials_rejected at registry",
+        "Basic auth, no,    auth/anonymous_denied at registry",
+        "token auth, no,    none/ok",
+        "token auth, good,  none/ok",
+        "token auth, stale, auth/credentials_rejected at registry",
+    })
+    void registryLogins(String auth, String login, String expected) throws Exception {
+        String registry = auth.startsWith("Basic") ? RealPullLab.BASIC : RealPullLab.BEARER;
+        agree(auth + ", " + login + " login", expected, pull(registry).login(login(login)));
     }
 
     @Test
-    @DisplayName("Basic auth (htpasswd) and a good stored login → ok")
-    void basicAuthGoodLogin() throws Exception {
-        agree("Basic auth, good login", "none/ok", new Route(RealPullLab.BASIC, IMAGE,
-                RealPullLab.USER + ":" + RealPullLab.PASSWORD, null, hostsDir, true));
+    @DisplayName("NO_PROXY names the CDN, the proxy allows only the registry, the router only the proxy and the CDN "
+            + "→ ok: NO_PROXY is decided per host, the layer host's too")
+    void noProxyForTheLayerHostOnly() throws Exception {
+        lab.dropDirect(RealPullLab.REGISTRY_ADDRESS);
+        agree("NO_PROXY=cdn.test, proxy for the registry", "none/ok",
+                open().via(RealPullLab.PROXY_REGISTRY_ONLY, RealPullLab.CDN));
     }
 
     @Test
-    @DisplayName("Basic auth and a stale stored login → auth/credentials_rejected at the registry")
-    void basicAuthStaleLogin() throws Exception {
-        agree("Basic auth, stale login", "auth/credentials_rejected", new Route(RealPullLab.BASIC, IMAGE,
-                RealPullLab.USER + ":expired-password", null, hostsDir, true));
-    }
-
-    @Test
-    @DisplayName("Basic auth and no login → auth/anonymous_denied at the registry")
-    void basicAuthNoLogin() throws Exception {
-        agree("Basic auth, no login", "auth/anonymous_denied", new Route(RealPullLab.BASIC, IMAGE, null, null, hostsDir,
-                true));
-    }
-
-    @Test
-    @DisplayName("a token registry, anonymous: every client pulls, pullpath says ok")
-    void tokenRegistryAnonymous() throws Exception {
-        agree("token auth, anonymous", "none/ok", new Route(RealPullLab.BEARER, IMAGE, null, null, hostsDir, true));
-    }
-
-    @Test
-    @DisplayName("a token registry and a good stored login → ok")
-    void tokenRegistryGoodLogin() throws Exception {
-        agree("token auth, good login", "none/ok", new Route(RealPullLab.BEARER, IMAGE,
-                RealPullLab.USER + ":" + RealPullLab.PASSWORD, null, hostsDir, true));
-    }
-
-    @Test
-    @DisplayName("a token registry and a stale login (the Helm 403) → auth/credentials_rejected at the registry")
-    void tokenRegistryStaleLogin() throws Exception {
-        agree("token auth, stale login", "auth/credentials_rejected", new Route(RealPullLab.BEARER, IMAGE,
-                RealPullLab.USER + ":expired-password", null, hostsDir, true));
+    @DisplayName("a proxy that inspects TLS to the CDN only (mitmproxy, the registry passed through) → "
+            + "proxy/tls_intercepted at the layer host")
+    void interceptionOnTheLayerHostOnly() throws Exception {
+        lab.proxyOnlyEgress();
+        agree("proxy inspects TLS to the CDN only", "proxy/tls_intercepted at layer host",
+                open().via(lab.interceptingProxy(RealPullLab.REGISTRY), null));
     }
 
     @Test
     @DisplayName("a hosts.toml containerd 1.6 rejects (its ca unused) → tls/untrusted_certificate, as ctr fails")
     void hostsTomlRejected() throws Exception {
-        agree("hosts.toml containerd 1.6 rejects", "tls/untrusted_certificate", new Route(RealPullLab.REGISTRY,
-                IMAGE, null, null, rejectedHostsDir, false));
+        agree("hosts.toml containerd 1.6 rejects", "tls/untrusted_certificate at registry", open()
+                .containerdHosts(rejectedHostsDir));
     }
 }

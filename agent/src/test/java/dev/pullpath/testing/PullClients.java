@@ -1,5 +1,7 @@
 package dev.pullpath.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,11 +17,11 @@ import java.util.regex.Pattern;
  * downloads the manifest and every blob). A client that has not ended within its time has not pulled.
  */
 public final class PullClients {
-    private static final Duration PULL_TIME = Duration.ofSeconds(100);
+    private static final Duration PULL_TIME = Duration.ofSeconds(150);
     private static final AtomicInteger PULLS = new AtomicInteger();
 
     /** What a client did: pulled or not, and what it printed (its error names the request it died in). */
-    public record Pull(String client, boolean pulled, String output) {
+    public record Pull(String client, boolean pulled, String output, Duration took) {
         public static final String REGISTRY = "registry";
         public static final String LAYER_HOST = "layer host";
         private static final Pattern BLOB_DOWNLOAD = Pattern.compile("/blobs/sha256:|reading blob sha256:");
@@ -80,8 +82,13 @@ public final class PullClients {
     }
 
     /** {@code skopeo copy docker://REF dir:...} trusting {@code certDir}'s {@code *.crt}; creds as for ctr. */
-    public Pull skopeo(String ref, Path certDir, String creds, String... env) throws Exception {
-        Path out = Files.createTempDirectory(work, "skopeo");
+    public Pull skopeo(String ref, Path certDir, String creds, String... env) {
+        Path out;
+        try {
+            out = Files.createTempDirectory(work, "skopeo");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         List<String> cmd = new ArrayList<>(List.of("env"));
         cmd.addAll(List.of(env));
         cmd.addAll(List.of("skopeo", "--insecure-policy", "--command-timeout", "90s", "copy", "--src-cert-dir",
@@ -96,12 +103,13 @@ public final class PullClients {
     }
 
     private Pull run(String name, List<String> cmd) {
+        long t0 = System.nanoTime();
         try {
             Netns.Result r = client.run(PULL_TIME, cmd.toArray(String[]::new));
-            return new Pull(name, r.exitCode() == 0, r.out() + r.err());
+            return new Pull(name, r.exitCode() == 0, r.out() + r.err(), Duration.ofNanos(System.nanoTime() - t0));
         } catch (IllegalStateException e) {
-            // runOnHost kills a command that outlives its time: a pull that hangs has not pulled.
-            return new Pull(name, false, e.getMessage());
+            // runOnHost kills a command that outlives its time: a pull that hangs has not pulled (nor said where).
+            return new Pull(name, false, e.getMessage(), Duration.ofNanos(System.nanoTime() - t0));
         }
     }
 }

@@ -51,6 +51,7 @@ public final class RealPullLab implements AutoCloseable {
     private final Path cdnDeny;
     private final Path caPem;
     private final List<Path> netnsEtc = new ArrayList<>();
+    private String interceptor;
 
     private RealPullLab(NetworkLab net) {
         this.net = net;
@@ -203,7 +204,11 @@ public final class RealPullLab implements AutoCloseable {
     }
 
     private void awaitListening(List<String> sockets) throws Exception {
-        Instant until = Instant.now().plusSeconds(15);
+        awaitListening(sockets, Duration.ofSeconds(15));
+    }
+
+    private void awaitListening(List<String> sockets, Duration within) throws Exception {
+        Instant until = Instant.now().plus(within);
         for (String socket : sockets) {
             while (!net.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(socket)) {
                 if (Instant.now().isAfter(until)) {
@@ -250,6 +255,29 @@ public final class RealPullLab implements AutoCloseable {
     public void proxyOnlyEgress() {
         net.rule("FORWARD", "-s", NetworkLab.CLIENT, "-d", PROXY_ADDRESS, "-j", "ACCEPT");
         net.rule("FORWARD", "-s", NetworkLab.CLIENT, "-j", "DROP");
+    }
+
+    /** The router drops the client's direct packets to {@code address} (only a proxy gets there). */
+    public void dropDirect(String address) {
+        net.rule("FORWARD", "-s", NetworkLab.CLIENT, "-d", address, "-j", "DROP");
+    }
+
+    /**
+     * Debian's mitmproxy as a TLS-inspecting proxy on {@link #PROXY_ADDRESS}:8080, passing {@code passedThrough}
+     * untouched (its {@code ignore_hosts}) and re-signing everything else with its own CA: inspection that reaches
+     * the layer host only. Started once, on first use; stopped with the lab. Returns its URL.
+     */
+    public String interceptingProxy(String passedThrough) throws Exception {
+        if (interceptor == null) {
+            Netns.assumeTool("mitmdump");
+            Path confdir = Files.createDirectories(work.resolve("mitm"));
+            net.peer(net.server(), List.of("mitmdump", "--listen-host", PROXY_ADDRESS, "--listen-port", "8080",
+                    "--set", "confdir=" + confdir, "--ssl-insecure", "--quiet", "--ignore-hosts",
+                    "^" + passedThrough.replace(".", "\\.") + "(:443)?$"), null, Duration.ofSeconds(5));
+            awaitListening(List.of(PROXY_ADDRESS + ":8080"), Duration.ofSeconds(30));
+            interceptor = "http://" + PROXY_ADDRESS + ":8080";
+        }
+        return interceptor;
     }
 
     /** Removes every fault: router rules and the CDN's denial. */
