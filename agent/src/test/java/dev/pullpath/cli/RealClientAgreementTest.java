@@ -199,6 +199,33 @@ class RealClientAgreementTest {
     }
 
     @Test
+    @DisplayName("what one pull sends: the requests each client makes to the registry and to the layer host")
+    void requestsPerPull() throws Exception {
+        String ref = RealPullLab.REGISTRY + "/" + IMAGE;
+        List<String> lines = new ArrayList<>();
+        for (String client : List.of("ctr", "skopeo", "pullpath")) {
+            int before = lab.requests().size();
+            switch (client) {
+                case "ctr" -> assertTrue(clients.ctr(ref, hostsDir, null).pulled());
+                case "skopeo" -> assertTrue(clients.skopeo(ref, certDir, null).pulled());
+                default -> Outcomes.assertOutcome("none/ok", diagnose(open()));
+            }
+            List<String> sent = lab.requests().subList(before, lab.requests().size());
+            long toRegistry = sent.stream().filter(l -> l.startsWith(RealPullLab.REGISTRY + " ")).count();
+            long toCdn = sent.stream().filter(l -> l.startsWith(RealPullLab.CDN + " ")).count();
+            lines.add(String.format("  %-8s %d to the registry, %d to the layer host: %s", client, toRegistry, toCdn,
+                    sent));
+            assertTrue(toRegistry > 0 && toCdn > 0, client + " reached both hosts: " + sent);
+            if (client.equals("pullpath")) {
+                // One byte of the smallest blob: a single GET at the layer host, never the layers themselves.
+                assertEquals(1, toCdn, sent::toString);
+            }
+        }
+        System.out.println("requests per pull (nginx's access log):");
+        lines.forEach(System.out::println);
+    }
+
+    @Test
     @DisplayName("the CDN's 443 dropped → firewall/connect_timeout at the layer host")
     void layerHostDropped() throws Exception {
         lab.dropCdn();

@@ -156,7 +156,8 @@ public final class RealPullLab implements AutoCloseable {
         Path dir = Files.createDirectories(work.resolve("nginx"));
         StringBuilder conf = new StringBuilder("user root;\nworker_processes 1;\ndaemon off;\npid " + dir.resolve("pid")
                 + ";\nerror_log " + dir.resolve("error.log") + " info;\nevents { worker_connections 64; }\nhttp {\n"
-                + "  access_log " + dir.resolve("access.log") + ";\n"
+                + "  log_format hosts '$server_name $request_method $request_uri $status';\n"
+                + "  access_log " + dir.resolve("access.log") + " hosts;\n"
                 + "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;\n"
                 + "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir
                 + "/scgi;\n  client_max_body_size 0;\n");
@@ -217,6 +218,12 @@ public final class RealPullLab implements AutoCloseable {
                 Thread.sleep(50);
             }
         }
+    }
+
+    /** The requests nginx has answered so far, one line each: server name, method, path, status. */
+    public List<String> requests() throws IOException {
+        Path log = work.resolve("nginx/access.log");
+        return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
     /** nginx's error log, for a failure's message. */
