@@ -79,8 +79,12 @@ final class KubeApiServer implements AutoCloseable {
     }
 
     private Config config() {
-        return new ConfigBuilder(Config.empty()).withMasterUrl("http://127.0.0.1:" + port).withNamespace("default")
-                .build();
+        return new ConfigBuilder(Config.empty()).withMasterUrl(url()).withNamespace("default").build();
+    }
+
+    /** Where it listens (plain HTTP on loopback). */
+    String url() {
+        return "http://127.0.0.1:" + port;
     }
 
     void forbid(boolean on) {
