@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pullpath.probe.LayerProbe;
 import dev.pullpath.testing.Netns;
 import dev.pullpath.testing.Outcomes;
 import dev.pullpath.testing.PullClients;
@@ -141,7 +142,7 @@ class RealClientAgreementTest {
         long pullpathMillis = (System.nanoTime() - t0) / 1_000_000;
         String verdict = Outcomes.of(report);
         boolean ok = report.get("ok").asBoolean();
-        String pullpathAt = ok ? null : report.get("summary").asText().startsWith("layer host " + RealPullLab.CDN)
+        String pullpathAt = ok ? null : report.get("summary").asText().startsWith(LayerProbe.LAYER_HOST)
                 ? PullClients.Pull.LAYER_HOST : PullClients.Pull.REGISTRY;
         matrix.add(String.format("  %-42s | %-30s | %-30s | %s%s (%d ms)", row, shown(pulls.get(0)),
                 pulls.size() > 1 ? shown(pulls.get(1)) : "n/a", verdict, ok ? "" : " at " + pullpathAt,
@@ -246,6 +247,14 @@ class RealClientAgreementTest {
         lab.proxyOnlyEgress();
         agree("proxy allows registry and CDN", "none/ok",
                 open().via(RealPullLab.PROXY_BOTH, null));
+    }
+
+    @Test
+    @DisplayName("the registry redirects blobs to a host the node's resolver does not know → dns/nxdomain at the "
+            + "layer host")
+    void layerHostDoesNotResolve() throws Exception {
+        lab.redirectToUnresolvableHost(true);
+        agree("layer host's name NXDOMAIN", "dns/nxdomain at layer host", open());
     }
 
     @Test

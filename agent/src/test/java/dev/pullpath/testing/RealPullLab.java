@@ -32,6 +32,8 @@ public final class RealPullLab implements AutoCloseable {
     /** Distribution with token auth: anonymous pulls get a token, a stale login is refused (ECR Public's way). */
     public static final String BEARER = "bearer.test";
     public static final String CDN = "cdn.test";
+    /** A layer host the lab's resolver answers NXDOMAIN for (and no hosts file names). */
+    public static final String UNRESOLVABLE_CDN = "layers.nowhere.test";
     public static final String REGISTRY_ADDRESS = NetworkLab.SERVER;
     public static final String BASIC_ADDRESS = NetworkLab.SERVER_SECOND;
     public static final String BEARER_ADDRESS = "198.51.100.12";
@@ -49,6 +51,7 @@ public final class RealPullLab implements AutoCloseable {
     private final NetworkLab net;
     private final Path work;
     private final Path cdnDeny;
+    private final Path redirectUnresolvable;
     private final Path caPem;
     private final List<Path> netnsEtc = new ArrayList<>();
     private String interceptor;
@@ -57,12 +60,13 @@ public final class RealPullLab implements AutoCloseable {
         this.net = net;
         this.work = net.work();
         this.cdnDeny = work.resolve("cdn-deny");
+        this.redirectUnresolvable = work.resolve("redirect-unresolvable");
         this.caPem = work.resolve("ca.pem");
     }
 
     /** Builds the lab; skips (fails under CI=true) when a peer program is missing. */
     public static RealPullLab start() throws Exception {
-        Netns.assumeTool("docker-registry", "nginx", "skopeo", "tinyproxy", "htpasswd", "tar", "gzip");
+        Netns.assumeTool("docker-registry", "nginx", "skopeo", "tinyproxy", "dnsmasq", "htpasswd", "tar", "gzip");
         NetworkLab net = NetworkLab.start();
         RealPullLab lab = new RealPullLab(net);
         try {
@@ -80,7 +84,7 @@ public final class RealPullLab implements AutoCloseable {
         }
         String hosts = "127.0.0.1 localhost\n" + REGISTRY_ADDRESS + " " + REGISTRY + "\n" + BASIC_ADDRESS + " "
                 + BASIC + "\n" + BEARER_ADDRESS + " " + BEARER + "\n" + CDN_ADDRESS + " " + CDN + "\n";
-        // No nameserver answers in the lab: every name comes from the hosts file, for each client alike.
+        // Every name comes from the hosts file, for each client alike; the lab's resolver only says NXDOMAIN.
         for (Netns ns : List.of(net.client(), net.server())) {
             Path etc = Path.of("/etc/netns", ns.name());
             Files.createDirectories(etc);
@@ -114,6 +118,10 @@ public final class RealPullLab implements AutoCloseable {
                 + work.resolve("token-signer.pem") + ":" + work.resolve("token-signer.key") + ":" + BEARER + ":" + USER
                 + ":" + PASSWORD), "ready");
         nginx(blobs);
+        net.peer(net.server(), List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
+                "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
+                "--port=53", "--user=root", "--pid-file=", "--address=/" + UNRESOLVABLE_CDN + "/"), "started",
+                Duration.ofSeconds(10));
         tinyproxy(3128, List.of(REGISTRY));
         tinyproxy(3129, List.of(REGISTRY, CDN));
     }
@@ -181,8 +189,10 @@ public final class RealPullLab implements AutoCloseable {
     /** A registry front: TLS, blob GETs redirected to the CDN as ECR and Docker Hub do, the rest proxied. */
     private String front(String name, String address, int upstream, String more) {
         return "  server {\n    listen " + address + ":443 ssl;\n    server_name " + name + ";\n" + tls(name) + more
-                + "    location ~ ^/v2/.+/blobs/sha256: {\n      if ($request_method = GET) {\n"
-                + "        return 307 https://" + CDN + "$request_uri;\n      }\n      proxy_pass http://127.0.0.1:"
+                + "    location ~ ^/v2/.+/blobs/sha256: {\n      set $layers https://" + CDN + ";\n"
+                + "      if (-f " + redirectUnresolvable + ") {\n        set $layers https://" + UNRESOLVABLE_CDN + ";\n"
+                + "      }\n      if ($request_method = GET) {\n        return 307 $layers$request_uri;\n      }\n"
+                + "      proxy_pass http://127.0.0.1:"
                 + upstream + ";\n      proxy_set_header Host $http_host;\n    }\n"
                 + "    location / {\n      proxy_pass http://127.0.0.1:" + upstream + ";\n"
                 + "      proxy_set_header Host $http_host;\n      proxy_set_header X-Forwarded-Proto https;\n"
@@ -253,6 +263,15 @@ public final class RealPullLab implements AutoCloseable {
         }
     }
 
+    /** The registry redirects blobs to a host whose name does not resolve while {@code on}. */
+    public void redirectToUnresolvableHost(boolean on) throws IOException {
+        if (on) {
+            Files.writeString(redirectUnresolvable, "on\n");
+        } else {
+            Files.deleteIfExists(redirectUnresolvable);
+        }
+    }
+
     /** The router drops every packet from the client to the CDN's 443 (an allowlist without the layer host). */
     public void dropCdn() {
         net.rule("FORWARD", "-d", CDN_ADDRESS, "-p", "tcp", "--dport", "443", "-j", "DROP");
@@ -287,10 +306,11 @@ public final class RealPullLab implements AutoCloseable {
         return interceptor;
     }
 
-    /** Removes every fault: router rules and the CDN's denial. */
+    /** Removes every fault: router rules, the CDN's denial, the redirect to a name that does not resolve. */
     public void clearFaults() throws IOException {
         net.clearRules();
         cdnDenies(false);
+        redirectToUnresolvableHost(false);
     }
 
     @Override
