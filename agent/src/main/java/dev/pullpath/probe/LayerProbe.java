@@ -19,8 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The layer hop: what a pull does after the manifest. The manifest is read (an index resolved to this node's
@@ -48,8 +46,6 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
     public static final String LAYER_HOST = "layer host ";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern S3_CODE = Pattern.compile("<Code>([A-Za-z0-9.]{1,64})</Code>");
-    private static final Pattern S3_MESSAGE = Pattern.compile("<Message>([^<]{1,200})</Message>");
 
     private final long timeoutMillis;
     private final ImageManifests.Platform platform;
@@ -229,7 +225,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
             return follow(run, next, redirects + 1);
         }
         if (status == 403) {
-            return done(run.failed(Reason.REGISTRY_LAYER_DENIED, who + ": " + trail + denial(answer)));
+            return done(run.failed(Reason.REGISTRY_LAYER_DENIED, who + ": " + trail + LayerHosts.denial(answer)));
         }
         if (status == 404) {
             return done(run.failed(Reason.REGISTRY_LAYER_NOT_FOUND, who + ": " + trail + ": blob "
@@ -321,32 +317,6 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         return "GET blob " + (run.blob == null ? "" : run.blob.digest() + " ") + String.join(" -> ", parts);
     }
 
-    private static final Pattern S3_HOST = Pattern.compile("(?:^|\\.)s3[.-](?:dualstack\\.)?([a-z]{2}(?:-gov)?-[a-z]+-\\d)"
-            + "\\.amazonaws\\.com$");
-
-    /**
-     * What to allow for a layer host, appended to the hint of a failure there: the S3 bucket private ECR serves
-     * layers from and its gateway endpoint's policy, a CloudFront distribution, or the host as it is.
-     */
-    static String advice(String layerHost, String registryHost) {
-        Matcher s3 = S3_HOST.matcher(layerHost);
-        if (s3.find() || layerHost.endsWith(".s3.amazonaws.com")) {
-            String region = s3.find(0) ? s3.group(1) : "REGION";
-            return " " + layerHost + " is the S3 bucket " + registryHost + " serves layers from: allow *.s3." + region
-                    + ".amazonaws.com wherever " + registryHost + " is allowed (proxy allow list, firewall domain "
-                    + "list); from a private subnet, the S3 gateway endpoint (com.amazonaws." + region + ".s3) must be "
-                    + "in the nodes' route tables and its policy must allow s3:GetObject on arn:aws:s3:::prod-"
-                    + region + "-starport-layer-bucket/*.";
-        }
-        if (layerHost.endsWith(".cloudfront.net")) {
-            return " " + layerHost + " is the CloudFront distribution " + registryHost + " serves layers from: "
-                    + "allow *.cloudfront.net (or this host) wherever " + registryHost + " is allowed (proxy allow "
-                    + "list, firewall domain list, NO_PROXY).";
-        }
-        return " " + layerHost + " is the host " + registryHost + " redirects layer downloads to: allow it wherever "
-                + registryHost + " is allowed (proxy allow list, firewall domain list, NO_PROXY).";
-    }
-
     /** The headers that say who answered, a redirect's Location with its query values redacted. */
     private static Map<String, String> headers(BoundedResponse answer) {
         Map<String, String> h = new java.util.LinkedHashMap<>(answer.evidenceHeaders());
@@ -354,19 +324,6 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
             h.put("location", Redaction.url(answer.header("location"), URL_SHOWN));
         }
         return h;
-    }
-
-    /** A 403's S3 error code and message, from a bounded body ({@code <Code>AccessDenied</Code>}). */
-    static String denial(BoundedResponse answer) {
-        String body = answer.bodyText();
-        Matcher code = S3_CODE.matcher(body);
-        if (code.find()) {
-            Matcher message = S3_MESSAGE.matcher(body);
-            return ": S3 " + code.group(1) + (message.find() ? " (" + Redaction.snippet(message.group(1), 120)
-                    + ")" : "");
-        }
-        String server = answer.header("server");
-        return (server == null ? "" : ", server " + Redaction.snippet(server, 40)) + RegistryProbe.bodyNote(answer);
     }
 
     /** The registry refusing the layer hop's own request (the manifest GET, the blob GET before any redirect). */

@@ -152,7 +152,7 @@ final class PathVerdicts {
         Target host = Target.parse(layer.layerHost());
         String own = d.reason().category() == dev.pullpath.diagnosis.Category.REGISTRY
                 ? hint(d, target) : d.reason().hint(host.host(), host.port());
-        return own + LayerProbe.advice(host.host(), target.host());
+        return own + LayerHosts.advice(host.host(), target.host());
     }
 
     static String hint(Diagnosis d, Target target) {
