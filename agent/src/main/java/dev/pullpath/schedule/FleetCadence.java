@@ -1,0 +1,62 @@
+package dev.pullpath.schedule;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The fleet-wide registry budget and the fleet size in force, from which every agent derives the same registry
+ * cadence: a node checks a registry every {@code max(registryInterval, fleetSize × requestsPerCheck / budget)}
+ * (jittered), so that N nodes together send the registry {@code budget} requests per second, whatever N. Every node
+ * behind a NAT gateway shares its address, and the registry's anonymous limit with the kubelet's real pulls
+ * (public.ecr.aws: about one request per second per address): the monitor must stay a small part of it.
+ *
+ * <p>The budget comes from the configuration ({@code fleet.registryBudget}), the size from discovery
+ * ({@code FleetSizeWatch}); both may change at any time, and each target's next check is rescaled to the new cadence
+ * (see {@link RegistryCadence}) rather than recomputed, so a change reaching every node at once synchronises none.
+ */
+public final class FleetCadence {
+    /** The default budget: 0.1 requests/s to each registry, for the whole fleet. */
+    public static final double DEFAULT_BUDGET = 0.1;
+
+    private volatile double budget;
+    private volatile FleetSize size;
+
+    public FleetCadence(double budget, FleetSize size) {
+        this.budget = budget;
+        this.size = size;
+    }
+
+    /** One agent alone with the default budget: the cadence of a node outside any fleet, or of a test. */
+    public static FleetCadence standalone(Clock clock) {
+        return new FleetCadence(DEFAULT_BUDGET, FleetSize.configured(1, clock.instant()));
+    }
+
+    public double budget() {
+        return budget;
+    }
+
+    public void budget(double requestsPerSecond) {
+        if (!(requestsPerSecond > 0)) {
+            throw new IllegalArgumentException("a budget is a positive rate: " + requestsPerSecond);
+        }
+        this.budget = requestsPerSecond;
+    }
+
+    public FleetSize size() {
+        return size;
+    }
+
+    public void size(FleetSize next) {
+        this.size = next;
+    }
+
+    /**
+     * The per-node interval of a registry whose checks by one node send {@code requestsPerCheck} requests in all
+     * (every target of that registry together), never shorter than the target's own {@code registryInterval}.
+     */
+    public Duration interval(Duration registryInterval, int requestsPerCheck) {
+        double seconds = (double) size.nodes() * requestsPerCheck / budget;
+        Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, Duration.ofDays(3650).toMillis()));
+        return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
+    }
+}
