@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * The fleet-wide registry budget and the fleet size in force, from which every agent derives the same registry
  * cadence: a node checks a registry every {@code max(registryInterval, fleetSize × requestsPerCheck / budget)}
- * (jittered), so that N nodes together send the registry {@code budget} requests per second, whatever N. Every node
+ * (jittered, with {@link #HEADROOM}), so that N nodes together send the registry at most {@code budget} requests
+ * per second, whatever N. Every node
  * behind a NAT gateway shares its address, and the registry's anonymous limit with the kubelet's real pulls
  * (public.ecr.aws: about one request per second per address): the monitor must stay a small part of it.
  *
@@ -17,6 +18,12 @@ import java.time.Duration;
 public final class FleetCadence {
     /** The default budget: 0.1 requests/s to each registry, for the whole fleet. */
     public static final double DEFAULT_BUDGET = 0.1;
+    /**
+     * The derived interval is this much longer than the budget's exact share, so the fleet aims at about 90 % of
+     * it: the ±10 % jitter, the randomness of a few thousand independent nodes, and a fleet that grew since the
+     * last size refresh all stay under the budget rather than around it.
+     */
+    static final double HEADROOM = 1.1;
 
     private volatile double budget;
     private volatile FleetSize size;
@@ -55,7 +62,7 @@ public final class FleetCadence {
      * (every target of that registry together), never shorter than the target's own {@code registryInterval}.
      */
     public Duration interval(Duration registryInterval, int requestsPerCheck) {
-        double seconds = (double) size.nodes() * requestsPerCheck / budget;
+        double seconds = HEADROOM * size.nodes() * requestsPerCheck / budget;
         Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, Duration.ofDays(3650).toMillis()));
         return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
     }
