@@ -43,12 +43,12 @@ public final class FleetMetrics {
     }
 
     private static void each(ProbeScheduler scheduler,
-                             java.util.function.BiConsumer<TargetConfig, ProbeScheduler.RegistrySchedule> out) {
+                             java.util.function.BiConsumer<TargetConfig, dev.pullpath.schedule.RegistrySchedule> out) {
         if (scheduler.config() == null) {
             return;
         }
         for (TargetConfig t : scheduler.config().targets()) {
-            ProbeScheduler.RegistrySchedule s = scheduler.registrySchedule(t.name());
+            dev.pullpath.schedule.RegistrySchedule s = scheduler.registrySchedule(t.name());
             if (s != null) {
                 out.accept(t, s);
             }

@@ -145,13 +145,7 @@ public final class ProbeScheduler implements AutoCloseable {
         return fleet;
     }
 
-    /**
-     * Where a registry target's checks stand: whether one has reached the registry yet, when the next is due, the
-     * per-node interval in force and the requests one check sends. Null for a target that is not a registry's.
-     */
-    public record RegistrySchedule(boolean checked, Instant nextCheckAt, Duration interval, int requestsPerCheck) {
-    }
-
+    /** Where a registry target's checks stand; null for a target that is not a registry's. */
     public RegistrySchedule registrySchedule(String target) {
         Job job = jobs.get(target);
         return job == null || job.target.kind() != dev.pullpath.config.TargetKind.REGISTRY ? null : job.schedule();
@@ -183,7 +177,7 @@ public final class ProbeScheduler implements AutoCloseable {
             // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
             // provoking SYNs at its pace; the schedule's own probes trace, rationed.
             result = prober.probe(target.target(), options(target).withTraceroute(false),
-                            onDemandDepth(target, configured ? job : null), null)
+                            OnDemandDepth.of(target, configured, configured ? job.lastFull() : null), null)
                     .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
@@ -201,20 +195,6 @@ public final class ProbeScheduler implements AutoCloseable {
     private ProbeOptions options(TargetConfig t) {
         ProbeOptions o = config.probe().withTimeout(t.timeout());
         return t.proxies() == null ? o : o.withProxies(t.proxies());
-    }
-
-    /**
-     * What {@code /probe} runs: an unconfigured target the whole path; a configured registry the version check
-     * ({@code GET /v2/}, as a blackbox http_2xx probe does) but no token, unless its registry is rate limiting
-     * this node, when only the cheap hops run and the scheduler's backoff stands.
-     */
-    private static Depth onDemandDepth(TargetConfig t, Job job) {
-        if (job == null || t.kind() != dev.pullpath.config.TargetKind.REGISTRY) {
-            return Depth.of(t.kind(), job == null);
-        }
-        TargetReport last = job.lastFull();
-        boolean limited = last != null && last.outcome() == dev.pullpath.diagnosis.Reason.REGISTRY_RATE_LIMITED;
-        return limited ? Depth.TLS : Depth.HTTP;
     }
 
     private void admit(Job job) {
