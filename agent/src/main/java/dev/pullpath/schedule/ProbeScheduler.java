@@ -255,10 +255,14 @@ public final class ProbeScheduler implements AutoCloseable {
         private long runs;
         private TraceRation traces = new TraceRation();
 
-        /** The first registry check anywhere in the whole interval: at start as after a reload, no burst. */
+        /**
+         * The first registry check anywhere in the whole interval, at start as after a reload: a fleet started
+         * together checks as evenly as ever. A fleet of one has nobody to burst with: within two intervals.
+         */
         Job(TargetConfig target) {
             this.target = target;
-            this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random);
+            this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
+                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : Duration.ofDays(3650));
         }
 
         /**

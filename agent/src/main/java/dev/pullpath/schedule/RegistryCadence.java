@@ -45,8 +45,15 @@ final class RegistryCadence {
 
     /** A target's cadence from {@code now}: its first check at a random point of its whole interval. */
     static RegistryCadence starting(Supplier<Duration> interval, Instant now, RandomGenerator random) {
+        return starting(interval, now, random, interval.get());
+    }
+
+    /** ... of {@code window} instead, when shorter (a fleet of one: nobody to burst with). */
+    static RegistryCadence starting(Supplier<Duration> interval, Instant now, RandomGenerator random,
+                                    Duration window) {
         Duration basis = interval.get();
-        return new RegistryCadence(interval, random, now.plus(scaled(basis, random.nextDouble())), basis);
+        Duration first = window.compareTo(basis) < 0 ? window : basis;
+        return new RegistryCadence(interval, random, now.plus(scaled(first, random.nextDouble())), basis);
     }
 
     /** The same state, phase and backoff for the target's edited configuration (whose interval may differ). */

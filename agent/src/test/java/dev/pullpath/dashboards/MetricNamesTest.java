@@ -65,7 +65,7 @@ class MetricNamesTest {
         try (LoopbackLab lab = LoopbackLab.in(dir, "CN=pullpath dashboards CA")) {
             RegistryResponder registry = lab.registry();
             Path config = Files.writeString(dir.resolve("config.yaml"),
-                    "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
+                    "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\nfleet: {registryBudget: 100}\n"
                     + lab.configYaml()
                     // A stored ECR login for the healthy target, so the credential expiry series exists too.
                     + "credentials:\n  dockerConfig: " + dockerConfigWithEcrLogin(registry.port()) + "\n"
