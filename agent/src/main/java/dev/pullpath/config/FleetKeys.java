@@ -33,10 +33,6 @@ final class FleetKeys {
         String daemonSet = name(raw.daemonSet(), where + "fleet.daemonSet");
         String namespace = name(raw.namespace() != null ? raw.namespace()
                 : podNamespace == null || podNamespace.isBlank() ? null : podNamespace.strip(), where + "fleet.namespace");
-        if (daemonSet != null && namespace == null) {
-            throw new ConfigException(where + "fleet.daemonSet: give fleet.namespace too, or POD_NAMESPACE (the "
-                    + "downward API's metadata.namespace)");
-        }
         String service = raw.service() == null ? null : raw.service().strip();
         if (service != null && (service.length() > 253 || !DNS_NAME.matcher(service).matches())) {
             throw new ConfigException(where + "fleet.service: '" + service + "' is not a DNS name (the headless "

@@ -12,7 +12,9 @@ import java.time.Duration;
  * @param size           the fleet size when none is discovered (the fallback): set it to about the node count
  * @param daemonSet      the agent's DaemonSet, whose {@code status.desiredNumberScheduled} is the fleet size (needs
  *                       {@code get} on it and {@code kubernetes.enabled}), or null
- * @param namespace      the DaemonSet's namespace (default: {@code POD_NAMESPACE}, from the downward API)
+ * @param namespace      the DaemonSet's namespace (default: {@code POD_NAMESPACE}, from the downward API, else the
+ *                       in-cluster client's, from the ServiceAccount token's projected {@code namespace} file), or
+ *                       null
  * @param service        the headless Service's DNS name, whose A records are counted when the DaemonSet cannot be
  *                       read, or null
  * @param dnsServer      the server asked for {@code service} (the cluster DNS: with {@code dnsPolicy: Default} the

@@ -24,9 +24,19 @@ public final class DaemonSetSize implements FleetSizeWatch.Source, AutoCloseable
         this.name = name;
     }
 
-    /** With the in-cluster configuration, bounded as the reporter's client is. */
+    /**
+     * With the in-cluster configuration, bounded as the reporter's client is; a null {@code namespace} is the
+     * client's own (the projected ServiceAccount's {@code namespace} file).
+     */
     public static DaemonSetSize inCluster(String namespace, String name) {
-        return new DaemonSetSize(KubernetesReporter.client(Config.autoConfigure(null)), namespace, name);
+        KubernetesClient client = KubernetesReporter.client(Config.autoConfigure(null));
+        String ns = namespace != null ? namespace : client.getNamespace();
+        if (ns == null) {
+            client.close();
+            throw new IllegalStateException("no namespace for daemonset " + name + ": set fleet.namespace or "
+                    + "POD_NAMESPACE");
+        }
+        return new DaemonSetSize(client, ns, name);
     }
 
     @Override

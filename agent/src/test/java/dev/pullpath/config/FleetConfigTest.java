@@ -54,6 +54,8 @@ class FleetConfigTest {
         assertEquals("pullpath", parse("fleet:\n  daemonSet: a\n  namespace: pullpath\n",
                 Map.of("POD_NAMESPACE", "other")).fleet().namespace(), "the file's namespace wins");
         assertNull(parse("fleet:\n  size: 3\n", Map.of()).fleet().daemonSet());
+        assertNull(parse("fleet:\n  daemonSet: pullpath\n", Map.of()).fleet().namespace(),
+                "no namespace: the in-cluster client's");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -62,7 +64,6 @@ class FleetConfigTest {
             "no budget | fleet:\\n  registryBudget: 0\\n | fleet.registryBudget: requests per second",
             "budget not a number | fleet:\\n  registryBudget: lots\\n | fleet.registryBudget: ",
             "no nodes | fleet:\\n  size: 0\\n | fleet.size: 1-1000000",
-            "daemonSet without namespace | fleet:\\n  daemonSet: pullpath\\n | fleet.daemonSet: give fleet.namespace",
             "daemonSet not a name | fleet:\\n  daemonSet: Pull_Path\\n  namespace: x\\n | fleet.daemonSet: 'Pull_Path'",
             "service not a name | fleet:\\n  service: 'a b'\\n | fleet.service: 'a b' is not a DNS name",
             "dnsServer alone | fleet:\\n  dnsServer: 10.0.0.10\\n | fleet.dnsServer: only used",
