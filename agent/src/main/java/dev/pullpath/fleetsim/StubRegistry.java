@@ -17,10 +17,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One simulated node's prober: no network. A probe of the cheap hops sends the registry nothing; a registry check
- * records the requests the real walk sends to the registry's address (and the layer host's), {@link #GAP_MILLIS}
- * apart, as seen from the node's NAT address: {@code GET /v2/}, the token, {@code /v2/} with it, and with an image
- * the manifest HEAD, its token, the HEAD again, the manifest GETs (index, platform), the blob GET and the layer host's
- * GET. While the registry rate-limits, the first {@code GET /v2/} is answered 429 and the check ends there.
+ * records the requests the real walk sends to the registry's address (and the layer host's), as seen from the node's
+ * NAT address, hop by hop as {@code RegistryExchange} sends them: {@code GET /v2/}; the token and {@code /v2/} with
+ * it; with an image, the manifest HEAD, its token and the HEAD again; the manifest GETs (index, platform), the blob
+ * GET and the layer host's GET. Within a hop the requests are {@link #GAP_MILLIS} apart, between hops the options'
+ * registry hop gap (the scheduler's). While the registry rate-limits, the first {@code GET /v2/} is answered 429 and
+ * the check ends there.
  */
 final class StubRegistry implements Prober {
     /** Between two requests of one check: a round trip to a CDN edge and back. */
@@ -62,9 +64,17 @@ final class StubRegistry implements Prober {
             return CompletableFuture.completedFuture(report(target, new Diagnosis(Reason.REGISTRY_RATE_LIMITED,
                     "stub: 429"), List.of(DNS, CONNECT, TLS, LIMITED), http));
         }
-        int requests = depth == Depth.HTTP ? 1 : image == null ? WITHOUT_IMAGE : WITH_IMAGE;
-        for (int i = 0; i < requests; i++) {
-            log.add(now + i * GAP_MILLIS);
+        // The hops as the walk sends them, the options' registry hop gap between two hops.
+        int[] hops = depth == Depth.HTTP ? new int[] {1} : image == null ? new int[] {1, 2} : new int[] {1, 2, 3, 4};
+        long at = now;
+        for (int h = 0; h < hops.length; h++) {
+            if (h > 0) {
+                at += options.registryHopGap().toMillis();
+            }
+            for (int i = 0; i < hops[h]; i++) {
+                log.add(at);
+                at += GAP_MILLIS;
+            }
         }
         return CompletableFuture.completedFuture(report(target, Diagnosis.OK, List.of(DNS, CONNECT, TLS, HTTP), null));
     }

@@ -28,6 +28,9 @@ public final class FleetCadence {
     private volatile double budget;
     private volatile FleetSize size;
 
+    /** Between the registry hops of one check, when a check's requests in one burst would outrun the budget. */
+    static final Duration HOP_GAP = Duration.ofSeconds(10);
+
     public FleetCadence(double budget, FleetSize size) {
         this.budget = budget;
         this.size = size;
@@ -55,6 +58,16 @@ public final class FleetCadence {
 
     public void size(FleetSize next) {
         this.size = next;
+    }
+
+    /**
+     * The pause between the registry hops of one check (version check, token, logins, manifest, layer): none for a
+     * fleet of one or a budget that a check's burst fits in (its requests at most twice the budget over 10 s), else
+     * {@link #HOP_GAP}, so that one check puts at most one hop's requests (four, the layer's) in any 10 s instead of
+     * all of them in one second. The check then takes about half a minute longer; its phases' times are unchanged.
+     */
+    public Duration hopGap(int requestsPerCheck) {
+        return size.nodes() > 1 && requestsPerCheck > 2 * budget * 10 ? HOP_GAP : Duration.ZERO;
     }
 
     /**

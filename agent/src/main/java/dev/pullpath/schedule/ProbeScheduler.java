@@ -319,7 +319,8 @@ public final class ProbeScheduler implements AutoCloseable {
             Depth depth = Depth.of(target.kind(), registryDue);
             CompletableFuture<TargetReport> probe;
             try {
-                ProbeOptions options = options(target);
+                ProbeOptions options = registryDue ? options(target).withRegistryHopGap(fleet.hopGap(
+                        RequestsPerCheck.of(target, lastFull))) : options(target);
                 // The target's image (image:, or public.ecr.aws's default) adds the manifest and layer hops when the
                 // registry hops are due; PathProber drops it at a cheaper depth.
                 probe = prober.probe(target.target(), options.withTraceroute(options.traceroute() && tracingAllowed()),
