@@ -24,7 +24,7 @@ class FleetSimulationTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Scenario.class)
-    @DisplayName("mean under the budget fleet-wide, per NAT under 0.1 req/s, no burst beyond three checks in 10 s, "
+    @DisplayName("mean under the budget fleet-wide, per NAT under 0.1 req/s, no burst beyond two checks in 10 s, "
             + "every hour under twice the budget")
     void theFleetStaysInItsBudget(Scenario scenario) {
         Result r = FleetSimulation.run(FLEET, scenario);
@@ -35,9 +35,11 @@ class FleetSimulationTest {
             assertTrue(nat.meanPerSecond() <= 0.1, "per NAT " + nat);
             assertTrue(nat.meanPerSecond() <= BUDGET / 3 * 1.2, "the NAT addresses share it evenly: " + nat);
         }
-        // One check is 10 requests within a second: two checks in the same 10 s happen by chance; a third is a
-        // burst (all first checks at start, a reload or the end of a 429 storm synchronising the nodes).
-        assertTrue(fleet.worst10s() <= 3 * StubRegistry.WITH_IMAGE / 10.0, "worst 10 s " + fleet);
+        // One check is 10 requests in four hops 10 s apart (at most 4 within a second): independent nodes put a
+        // few hops in one second, and two checks' worth in 10 s, by chance; more is a burst (all first checks at
+        // start, a reload or the end of a 429 storm synchronising the nodes). Twice the budget holds by the hour.
+        assertTrue(fleet.worst1s() <= 12, "worst second " + fleet);
+        assertTrue(fleet.worst10s() <= 2 * StubRegistry.WITH_IMAGE / 10.0, "worst 10 s " + fleet);
         assertTrue(fleet.worst1h() <= 2 * BUDGET, "worst hour " + fleet);
     }
 
