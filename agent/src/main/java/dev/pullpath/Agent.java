@@ -141,6 +141,12 @@ public final class Agent implements AutoCloseable {
                         .name().substring("https://".length()),
                 config.source());
         logProxyNotes(config);
+        dev.pullpath.config.FleetOptions fleet = config.fleet();
+        LOG.info("fleet: {} requests/s to each registry for the whole fleet, size {} until discovered ({}); each "
+                + "registry target's interval is this node's share", fleet.registryBudget(), fleet.size(),
+                fleet.daemonSet() != null || fleet.service() != null ? "from " + (fleet.daemonSet() != null
+                        ? "daemonset " + fleet.daemonSet() + (fleet.service() != null ? ", then " : "") : "")
+                        + (fleet.service() != null ? "dns " + fleet.service() : "") : "nothing discovered");
         return agent;
     }
 
