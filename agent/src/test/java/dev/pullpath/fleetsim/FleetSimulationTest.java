@@ -44,11 +44,14 @@ class FleetSimulationTest {
     }
 
     @Test
-    @DisplayName("the same fleet with every node believing itself alone blows the budget: the assertions can fail")
+    @DisplayName("the same fleet with every node believing itself alone blows the budget and bursts at start: the "
+            + "assertions can fail")
     void nodesThatIgnoreTheFleetSizeAreCaught() {
         Result r = FleetSimulation.run(new Settings(300, 3, BUDGET, Duration.ofSeconds(30), Duration.ofMinutes(5), 7,
                 1), Scenario.START);
         assertTrue(r.fleet().meanPerSecond() > 50 * BUDGET, "300 nodes every 5 min: " + r.fleet());
+        // And each node, alone as it believes, makes its first check within a minute of start: the burst.
+        assertTrue(r.fleet().worst10s() > 2 * StubRegistry.WITH_IMAGE / 10.0 * 5, "the start burst: " + r.fleet());
         assertTrue(r.nats().get(0).meanPerSecond() > 0.1, r.nats().get(0).toString());
     }
 }
