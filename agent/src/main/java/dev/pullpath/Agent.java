@@ -6,11 +6,17 @@ import dev.pullpath.config.ConfigWatcher;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.export.AgentHttpServer;
 import dev.pullpath.export.AgentMetrics;
+import dev.pullpath.export.FleetMetrics;
 import dev.pullpath.export.ProbeMetrics;
 import dev.pullpath.export.StateChangeLog;
 import dev.pullpath.probe.PathProber;
 import dev.pullpath.probe.TokenCache;
+import dev.pullpath.schedule.FleetCadence;
+import dev.pullpath.schedule.FleetSize;
+import dev.pullpath.schedule.FleetSizeWatch;
 import dev.pullpath.schedule.ProbeScheduler;
+import dev.pullpath.schedule.Prober;
+import dev.pullpath.schedule.SchedulerTimer;
 import dev.pullpath.schedule.StatusBoard;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -47,6 +53,8 @@ public final class Agent implements AutoCloseable {
     private volatile AgentConfig config;
     /** The node condition, Events and pod diagnoses; null unless kubernetes.enabled (then fabric8 is never loaded). */
     private volatile AutoCloseable kubernetes;
+    /** The fleet size's discovery and its sources (a fabric8 client among them), null when only configured. */
+    private final java.util.List<AutoCloseable> fleetDiscovery = new java.util.ArrayList<>();
 
     private Agent(AgentConfig config, ConfigLoader loader) {
         this.config = config;
@@ -55,7 +63,11 @@ public final class Agent implements AutoCloseable {
         this.board = new StatusBoard(clock);
         this.tokens = new TokenCache(clock);
         this.prober = new PathProber(config.probe(), 1, tokens);
-        this.scheduler = new ProbeScheduler(prober, board, clock, RandomGenerator.getDefault());
+        FleetCadence fleet = new FleetCadence(config.fleet().registryBudget(),
+                FleetSize.configured(config.fleet().size(), clock.instant()));
+        this.scheduler = new ProbeScheduler(Prober.of(prober), board, clock, RandomGenerator.getDefault(),
+                SchedulerTimer.system("pullpath-scheduler"), fleet);
+        FleetMetrics.register(metrics.registry(), scheduler);
         this.retirement = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pullpath-retire");
             t.setDaemon(true);
@@ -90,8 +102,35 @@ public final class Agent implements AutoCloseable {
                         + "condition and Events: {} ({})", e.getMessage(), root.toString());
             }
         }
+        discoverFleet(config.fleet(), fleet);
         this.watcher = config.file() == null ? null
                 : new ConfigWatcher(config.file(), loader, this::reload, this::refuse).start(WATCH_PERIOD);
+    }
+
+    /**
+     * The fleet size from the DaemonSet and/or the headless Service, refreshed; without either, fleet.size holds.
+     * A source that cannot be made is logged and skipped: the configured size is the fallback.
+     */
+    private void discoverFleet(dev.pullpath.config.FleetOptions options, FleetCadence fleet) {
+        java.util.List<FleetSizeWatch.Source> sources = new java.util.ArrayList<>();
+        if (options.daemonSet() != null) {
+            try {
+                dev.pullpath.kubernetes.DaemonSetSize ds = dev.pullpath.kubernetes.DaemonSetSize.inCluster(
+                        options.namespace(), options.daemonSet());
+                fleetDiscovery.add(ds);
+                sources.add(ds);
+            } catch (RuntimeException e) {
+                LOG.error("fleet.daemonSet: no Kubernetes client could be made ({}); the fleet size comes from {}",
+                        e.getMessage(), options.service() != null ? "DNS" : "fleet.size");
+            }
+        }
+        if (options.service() != null) {
+            sources.add(new dev.pullpath.schedule.HeadlessServiceCount(options.service(), options.dnsServer()));
+        }
+        if (!sources.isEmpty()) {
+            fleetDiscovery.add(0, new FleetSizeWatch(fleet, sources, options.refresh(), clock,
+                    RandomGenerator.getDefault()).start());
+        }
     }
 
     public static Agent start(AgentConfig config, ConfigLoader loader) {
@@ -102,6 +141,12 @@ public final class Agent implements AutoCloseable {
                         .name().substring("https://".length()),
                 config.source());
         logProxyNotes(config);
+        dev.pullpath.config.FleetOptions fleet = config.fleet();
+        LOG.info("fleet: {} requests/s to each registry for the whole fleet, size {} until discovered ({}); each "
+                + "registry target's interval is this node's share", fleet.registryBudget(), fleet.size(),
+                fleet.daemonSet() != null || fleet.service() != null ? "from " + (fleet.daemonSet() != null
+                        ? "daemonset " + fleet.daemonSet() + (fleet.service() != null ? ", then " : "") : "")
+                        + (fleet.service() != null ? "dns " + fleet.service() : "") : "nothing discovered");
         return agent;
     }
 
@@ -136,10 +181,11 @@ public final class Agent implements AutoCloseable {
         if (!next.kubernetes().equals(previous.kubernetes())) {
             LOG.warn("kubernetes settings changed: that takes a restart; keeping {}", previous.kubernetes());
         }
+        fleetReload(previous.fleet(), next.fleet());
         if (!next.probe().caFiles().equals(previous.probe().caFiles())) {
             PathProber old = prober;
             prober = new PathProber(next.probe(), 1, tokens);
-            scheduler.prober(prober);
+            scheduler.prober(Prober.of(prober));
             // Probes still running on the old prober were started with the old timeouts.
             long drain = previous.targets().stream().map(TargetConfig::timeout).max(Duration::compareTo)
                     .orElse(Duration.ofSeconds(5)).toMillis() * 10;
@@ -155,6 +201,25 @@ public final class Agent implements AutoCloseable {
         metrics.configLoaded(true);
         LOG.info("configuration reloaded from {}: {} target(s)", next.source(), next.targets().size());
         logProxyNotes(next);
+    }
+
+    /**
+     * The budget applies at once (the scheduler rescales every target's wait); a new fleet.size replaces a configured
+     * size in force; where the size is discovered from takes a restart.
+     */
+    private void fleetReload(dev.pullpath.config.FleetOptions before, dev.pullpath.config.FleetOptions after) {
+        FleetCadence fleet = scheduler.fleet();
+        if (after.size() != before.size() && fleet.size().source().equals(FleetSize.CONFIGURED)) {
+            fleet.size(FleetSize.configured(after.size(), clock.instant()));
+        }
+        if (!java.util.Objects.equals(before.daemonSet(), after.daemonSet())
+                || !java.util.Objects.equals(before.namespace(), after.namespace())
+                || !java.util.Objects.equals(before.service(), after.service())
+                || !java.util.Objects.equals(before.dnsServer(), after.dnsServer())
+                || !before.refresh().equals(after.refresh())) {
+            LOG.warn("fleet size discovery settings changed: that takes a restart; the size stays {} from {}",
+                    fleet.size().nodes(), fleet.size().source());
+        }
     }
 
     /** Which proxy the probes walk and why, once per load: a proxy that differs from containerd's is a wrong answer. */
@@ -197,6 +262,13 @@ public final class Agent implements AutoCloseable {
         }
         if (watcher != null) {
             watcher.close();
+        }
+        for (AutoCloseable c : fleetDiscovery) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing the fleet size discovery", e);
+            }
         }
         scheduler.close();
         http.close();

@@ -19,17 +19,27 @@ import java.util.List;
  * @param onDemandSpacing           the least time between two {@code /probe} runs of one target (a caller in a loop
  *                                  gets the latest result); zero only for benchmarks against one's own endpoints
  * @param kubernetes                the node condition, Events and pod diagnoses ({@code kubernetes:}), off by default
+ * @param fleet                     the registries' fleet-wide budget and the fleet's size ({@code fleet:})
  */
 public record AgentConfig(String source, InetSocketAddress listen, String node, String zone,
                           int maxConcurrentProbes, boolean allowUnconfiguredProbes, boolean phaseHistograms,
                           ProbeOptions probe, List<TargetConfig> targets, Path file,
-                          java.time.Duration onDemandSpacing, KubernetesOptions kubernetes) {
+                          java.time.Duration onDemandSpacing, KubernetesOptions kubernetes, FleetOptions fleet) {
 
     public static final java.time.Duration DEFAULT_ON_DEMAND_SPACING = java.time.Duration.ofSeconds(5);
 
     public AgentConfig {
         targets = List.copyOf(targets);
         kubernetes = kubernetes == null ? KubernetesOptions.DISABLED : kubernetes;
+        fleet = fleet == null ? FleetOptions.ALONE : fleet;
+    }
+
+    public AgentConfig(String source, InetSocketAddress listen, String node, String zone, int maxConcurrentProbes,
+                       boolean allowUnconfiguredProbes, boolean phaseHistograms, ProbeOptions probe,
+                       List<TargetConfig> targets, Path file, java.time.Duration onDemandSpacing,
+                       KubernetesOptions kubernetes) {
+        this(source, listen, node, zone, maxConcurrentProbes, allowUnconfiguredProbes, phaseHistograms, probe, targets,
+                file, onDemandSpacing, kubernetes, FleetOptions.ALONE);
     }
 
     public AgentConfig(String source, InetSocketAddress listen, String node, String zone, int maxConcurrentProbes,

@@ -37,11 +37,16 @@ final class ConfigFile {
                      Duration timeout, Integer maxConcurrentProbes, Boolean allowUnconfiguredProbes,
                      Boolean phaseHistograms, Boolean traceroute, Integer maxAddresses, List<String> resolvers,
                      Path resolvConf, Path hostsFile, List<Path> caFiles, RawProxy proxy, Path containerdCertsDir,
-                     String containerdVersion, Path containerdUnitRoot, RawCredentials credentials, String onDemandSpacing, RawKubernetes kubernetes,
-                     List<RawTarget> targets) {
+                     String containerdVersion, Path containerdUnitRoot, RawCredentials credentials,
+                     String onDemandSpacing, RawKubernetes kubernetes, RawFleet fleet, List<RawTarget> targets) {
         /** No file, or an empty one: every key at its default. */
         static final RawConfig EMPTY = new RawConfig(null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** {@code fleet:}: the registries' fleet-wide budget and where the fleet's size comes from (see {@link FleetOptions}). */
+    record RawFleet(Double registryBudget, Integer size, String daemonSet, String namespace, String service,
+                    String dnsServer, Duration refresh) {
     }
 
     /** {@code kubernetes:}: the node condition, Events and pod diagnoses (see {@link KubernetesOptions}). */

@@ -99,7 +99,8 @@ public final class ConfigLoader {
             throw new ConfigException(where + "onDemandSpacing: " + e.getMessage());
         }
         return new AgentConfig(source, listen, node, zone, maxConcurrent, allowUnconfigured, phaseHistograms, probe,
-                targets, file, spacing, kubernetes(raw.kubernetes(), where));
+                targets, file, spacing, kubernetes(raw.kubernetes(), where), FleetKeys.resolve(raw.fleet(), where,
+                values.env("POD_NAMESPACE")));
     }
 
     /** How every target is walked: the resolver, trust, proxy, credential and containerd settings. */

@@ -227,15 +227,12 @@ public final class AgentHttpServer implements AutoCloseable {
             return r;
         }
 
-        private List<TargetReport> reports() {
-            AgentConfig config = sources.scheduler.config();
-            return sources.board.all(config.targets()).stream().map(s -> s.report()).toList();
-        }
-
         private FullHttpResponse status() {
             StringBuilder b = new StringBuilder("[");
-            for (TargetReport r : reports()) {
-                b.append(b.length() > 1 ? ",\n" : "\n").append(ReportJson.line(r));
+            AgentConfig config = sources.scheduler.config();
+            for (dev.pullpath.schedule.TargetStatus s : sources.board.all(config.targets())) {
+                b.append(b.length() > 1 ? ",\n" : "\n").append(StatusJson.line(s.report(),
+                        sources.scheduler.registrySchedule(s.config().name()), sources.scheduler.fleet()));
             }
             b.append("\n]\n");
             return body(HttpResponseStatus.OK, "application/json", b.toString());

@@ -160,12 +160,18 @@ public final class PathProber implements AutoCloseable {
 
     /** The bound of the longest pull path a probe with {@code options} can walk: for callers that read no files. */
     public static java.time.Duration maxBound(ProbeOptions options) {
-        return bound(options.timeout(), options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS);
+        return bound(options, options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS);
+    }
+
+    /** {@link #bound(java.time.Duration, int)}, plus the pauses between registry hops the options ask for. */
+    static java.time.Duration bound(ProbeOptions options, int hosts) {
+        return bound(options.timeout(), hosts).plus(options.registryHopGap().multipliedBy(
+                (long) RegistryExchange.MAX_GAPS * hosts));
     }
 
     private static CompletableFuture<TargetReport> bounded(CompletableFuture<TargetReport> probe, ProbeOptions options,
                                                            int hosts) {
-        return probe.orTimeout(bound(options.timeout(), hosts).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return probe.orTimeout(bound(options, hosts).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**

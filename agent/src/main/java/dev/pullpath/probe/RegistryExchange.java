@@ -27,6 +27,12 @@ import java.util.concurrent.CompletableFuture;
  * number of addresses: a fleet must not multiply its load on the registry.
  */
 final class RegistryExchange {
+    /**
+     * The most pauses one exchange makes with a registry hop gap: before the token, each of at most four logins,
+     * the manifest, each login's manifest, and the layer.
+     */
+    static final int MAX_GAPS = 11;
+
     private final Walk w;
 
     RegistryExchange(Walk walk) {
@@ -70,7 +76,7 @@ final class RegistryExchange {
             if (!check.ok() || check.value().bearer() == null || !w.depth.includes(Phase.TOKEN)) {
                 return CompletableFuture.completedFuture(afterHttp);
             }
-            return w.token.run(new TokenProbe.Challenged(check.value().bearer(), on), ctx)
+            return afterGap(http, () -> w.token.run(new TokenProbe.Challenged(check.value().bearer(), on), ctx))
                     .thenApply(t -> afterHttp.then(t, afterHttp.http(), t.value()));
         }).thenCompose(p -> w.depth.includes(Phase.AUTH) && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.HTTP
                 && ph.ok()) ? withCredentials(p, http, target, where)
@@ -88,7 +94,8 @@ final class RegistryExchange {
         RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
         ProbeContext ctx = w.ctx.forTarget(target);
         for (dev.pullpath.credentials.Credential c : usable) {
-            chain = chain.thenCompose(p -> w.auth.run(new AuthProbe.WithLogin(c, on), ctx).thenApply(a -> {
+            chain = chain.thenCompose(p -> afterGap(http, () -> w.auth.run(new AuthProbe.WithLogin(c, on), ctx))
+                    .thenApply(a -> {
                 w.checked.put(c, a.value() == null ? "" : a.value());
                 // The worst login decides: a client holding it pulls with it.
                 AddressPath next = p.then(a, p.http(), p.token());
@@ -119,8 +126,8 @@ final class RegistryExchange {
         java.util.concurrent.atomic.AtomicReference<RegistryAuthorization> pulling =
                 new java.util.concurrent.atomic.AtomicReference<>();
         List<RegistryAuthorization> made = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(anonymous));
-        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(w.image, anonymous,
-                "anonymous", on), ctx).thenApply(m -> {
+        CompletableFuture<AddressPath> chain = afterGap(http, () -> w.manifest.run(new ManifestProbe.Request(
+                w.image, anonymous, "anonymous", on), ctx)).thenApply(m -> {
                     if (m.ok()) {
                         pulling.set(anonymous);
                     }
@@ -131,15 +138,15 @@ final class RegistryExchange {
                 .limit(4).toList()) {
             RegistryAuthorization login = authorization(c.basicAuthorization(), http, target);
             made.add(login);
-            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image, login, c.describe(), on),
-                    ctx).thenApply(m -> {
+            chain = chain.thenCompose(p -> afterGap(http, () -> w.manifest.run(new ManifestProbe.Request(w.image,
+                    login, c.describe(), on), ctx)).thenApply(m -> {
                         if (m.ok() && (pulling.get() == null || !pulling.get().withLogin())) {
                             pulling.set(login);
                         }
                         return loginDecides(p, m);
                     }));
         }
-        return chain.thenCompose(p -> withLayer(p, pulling.get(), where, ctx))
+        return chain.thenCompose(p -> withLayer(p, pulling.get(), where, ctx, http))
                 .whenComplete((p, e) -> made.forEach(RegistryAuthorization::close));
     }
 
@@ -149,17 +156,48 @@ final class RegistryExchange {
      * warning stays unless the layer hop fails or warns itself.
      */
     private CompletableFuture<AddressPath> withLayer(AddressPath p, RegistryAuthorization pulling, String where,
-                                                     ProbeContext ctx) {
+                                                     ProbeContext ctx, HttpConnection http) {
         if (!w.depth.includes(Phase.LAYER) || pulling == null || !p.diagnosis().ok()) {
             return CompletableFuture.completedFuture(p);
         }
-        return w.layers.run(new LayerProbe.Request(w.image, pulling, where), ctx).thenApply(l -> {
+        return afterGap(http, () -> w.layers.run(new LayerProbe.Request(w.image, pulling, where), ctx)).thenApply(l -> {
             w.layer = l.value();
             AddressPath next = p.then(l, p.http(), p.token());
             boolean keepWarning = l.diagnosis().reason() == Reason.OK && p.diagnosis().reason() != Reason.OK;
             return keepWarning ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(),
                     next.connection(), next.http(), next.token()) : next;
         });
+    }
+
+    /**
+     * {@code hop}, after the options' registry hop gap (none unless the daemon's fleet cadence asks for it): the
+     * requests of one check spread over tens of seconds instead of one, and the pause is in no phase's time. On the
+     * connection's event loop, where the hop would have started anyway.
+     */
+    private <T> CompletableFuture<T> afterGap(HttpConnection http, java.util.function.Supplier<CompletableFuture<T>> hop) {
+        long gap = w.options.registryHopGap().toMillis();
+        if (gap <= 0) {
+            return hop.get();
+        }
+        CompletableFuture<T> out = new CompletableFuture<>();
+        try {
+            http.channel().eventLoop().schedule(() -> {
+                try {
+                    hop.get().whenComplete((v, e) -> {
+                        if (e != null) {
+                            out.completeExceptionally(e);
+                        } else {
+                            out.complete(v);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    out.completeExceptionally(e);
+                }
+            }, gap, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            out.completeExceptionally(e); // the prober is closing
+        }
+        return out;
     }
 
     private RegistryAuthorization authorization(String login, HttpConnection http, Target target) {

@@ -16,9 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
@@ -35,21 +32,25 @@ import org.slf4j.LoggerFactory;
  *       every later one after its interval ±10 %;
  *   <li>a target's next probe is scheduled when its previous one has finished, so a probe never overlaps itself;
  *   <li>at most {@code maxConcurrentProbes} run at once, the others queue;
- *   <li>the cheap hops (DNS, TCP, TLS) run every interval, the registry hops ({@code /v2/}, token) every registry
- *       interval, the first within two intervals of start, at a random point;
- *   <li>while the registry answers 429, its hops back off exponentially, with jitter, up to an hour, and never
- *       sooner than its Retry-After.
+ *   <li>the cheap hops (DNS, TCP, TLS) run every interval on every node: they do not touch the registry's API;
+ *   <li>the registry hops ({@code /v2/}, token, logins, manifest, layer) at the fleet's cadence
+ *       ({@link FleetCadence}: the fleet's budget divided among its nodes), the first at a random point of the
+ *       whole interval, a target's phase kept across reloads, backing off while the registry answers 429
+ *       ({@link RegistryCadence}).
  * </ul>
+ * Time and probes come through two seams, {@link SchedulerTimer} and {@link Prober}, so that the fleet simulation
+ * ({@code bench/fleet-sim.sh}) runs this code for thousands of nodes on a virtual clock.
  */
 public final class ProbeScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeScheduler.class);
     private static final Duration FIRST_PROBE_WINDOW = Duration.ofMillis(250);
 
-    private volatile PathProber prober;
+    private volatile Prober prober;
     private final StatusBoard board;
     private final Clock clock;
     private final RandomGenerator random;
-    private final ScheduledExecutorService timer;
+    private final SchedulerTimer timer;
+    private final FleetCadence fleet;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Object admission = new Object();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
@@ -61,16 +62,21 @@ public final class ProbeScheduler implements AutoCloseable {
     private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
     private final Map<String, OnDemand> onDemandResults = new ConcurrentHashMap<>();
 
+    /** A scheduler on the system's timer for a node alone (fleet size 1, the default budget). */
     public ProbeScheduler(PathProber prober, StatusBoard board, Clock clock, RandomGenerator random) {
+        this(Prober.of(prober), board, clock, random, SchedulerTimer.system("pullpath-scheduler"),
+                FleetCadence.standalone(clock));
+    }
+
+    /** {@code clock} and {@code timer} must tell the same time; {@code fleet} is shared with fleet-size discovery. */
+    public ProbeScheduler(Prober prober, StatusBoard board, Clock clock, RandomGenerator random, SchedulerTimer timer,
+                          FleetCadence fleet) {
         this.prober = prober;
         this.board = board;
         this.clock = clock;
         this.random = random;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "pullpath-scheduler");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = timer;
+        this.fleet = fleet;
     }
 
     /**
@@ -79,8 +85,8 @@ public final class ProbeScheduler implements AutoCloseable {
      * ConfigMap edit rolled to a whole fleet does not make every node ask the registry at once.
      */
     public synchronized void apply(AgentConfig next) {
-        boolean initial = config == null;
         this.config = next;
+        fleet.budget(next.fleet().registryBudget());
         this.onDemand = new Semaphore(next.maxConcurrentProbes());
         Set<String> wanted = new HashSet<>();
         for (TargetConfig t : next.targets()) {
@@ -89,7 +95,7 @@ public final class ProbeScheduler implements AutoCloseable {
             if (existing != null && existing.target.equals(t)) {
                 continue;
             }
-            Job job = new Job(t, initial);
+            Job job = new Job(t);
             if (existing != null) {
                 existing.cancel();
                 if (existing.target.target().equals(t.target()) && existing.target.kind() == t.kind()) {
@@ -111,7 +117,7 @@ public final class ProbeScheduler implements AutoCloseable {
     }
 
     /** Probes started from now on use {@code next}; the caller closes the previous one when it has drained. */
-    public void prober(PathProber next) {
+    public void prober(Prober next) {
         this.prober = next;
     }
 
@@ -133,6 +139,16 @@ public final class ProbeScheduler implements AutoCloseable {
 
     public AgentConfig config() {
         return config;
+    }
+
+    public FleetCadence fleet() {
+        return fleet;
+    }
+
+    /** Where a registry target's checks stand; null for a target that is not a registry's. */
+    public RegistrySchedule registrySchedule(String target) {
+        Job job = jobs.get(target);
+        return job == null || job.target.kind() != dev.pullpath.config.TargetKind.REGISTRY ? null : job.schedule();
     }
 
     private record OnDemand(Instant at, CompletableFuture<TargetReport> result) {
@@ -161,7 +177,7 @@ public final class ProbeScheduler implements AutoCloseable {
             // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
             // provoking SYNs at its pace; the schedule's own probes trace, rationed.
             result = prober.probe(target.target(), options(target).withTraceroute(false),
-                            onDemandDepth(target, configured ? job : null))
+                            OnDemandDepth.of(target, configured, configured ? job.lastFull() : null), null)
                     .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
                     .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(job.lastFull()) : r);
@@ -179,27 +195,6 @@ public final class ProbeScheduler implements AutoCloseable {
     private ProbeOptions options(TargetConfig t) {
         ProbeOptions o = config.probe().withTimeout(t.timeout());
         return t.proxies() == null ? o : o.withProxies(t.proxies());
-    }
-
-    /**
-     * What {@code /probe} runs: an unconfigured target the whole path; a configured registry the version check
-     * ({@code GET /v2/}, as a blackbox http_2xx probe does) but no token, unless its registry is rate limiting
-     * this node, when only the cheap hops run and the scheduler's backoff stands.
-     */
-    private static Depth onDemandDepth(TargetConfig t, Job job) {
-        if (job == null) {
-            return depth(t, true);
-        }
-        if (t.kind() != dev.pullpath.config.TargetKind.REGISTRY) {
-            return depth(t, false);
-        }
-        TargetReport last = job.lastFull();
-        boolean limited = last != null && last.outcome() == dev.pullpath.diagnosis.Reason.REGISTRY_RATE_LIMITED;
-        return limited ? Depth.TLS : Depth.HTTP;
-    }
-
-    private static Depth depth(TargetConfig t, boolean registryDue) {
-        return Depth.of(t.kind(), registryDue);
     }
 
     private void admit(Job job) {
@@ -253,27 +248,46 @@ public final class ProbeScheduler implements AutoCloseable {
     private final class Job {
         final TargetConfig target;
         volatile boolean cancelled;
-        private ScheduledFuture<?> next;
+        private SchedulerTimer.Scheduled next;
         private RegistryCadence registry;
-        private TargetReport lastFull;
+        /** Read by the other targets of the same registry, which share its budget: volatile, no lock taken. */
+        private volatile TargetReport lastFull;
         private long runs;
         private TraceRation traces = new TraceRation();
 
         /**
-         * At start the first registry check comes within two intervals (the status is complete soon); a target a
-         * reload adds gets its first one anywhere in its registry interval, as a reload reaches a fleet at once.
+         * The first registry check anywhere in the whole interval, at start as after a reload: a fleet started
+         * together checks as evenly as ever. A fleet of one has nobody to burst with: within two intervals.
          */
-        Job(TargetConfig target, boolean atStart) {
+        Job(TargetConfig target) {
             this.target = target;
-            Duration window = atStart && target.registryInterval().compareTo(target.interval().multipliedBy(2)) > 0
-                    ? target.interval().multipliedBy(2) : target.registryInterval();
-            this.registry = new RegistryCadence(target, clock.instant().plus(fraction(window, random.nextDouble())),
-                    random);
+            this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
+                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : Duration.ofDays(3650));
+        }
+
+        /**
+         * This node's interval for the target: the fleet's, for all the requests this node's targets of the same
+         * registry send per check (they share one budget).
+         */
+        Duration registryInterval() {
+            int requests = 0;
+            for (Job j : jobs.values()) {
+                if (j.target.kind() == target.kind() && j.target.target().authority().equals(target.target()
+                        .authority()) && !j.cancelled) {
+                    requests += RequestsPerCheck.of(j.target, j.lastFull);
+                }
+            }
+            return fleet.interval(target.registryInterval(), Math.max(requests, RequestsPerCheck.of(target, lastFull)));
+        }
+
+        synchronized RegistrySchedule schedule() {
+            return new RegistrySchedule(registry.checkedOnce(), registry.dueAt(clock.instant()), registry.interval(),
+                    RequestsPerCheck.of(target, lastFull));
         }
 
         synchronized void inherit(Job previous) {
             synchronized (previous) {
-                registry = previous.registry.forTarget(target);
+                registry = previous.registry.forTarget(this::registryInterval);
                 lastFull = previous.lastFull;
                 runs = previous.runs;
                 traces = previous.traces;
@@ -286,24 +300,27 @@ public final class ProbeScheduler implements AutoCloseable {
 
         synchronized void scheduleIn(Duration delay) {
             if (!cancelled && !closed) {
-                next = timer.schedule(() -> admit(this), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+                next = timer.schedule(delay, () -> admit(this));
             }
         }
 
         synchronized void cancel() {
             cancelled = true;
             if (next != null) {
-                next.cancel(false);
+                next.cancel();
             }
         }
 
         void run() {
-            boolean registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY
-                    && registry.due(clock.instant());
-            Depth depth = depth(target, registryDue);
+            boolean registryDue;
+            synchronized (this) {
+                registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant());
+            }
+            Depth depth = Depth.of(target.kind(), registryDue);
             CompletableFuture<TargetReport> probe;
             try {
-                ProbeOptions options = options(target);
+                ProbeOptions options = registryDue ? options(target).withRegistryHopGap(fleet.hopGap(
+                        RequestsPerCheck.of(target, lastFull))) : options(target);
                 // The target's image (image:, or public.ecr.aws's default) adds the manifest and layer hops when the
                 // registry hops are due; PathProber drops it at a cheaper depth.
                 probe = prober.probe(target.target(), options.withTraceroute(options.traceroute() && tracingAllowed()),
@@ -358,7 +375,8 @@ public final class ProbeScheduler implements AutoCloseable {
                     registry.checked(report, clock.instant());
                 }
             } else if (target.kind() == dev.pullpath.config.TargetKind.REGISTRY) {
-                status = report.withRegistryHopsOf(lastFull);
+                status = lastFull == null ? PendingRegistryCheck.status(report, registry.dueAt(clock.instant()))
+                        : report.withRegistryHopsOf(lastFull);
             }
             lastProbe.put(target.name(), clock.instant());
             board.record(target, report, status);
@@ -369,6 +387,6 @@ public final class ProbeScheduler implements AutoCloseable {
     public void close() {
         closed = true;
         jobs.values().forEach(Job::cancel);
-        timer.shutdownNow();
+        timer.close();
     }
 }

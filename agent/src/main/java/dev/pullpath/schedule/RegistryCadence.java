@@ -1,55 +1,116 @@
 package dev.pullpath.schedule;
 
-import dev.pullpath.config.TargetConfig;
 import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
- * When a target's registry hops ({@code /v2/}, the token, the logins) run next: every registry interval ±10 %, and
- * while the registry answers 429, an exponential backoff with jitter, up to an hour, never sooner than its
- * Retry-After. Those hops are the only ones that count against the registry's limits, which every node behind a
- * NAT address shares with the kubelet's own pulls. One per target, used under its job's lock.
+ * When a target's registry hops ({@code /v2/}, the token, the logins, the manifest and the layer) run next. Those
+ * hops are the only ones that count against the registry's limits, which every node behind a NAT address shares
+ * with the kubelet's own pulls. The interval is the fleet's ({@link FleetCadence}: it grows with the fleet):
+ * <ul>
+ *   <li>the first check lands at a random point of the whole interval, so a fleet that starts together (a node
+ *       group replaced, a cluster restored) spreads its first checks as evenly as its later ones;
+ *   <li>then every interval ±10 %;
+ *   <li>while the registry answers 429, an exponential backoff with jitter, up to an hour (or the interval, when
+ *       longer), never sooner than its Retry-After;
+ *   <li>when the interval changes (the fleet grew or shrank, the budget was edited), the time left to wait is
+ *       scaled by new / old: a node's place in its cycle is kept, so a change that reaches every node at once
+ *       neither makes them check together nor leaves a gap.
+ * </ul>
+ * One per target, used under its job's lock.
  */
 final class RegistryCadence {
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
 
-    private final TargetConfig target;
+    private final Supplier<Duration> interval;
     private final RandomGenerator random;
     private Instant dueAt;
+    /** The interval {@link #dueAt} was set with: a different one now rescales the wait. */
+    private Duration basis;
+    /** A 429's Retry-After: no rescaling brings the next check before it. */
+    private Instant notBefore = Instant.MIN;
     private int rateLimitStreak;
+    private boolean checkedOnce;
 
-    RegistryCadence(TargetConfig target, Instant firstDueAt, RandomGenerator random) {
-        this.target = target;
+    private RegistryCadence(Supplier<Duration> interval, RandomGenerator random, Instant dueAt, Duration basis) {
+        this.interval = interval;
         this.random = random;
-        this.dueAt = firstDueAt;
+        this.dueAt = dueAt;
+        this.basis = basis;
     }
 
-    /** The same state for the target's edited configuration (its interval may have changed, its backoff stands). */
-    RegistryCadence forTarget(TargetConfig edited) {
-        RegistryCadence next = new RegistryCadence(edited, dueAt, random);
+    /** A target's cadence from {@code now}: its first check at a random point of its whole interval. */
+    static RegistryCadence starting(Supplier<Duration> interval, Instant now, RandomGenerator random) {
+        return starting(interval, now, random, interval.get());
+    }
+
+    /** ... of {@code window} instead, when shorter (a fleet of one: nobody to burst with). */
+    static RegistryCadence starting(Supplier<Duration> interval, Instant now, RandomGenerator random,
+                                    Duration window) {
+        Duration basis = interval.get();
+        Duration first = window.compareTo(basis) < 0 ? window : basis;
+        return new RegistryCadence(interval, random, now.plus(scaled(first, random.nextDouble())), basis);
+    }
+
+    /** The same state, phase and backoff for the target's edited configuration (whose interval may differ). */
+    RegistryCadence forTarget(Supplier<Duration> edited) {
+        RegistryCadence next = new RegistryCadence(edited, random, dueAt, basis);
+        next.notBefore = notBefore;
         next.rateLimitStreak = rateLimitStreak;
+        next.checkedOnce = checkedOnce;
         return next;
     }
 
     boolean due(Instant now) {
-        return !now.isBefore(dueAt);
+        return !now.isBefore(dueAt(now));
+    }
+
+    /** When the next check is due, with the interval in force now. */
+    Instant dueAt(Instant now) {
+        Duration current = interval.get();
+        if (!current.equals(basis)) {
+            if (dueAt.isAfter(now) && !basis.isZero()) {
+                double ratio = (double) current.toNanos() / basis.toNanos();
+                dueAt = now.plus(scaled(Duration.between(now, dueAt), ratio));
+                if (dueAt.isBefore(notBefore)) {
+                    dueAt = notBefore;
+                }
+            }
+            basis = current;
+        }
+        return dueAt;
+    }
+
+    /** The interval in force now. */
+    Duration interval() {
+        return interval.get();
+    }
+
+    /** Whether a check has reached the registry yet: until then, the status says when the first will. */
+    boolean checkedOnce() {
+        return checkedOnce;
     }
 
     /** A probe reached the registry: its answer sets when the next one may. */
     void checked(TargetReport full, Instant now) {
-        dueAt = now.plus(nextDelay(full));
+        checkedOnce = true;
+        basis = interval.get();
+        Duration delay = nextDelay(full, basis);
+        dueAt = now.plus(delay);
+        Duration retryAfter = full.outcome() == Reason.REGISTRY_RATE_LIMITED ? retryAfter(full) : null;
+        notBefore = retryAfter == null ? Instant.MIN : now.plus(retryAfter);
     }
 
-    private Duration nextDelay(TargetReport full) {
+    private Duration nextDelay(TargetReport full, Duration ri) {
         if (full.outcome() != Reason.REGISTRY_RATE_LIMITED) {
             rateLimitStreak = 0;
-            return scaled(target.registryInterval(), 0.9 + 0.2 * random.nextDouble());
+            return scaled(ri, 0.9 + 0.2 * random.nextDouble());
         }
         rateLimitStreak = Math.min(rateLimitStreak + 1, 16);
-        Duration ri = target.registryInterval();
         Duration cap = ri.compareTo(MAX_BACKOFF) > 0 ? ri : MAX_BACKOFF;
         Duration backoff = ri.multipliedBy(1L << Math.min(rateLimitStreak, 10));
         if (backoff.compareTo(cap) > 0) {
@@ -59,7 +120,7 @@ final class RegistryCadence {
         // than the normal registry interval.
         Duration delay = scaled(backoff, 0.5 + 0.5 * random.nextDouble());
         if (delay.compareTo(ri) < 0) {
-            delay = ri;
+            delay = scaled(ri, 1 + 0.1 * random.nextDouble());
         }
         Duration retryAfter = retryAfter(full);
         return retryAfter != null && retryAfter.compareTo(delay) > 0 ? retryAfter : delay;

@@ -263,6 +263,7 @@ class ProxyAndEndpointMatrixTest {
                 "listen: 127.0.0.1:9847",
                 "interval: 1s",
                 "timeout: 1s",
+                "fleet: {registryBudget: 100}",
                 "caFiles: [\"" + caPem + "\"]",
                 "hostsFile: " + hosts,
                 "proxy: {url: \"http://robot:" + PASSWORD + "@" + PROXY + ":3130\"}",

@@ -58,7 +58,7 @@ class AgentEndToEndTest {
     }
 
     private String config(String targets) {
-        return "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
+        return "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\nfleet: {registryBudget: 100}\n"
                 + lab.configYaml()
                 + "targets:\n" + targets;
     }

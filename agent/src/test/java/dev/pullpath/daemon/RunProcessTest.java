@@ -137,7 +137,7 @@ class RunProcessTest {
             int port = freePort();
             Path config = Files.writeString(dir.resolve("config.yaml"), "listen: 127.0.0.1:" + port + "\n"
                     + "hostsFile: " + dir.resolve("hosts") + "\nresolvers: [\"127.0.0.1:" + freePort() + "\"]\n"
-                    + "caFiles: [\"" + dir.resolve("ca.pem") + "\"]\ninterval: 1s\nregistryInterval: 10s\n"
+                    + "caFiles: [\"" + dir.resolve("ca.pem") + "\"]\ninterval: 1s\nregistryInterval: 10s\nfleet: {registryBudget: 100}\n"
                     + "timeout: 2s\ncontainerdCertsDir: " + dir.resolve("certs.d") + "\n"
                     + "credentials:\n  dockerConfig: " + docker + "\n"
                     + "targets: [{url: \"https://" + authority + "\"}]\n");

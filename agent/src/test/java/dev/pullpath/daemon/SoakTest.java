@@ -61,6 +61,7 @@ class SoakTest {
                 "listen: 127.0.0.1:9847",
                 "interval: 1s",
                 "registryInterval: 10s",
+                "fleet: {registryBudget: 100}",
                 "timeout: 1s",
                 "caFiles: [\"" + caPem + "\"]",
                 "hostsFile: " + hosts,

@@ -85,7 +85,7 @@ class AlertPathTest {
         try (RegistryResponder limited = new RegistryResponder(ca.issueFor("limited.test"))
                 .hostForRealm("limited.test").mode(RegistryResponder.Mode.status(429))) {
             Path config = Files.writeString(dir.resolve("config.yaml"), "listen: 127.0.0.1:0\nnode: node-a\n"
-                    + "interval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
+                    + "interval: 1s\nregistryInterval: 10s\ntimeout: 1s\nfleet: {registryBudget: 100}\n"
                     + "resolvers: [\"127.0.0.1:" + TcpPeers.closedPort() + "\"]\nhostsFile: " + dir.resolve("hosts")
                     + "\ncaFiles: [\"" + dir.resolve("ca.pem") + "\"]\ncontainerdCertsDir: " + dir.resolve("none")
                     + "\ntargets:\n  - name: reg\n    url: https://registry.test:" + closedPort + "\n"

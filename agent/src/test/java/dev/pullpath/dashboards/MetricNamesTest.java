@@ -43,6 +43,23 @@ class MetricNamesTest {
         Map<String, String> missing = new TreeMap<>(usedBy);
         missing.keySet().removeAll(exported);
         assertEquals(Map.of(), missing, "selected but not exported (metric -> first user)");
+        // And the other way: every pullpath_ metric the agent exports has its row in docs/metrics.md.
+        Set<String> documented = new TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| `([a-z_:][a-z0-9_:]*)`",
+                java.util.regex.Pattern.MULTILINE).matcher(DashboardFiles.read(DashboardFiles.ROOT.resolve(
+                "docs/metrics.md")));
+        while (m.find()) {
+            documented.add(m.group(1));
+        }
+        Set<String> undocumented = new TreeSet<>();
+        for (String name : exported) {
+            String family = name.replaceAll("_(bucket|sum|count|created)$", "");
+            if (name.startsWith("pullpath_") && !documented.contains(family) && !documented.contains(name)) {
+                undocumented.add(name);
+            }
+        }
+        assertTrue(documented.contains("pullpath_probe_status"), "docs/metrics.md table parsed: " + documented);
+        assertEquals(Set.of(), undocumented, "exported but not in docs/metrics.md");
     }
 
     private static Map<String, String> usedMetricNames() {
@@ -65,7 +82,7 @@ class MetricNamesTest {
         try (LoopbackLab lab = LoopbackLab.in(dir, "CN=pullpath dashboards CA")) {
             RegistryResponder registry = lab.registry();
             Path config = Files.writeString(dir.resolve("config.yaml"),
-                    "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
+                    "listen: 127.0.0.1:0\nnode: node-a\nzone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\nfleet: {registryBudget: 100}\n"
                     + lab.configYaml()
                     // A stored ECR login for the healthy target, so the credential expiry series exists too.
                     + "credentials:\n  dockerConfig: " + dockerConfigWithEcrLogin(registry.port()) + "\n"

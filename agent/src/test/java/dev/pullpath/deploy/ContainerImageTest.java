@@ -151,6 +151,7 @@ class ContainerImageTest {
                 "listen: 0.0.0.0:" + PORT,
                 "interval: 2s",
                 "registryInterval: 10s",
+                "fleet: {registryBudget: 100}",
                 "timeout: 1s",
                 "resolvConf: /host/etc/resolv.conf",
                 "hostsFile: /host/etc/hosts",

@@ -54,7 +54,7 @@ class HelmTemplateTest {
     static final String DEFAULTS = "defaults";
     /** What the chart installs; the kustomize base adds the Namespace, which Helm wants to exist before a release. */
     static final List<String> KINDS = List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet",
-            "PodMonitor", "PrometheusRule", "Service", "ServiceAccount");
+            "PodMonitor", "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount");
 
     private final Map<String, List<HasMetadata>> renders = new HashMap<>();
     private final Map<String, List<HasMetadata>> kustomizations = new HashMap<>();
@@ -140,6 +140,18 @@ class HelmTemplateTest {
         assertEquals(helmRole.getMetadata().getName(), binding.getRoleRef().getName());
         assertEquals(List.of(account.getMetadata().getName()), binding.getSubjects().stream()
                 .map(io.fabric8.kubernetes.api.model.rbac.Subject::getName).toList());
+        // The fleet size: get on the release's own DaemonSet, which the config names, as the base does.
+        io.fabric8.kubernetes.api.model.rbac.Role fleetRole = KubernetesTypes.only(helm,
+                io.fabric8.kubernetes.api.model.rbac.Role.class);
+        assertEquals(KubernetesTypes.only(base, io.fabric8.kubernetes.api.model.rbac.Role.class).getRules(),
+                fleetRole.getRules());
+        assertEquals(List.of(daemonSet(helm).getMetadata().getName()), fleetRole.getRules().get(0).getResourceNames());
+        assertEquals(daemonSet(helm).getMetadata().getName(), config(helm).fleet().daemonSet());
+        io.fabric8.kubernetes.api.model.rbac.RoleBinding fleetBinding = KubernetesTypes.only(helm,
+                io.fabric8.kubernetes.api.model.rbac.RoleBinding.class);
+        assertEquals(fleetRole.getMetadata().getName(), fleetBinding.getRoleRef().getName());
+        assertEquals(List.of(account.getMetadata().getName()), fleetBinding.getSubjects().stream()
+                .map(io.fabric8.kubernetes.api.model.rbac.Subject::getName).toList());
 
         Service baseService = KubernetesTypes.only(base, Service.class);
         Service helmService = KubernetesTypes.only(helm, Service.class);
@@ -171,7 +183,7 @@ class HelmTemplateTest {
             + "and NO_PROXY, nothing else changed")
     void proxyExampleIsTheWithProxyOverlay() {
         List<HasMetadata> helm = rendersTheOverlay("proxy", "with-proxy");
-        assertEquals(List.of("NODE_NAME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"),
+        assertEquals(List.of("NODE_NAME", "POD_NAMESPACE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"),
                 agent(helm).getEnv().stream().map(e -> e.getName()).toList());
     }
 
@@ -258,6 +270,8 @@ class HelmTemplateTest {
                 "additional properties 'securityContex' not allowed");
         violations.put("config:\n  intervall: 30s\n", "at '/config': additional properties 'intervall' not allowed");
         violations.put("config:\n  interval: 30 seconds\n", "at '/config/interval'");
+        violations.put("config:\n  fleet:\n    registryBudget: 0\n", "at '/config/fleet/registryBudget'");
+        violations.put("config:\n  fleet:\n    nodes: 10\n", "additional properties 'nodes' not allowed");
         violations.put("podSecurityContext:\n  runAsUser: 0\n", "at '/podSecurityContext/runAsUser'");
         violations.put("hostMounts:\n  - name: host-containerd-certs\n    hostPath: /etc/containerd/certs.d\n"
                 + "    mountPath: /host/etc/containerd/certs.d\n    type: DirectoryOrCreate\n",

@@ -85,7 +85,7 @@ class KustomizeManifestsTest {
         List<HasMetadata> resources = built(name);
         List<String> kinds = resources.stream().map(HasMetadata::getKind).sorted().toList();
         assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Namespace", "PodMonitor",
-                "PrometheusRule", "Service", "ServiceAccount"), kinds);
+                "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount"), kinds);
         for (HasMetadata r : resources) {
             assertEquals(List.of(), KubernetesTypes.unknownFields(r), r.getKind() + " has fields Kubernetes lacks");
             if (!(r instanceof Namespace) && !(r instanceof ClusterRole) && !(r instanceof ClusterRoleBinding)) {
@@ -139,6 +139,36 @@ class KustomizeManifestsTest {
         assertTrue(sources.stream().anyMatch(v -> v.getConfigMap() != null
                 && v.getConfigMap().getName().equals("kube-root-ca.crt")), "the cluster CA");
         assertTrue(sources.stream().anyMatch(v -> v.getDownwardAPI() != null), "the namespace");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kustomizations")
+    @DisplayName("fleet size: the config names the agent's DaemonSet, the pod knows its namespace, and a Role grants "
+            + "get on that one DaemonSet only, bound to the agent's ServiceAccount")
+    void fleetSizeAccessIsOneObject(String name) {
+        AgentConfig config = config(name);
+        DaemonSet ds = daemonSet(name);
+        assertEquals(ds.getMetadata().getName(), config.fleet().daemonSet(), "fleet.daemonSet is the DaemonSet");
+        assertTrue(config.fleet().registryBudget() > 0 && config.fleet().registryBudget() <= 0.1,
+                "the default budget: " + config.fleet().registryBudget());
+        assertTrue(config.fleet().size() >= 100, "a fallback size that is not a node alone: " + config.fleet().size());
+        EnvVar ns = env(agent(ds.getSpec().getTemplate().getSpec()), "POD_NAMESPACE")
+                .orElseThrow(() -> new AssertionError("no POD_NAMESPACE"));
+        assertEquals("metadata.namespace", ns.getValueFrom().getFieldRef().getFieldPath());
+        List<HasMetadata> resources = built(name);
+        io.fabric8.kubernetes.api.model.rbac.Role role = KubernetesTypes.only(resources,
+                io.fabric8.kubernetes.api.model.rbac.Role.class);
+        assertEquals(List.of("[apps] [daemonsets] [" + ds.getMetadata().getName() + "] [get]"), role.getRules()
+                .stream().map(r -> r.getApiGroups() + " " + r.getResources() + " " + r.getResourceNames() + " "
+                        + r.getVerbs()).toList());
+        io.fabric8.kubernetes.api.model.rbac.RoleBinding binding = KubernetesTypes.only(resources,
+                io.fabric8.kubernetes.api.model.rbac.RoleBinding.class);
+        assertEquals("Role", binding.getRoleRef().getKind());
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        assertEquals(1, binding.getSubjects().size());
+        assertEquals(KubernetesTypes.only(resources, ServiceAccount.class).getMetadata().getName(),
+                binding.getSubjects().get(0).getName());
+        assertEquals(NAMESPACE, binding.getSubjects().get(0).getNamespace());
     }
 
     @ParameterizedTest(name = "{0}")

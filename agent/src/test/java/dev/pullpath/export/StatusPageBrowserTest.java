@@ -77,7 +77,7 @@ class StatusPageBrowserTest {
             Files.writeString(dir.resolve("hosts"), "127.0.0.1 registry.test healthy.test mirror.test down.test\n");
             // Listed healthy first and failing last: the page must reorder them, worst first.
             Path config = Files.writeString(dir.resolve("config.yaml"), "listen: 127.0.0.1:0\nnode: node-a\n"
-                    + "zone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\n"
+                    + "zone: zone-1\ninterval: 1s\nregistryInterval: 10s\ntimeout: 1s\nfleet: {registryBudget: 100}\n"
                     + "resolvers: [\"127.0.0.1:" + TcpPeers.closedPort() + "\"]\nhostsFile: " + dir.resolve("hosts")
                     + "\ncaFiles: [\"" + dir.resolve("ca.pem") + "\"]\ncontainerdCertsDir: " + dir.resolve("certs.d")
                     + "\ntargets:\n"

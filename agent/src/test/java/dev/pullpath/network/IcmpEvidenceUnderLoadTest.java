@@ -125,7 +125,7 @@ class IcmpEvidenceUnderLoadTest {
             targets.append("  - {url: \"https://node").append(i).append(".test\"}\n");
         }
         Path config = Files.writeString(lab.work().resolve("run.yaml"), "listen: 127.0.0.1:9464\n"
-                + "interval: 1s\nregistryInterval: 10s\ntimeout: 2s\nhostsFile: " + hosts + "\n"
+                + "interval: 1s\nregistryInterval: 10s\ntimeout: 2s\nfleet: {registryBudget: 100}\nhostsFile: " + hosts + "\n"
                 + "proxy: {noProxy: \"*\"}\ntargets:\n" + targets);
         try (CpuLoad load = CpuLoad.allCores()) {
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pullpath.config.AgentConfig;
+import dev.pullpath.config.FleetOptions;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
 import dev.pullpath.config.TargetConfig;
@@ -47,7 +48,11 @@ class ProbeSchedulerTest {
         prober = new PathProber(options, 1, new TokenCache(Clock.systemUTC()));
         StatusBoard board = new StatusBoard(Clock.systemUTC());
         board.listen((target, probed, previous, current) -> statuses.add(current.report()));
-        scheduler = new ProbeScheduler(prober, board, Clock.systemUTC(), RandomGenerator.getDefault());
+        // Every random draw 1 %: the first registry check 1 % into its interval, so a 2.5 s test sees it; the fleet
+        // budget is generous (a fleet of one, 100 req/s), so the target's own registryInterval is the interval.
+        RandomGenerator early = () -> (long) (0.01 * (1L << 53)) << 11;
+        scheduler = new ProbeScheduler(Prober.of(prober), board, Clock.systemUTC(), early,
+                SchedulerTimer.system("test-scheduler"), FleetCadence.standalone(Clock.systemUTC()));
     }
 
     @AfterEach
@@ -63,7 +68,8 @@ class ProbeSchedulerTest {
                 dir.resolve("hosts"), List.of(dir.resolve("ca.pem")), 64 * 1024);
         return new AgentConfig("test", new InetSocketAddress("127.0.0.1", 0), "node", "", 4, false, true, probe,
                 List.of(new TargetConfig("reg", new Target("reg", t.host(), t.port()), TargetKind.REGISTRY, interval,
-                        registryInterval, Duration.ofSeconds(1), Map.of())), null);
+                        registryInterval, Duration.ofSeconds(1), Map.of())), null, Duration.ofSeconds(5),
+                null, new FleetOptions(100, 1, null, null, null, null, FleetOptions.DEFAULT_REFRESH));
     }
 
     private long v2Requests() {

@@ -1,0 +1,82 @@
+package dev.pullpath.schedule;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The fleet-wide registry budget and the fleet size in force, from which every agent derives the same registry
+ * cadence: a node checks a registry every {@code max(registryInterval, fleetSize × requestsPerCheck / budget)}
+ * (jittered, with {@link #HEADROOM}), so that N nodes together send the registry at most {@code budget} requests
+ * per second, whatever N. Every node
+ * behind a NAT gateway shares its address, and the registry's anonymous limit with the kubelet's real pulls
+ * (public.ecr.aws: about one request per second per address): the monitor must stay a small part of it.
+ *
+ * <p>The budget comes from the configuration ({@code fleet.registryBudget}), the size from discovery
+ * ({@code FleetSizeWatch}); both may change at any time, and each target's next check is rescaled to the new cadence
+ * (see {@link RegistryCadence}) rather than recomputed, so a change reaching every node at once synchronises none.
+ */
+public final class FleetCadence {
+    /** The default budget: 0.1 requests/s to each registry, for the whole fleet. */
+    public static final double DEFAULT_BUDGET = 0.1;
+    /**
+     * The derived interval is this much longer than the budget's exact share, so the fleet aims at about 90 % of
+     * it: the ±10 % jitter, the randomness of a few thousand independent nodes, and a fleet that grew since the
+     * last size refresh all stay under the budget rather than around it.
+     */
+    static final double HEADROOM = 1.1;
+
+    private volatile double budget;
+    private volatile FleetSize size;
+
+    /** Between the registry hops of one check, when a check's requests in one burst would outrun the budget. */
+    static final Duration HOP_GAP = Duration.ofSeconds(10);
+
+    public FleetCadence(double budget, FleetSize size) {
+        this.budget = budget;
+        this.size = size;
+    }
+
+    /** One agent alone with the default budget: the cadence of a node outside any fleet, or of a test. */
+    public static FleetCadence standalone(Clock clock) {
+        return new FleetCadence(DEFAULT_BUDGET, FleetSize.configured(1, clock.instant()));
+    }
+
+    public double budget() {
+        return budget;
+    }
+
+    public void budget(double requestsPerSecond) {
+        if (!(requestsPerSecond > 0)) {
+            throw new IllegalArgumentException("a budget is a positive rate: " + requestsPerSecond);
+        }
+        this.budget = requestsPerSecond;
+    }
+
+    public FleetSize size() {
+        return size;
+    }
+
+    public void size(FleetSize next) {
+        this.size = next;
+    }
+
+    /**
+     * The pause between the registry hops of one check (version check, token, logins, manifest, layer): none for a
+     * fleet of one or a budget that a check's burst fits in (its requests at most twice the budget over 10 s), else
+     * {@link #HOP_GAP}, so that one check puts at most one hop's requests (four, the layer's) in any 10 s instead of
+     * all of them in one second. The check then takes about half a minute longer; its phases' times are unchanged.
+     */
+    public Duration hopGap(int requestsPerCheck) {
+        return size.nodes() > 1 && requestsPerCheck > 2 * budget * 10 ? HOP_GAP : Duration.ZERO;
+    }
+
+    /**
+     * The per-node interval of a registry whose checks by one node send {@code requestsPerCheck} requests in all
+     * (every target of that registry together), never shorter than the target's own {@code registryInterval}.
+     */
+    public Duration interval(Duration registryInterval, int requestsPerCheck) {
+        double seconds = HEADROOM * size.nodes() * requestsPerCheck / budget;
+        Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, Duration.ofDays(3650).toMillis()));
+        return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.pullpath.probe;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.Target;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.testing.LoopbackLab;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A fleet's check spreads its requests: a pause between the registry hops, in no phase's time. */
+class RegistryHopGapTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @DisplayName("with a 700 ms hop gap the token hop starts 700 ms after /v2/, the walk still passes, and the token "
+            + "phase does not count the pause; without one, no pause")
+    void theGapSeparatesTheHops() throws Exception {
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath hop gap CA");
+             PathProber prober = new PathProber(lab.probeOptions(Duration.ofSeconds(2), 4), 1)) {
+            Target target = lab.registryByAddress();
+            ProbeOptions options = lab.probeOptions(Duration.ofSeconds(2), 4);
+            walk(prober, target, options); // warm: the first walk loads TLS and the JIT's first tiers
+            long plain = walk(prober, target, options);
+            long paced = walk(prober, target, options.withRegistryHopGap(Duration.ofMillis(700)));
+            assertTrue(paced - plain >= 650, "the pause: " + plain + " ms without, " + paced + " ms with");
+            TargetReport r = prober.probe(target, options.withRegistryHopGap(Duration.ofMillis(700)), Depth.REGISTRY)
+                    .get(20, TimeUnit.SECONDS);
+            assertTrue(r.ok(), r.diagnosis().summary());
+            PhaseReport token = r.phases().stream().filter(p -> p.phase() == Phase.TOKEN).findFirst().orElseThrow();
+            assertTrue(token.durationMs() < 600, "the token phase without the pause: " + token.durationMs() + " ms");
+        }
+    }
+
+    private static long walk(PathProber prober, Target target, ProbeOptions options) throws Exception {
+        long start = System.nanoTime();
+        TargetReport r = prober.probe(target, options, Depth.REGISTRY).get(20, TimeUnit.SECONDS);
+        assertTrue(r.ok(), r.diagnosis().summary());
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.pullpath.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pullpath.config.AgentConfig;
+import dev.pullpath.config.FleetOptions;
+import dev.pullpath.config.KubernetesOptions;
+import dev.pullpath.config.ProbeOptions;
+import dev.pullpath.config.Target;
+import dev.pullpath.config.TargetConfig;
+import dev.pullpath.config.TargetKind;
+import dev.pullpath.diagnosis.Diagnosis;
+import dev.pullpath.diagnosis.Phase;
+import dev.pullpath.diagnosis.PhaseReport;
+import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Depth;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** One agent of a 1,000-node fleet on a manual clock: its status before the first check, its phase across edits. */
+class RegistryScheduleTest {
+    private final ManualTime time = new ManualTime();
+    private final AtomicInteger checks = new AtomicInteger();
+    private final StatusBoard board = new StatusBoard(time);
+    private final FleetCadence fleet = new FleetCadence(0.1, FleetSize.configured(1_000, time.instant()));
+    private final ProbeScheduler scheduler = new ProbeScheduler(this::probe, board, time, new SplittableRandom(1),
+            time, fleet);
+
+    private CompletableFuture<TargetReport> probe(Target t, ProbeOptions o, Depth depth,
+                                                  dev.pullpath.probe.ManifestProbe.Image image) {
+        List<PhaseReport> phases = new java.util.ArrayList<>(List.of(new PhaseReport(Phase.DNS, true, 1, ""),
+                new PhaseReport(Phase.CONNECT, true, 1, ""), new PhaseReport(Phase.TLS, true, 1, "")));
+        if (depth == Depth.REGISTRY) {
+            checks.incrementAndGet();
+            phases.add(new PhaseReport(Phase.HTTP, true, 1, ""));
+        }
+        return CompletableFuture.completedFuture(new TargetReport(t.name(), Diagnosis.OK, "", phases, List.of(),
+                null, time.instant(), null));
+    }
+
+    private AgentConfig config(Map<String, String> labels) {
+        Target t = Target.parse("registry.test");
+        ProbeOptions probe = new ProbeOptions(Duration.ofSeconds(5), 4, List.of(), Path.of("resolv.conf"),
+                Path.of("hosts"), List.of(), 64 * 1024);
+        return new AgentConfig("test", new InetSocketAddress("127.0.0.1", 0), "node", "", 4, false, true, probe,
+                List.of(new TargetConfig("reg", new Target("reg", t.host(), t.port()), TargetKind.REGISTRY,
+                        Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(5), labels, null,
+                        "library/busybox:1.36")), null, Duration.ofSeconds(5), KubernetesOptions.DISABLED,
+                new FleetOptions(0.1, 1_000, null, null, null, null, FleetOptions.DEFAULT_REFRESH));
+    }
+
+    @Test
+    @DisplayName("before its first check the status says when it will run, not ok for the registry hops; after "
+            + "it, the check is shown")
+    void statusIsHonestUntilTheFirstCheck() {
+        scheduler.apply(config(Map.of()));
+        time.advance(Duration.ofMinutes(2));
+        RegistrySchedule s = scheduler.registrySchedule("reg");
+        // 1,000 nodes × 10 requests / 0.1 req/s, with 10 % headroom: 110,000 s.
+        assertEquals(Duration.ofSeconds(110_000), s.interval());
+        assertEquals(10, s.requestsPerCheck());
+        assertTrue(!s.checked(), s.toString());
+        Instant due = s.nextCheckAt();
+        TargetReport shown = board.get("reg").report();
+        assertTrue(shown.diagnosis().summary().contains(PendingRegistryCheck.SUMMARY_PREFIX)
+                && shown.diagnosis().summary().contains(due.toString()), shown.diagnosis().summary());
+        assertTrue(shown.phases().stream().noneMatch(p -> p.phase().registryHop()), "no registry hop is shown");
+        assertEquals(0, checks.get());
+
+        time.advance(Duration.between(time.instant(), due).plusMinutes(1));
+        assertEquals(1, checks.get(), "the check ran when it said");
+        assertTrue(scheduler.registrySchedule("reg").checked());
+        assertTrue(!board.get("reg").report().diagnosis().summary().contains(PendingRegistryCheck.SUMMARY_PREFIX));
+    }
+
+    @Test
+    @DisplayName("an edit reaching the node keeps the target's next check where it was; the fleet doubling moves it")
+    void aReloadKeepsThePhase() {
+        scheduler.apply(config(Map.of()));
+        time.advance(Duration.ofMinutes(1));
+        Instant due = scheduler.registrySchedule("reg").nextCheckAt();
+        scheduler.apply(config(Map.of("team", "edited")));
+        time.advance(Duration.ofSeconds(1));
+        assertEquals(due, scheduler.registrySchedule("reg").nextCheckAt());
+
+        Instant now = time.instant();
+        fleet.size(new FleetSize(2_000, FleetSize.KUBERNETES, now));
+        Duration left = Duration.between(now, due);
+        Duration after = Duration.between(now, scheduler.registrySchedule("reg").nextCheckAt());
+        assertEquals(left.multipliedBy(2).toSeconds(), after.toSeconds(), "the wait left doubles");
+    }
+}
