@@ -34,8 +34,16 @@ public final class StatusBoard {
         this.clock = clock;
     }
 
+    /**
+     * Adds a listener and hands it every target's current status as a first probe ({@code previous} null): one that
+     * joins after probing began (the Kubernetes reporter, whose client takes longer to make than a first probe)
+     * would otherwise never hear of a state that has not changed since, e.g. a target failing from the start.
+     */
     public void listen(Listener listener) {
         listeners.add(listener);
+        for (TargetStatus s : statuses.values()) {
+            listener.onProbe(s.config(), s.report(), null, s);
+        }
     }
 
     /** Records a probe's outcome; {@code status} is what it means for the target (the merged view). */
