@@ -10,7 +10,8 @@
 #
 # Usage: bash bench/cadence.sh [targets=4] [interval-seconds=15] [window-seconds=300] [pullpath JVM flags...]
 # Env: CADENCE_WARMUP (seconds, default 2 intervals), PULLPATH_JAVA (java binary, default `java`),
-# CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JFR=FILE (record JFR on pullpath over the window),
+# CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JAR (pullpath's jar, default the built one: a copy lets the
+# tree be rebuilt while a run goes on), CADENCE_JFR=FILE (record JFR on pullpath over the window),
 # CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
 # Needs: nginx, prometheus-blackbox-exporter, openssl, curl, python3 (Debian: nginx-light prometheus-blackbox-exporter).
 set -euo pipefail
@@ -89,7 +90,7 @@ EOF
   for i in $(seq 0 $(( n - 1 ))); do printf '  - name: reg%d\n    url: https://registry.test:%d\n' "$i" "${ports[i]}"; done
 } > "$work/pullpath.yaml"
 START_NS=$(date +%s%N)
-"$java_bin" "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
+"$java_bin" "${jvm_flags[@]}" -jar "${CADENCE_JAR:-agent/target/pullpath-agent.jar}" run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
 pp=$!; pids+=($pp)
 ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 # A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
