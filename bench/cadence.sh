@@ -12,7 +12,7 @@
 # Env: CADENCE_WARMUP (seconds, default 2 intervals), PULLPATH_JAVA (java binary, default `java`),
 # CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JAR (pullpath's jar, default the built one: a copy lets the
 # tree be rebuilt while a run goes on), CADENCE_JFR=FILE (record JFR on pullpath over the window),
-# CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
+# CADENCE_JFR_SETTINGS (a .jfc, default profile), CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
 # Needs: nginx, prometheus-blackbox-exporter, openssl, curl, python3 (Debian: nginx-light prometheus-blackbox-exporter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -139,7 +139,7 @@ task_ticks() {
 }
 
 sleep "$warmup"
-[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings=profile filename="$CADENCE_JFR" >/dev/null
+[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings="${CADENCE_JFR_SETTINGS:-profile}" filename="$CADENCE_JFR" >/dev/null
 [ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks0"
 [ -n "$pa" ] && { a0=$(pp_probes "$aport"); ca0=$(cpu_ticks "$pa"); }
 p0=$(pp_probes); b0=$(wc -l < "$work/bb-count"); cp0=$(cpu_ticks "$pp"); cb0=$(cpu_ticks "$bb"); t0=$(date +%s%N)

@@ -9,13 +9,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * Where probes start (hosts.toml, CA files, credential helpers: blocking work that must not hold an event loop).
  * On demand: a start takes about a millisecond, so at a cadence of seconds one thread does them all and stays, and
- * a second one is made only when every thread is busy (a credential helper blocking), up to {@link #MAX}; extra
- * threads exit after {@link #IDLE_SECONDS}. A fixed pool of 4 kept 4 threads (bench/cadence.sh: 23 threads, 20 now),
- * because a ThreadPoolExecutor below its core size makes a thread for every task even while others are idle.
+ * a second one is made only when every thread is busy (a credential helper blocking), up to {@link #MAX}. Idle
+ * threads wait for work in turn (first come, first served), so a thread exits after {@link #IDLE_SECONDS} only when
+ * starts come less often than that per idle thread: at 4 targets every 15 s (one start every 3.75 s) one thread
+ * stays, where a 60 s idle time kept the 4 made by the first, simultaneous round. A fixed pool of 4 kept 4 threads
+ * (a ThreadPoolExecutor below its core size makes a thread for every task even while others are idle).
  */
 final class StartPool {
     static final int MAX = 4;
-    static final long IDLE_SECONDS = 60;
+    static final long IDLE_SECONDS = 5;
 
     private StartPool() {
     }
