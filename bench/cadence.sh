@@ -89,19 +89,22 @@ targets:
 EOF
   for i in $(seq 0 $(( n - 1 ))); do printf '  - name: reg%d\n    url: https://registry.test:%d\n' "$i" "${ports[i]}"; done
 } > "$work/pullpath.yaml"
+# Each agent's file alone in a directory, as /etc/pullpath is on a node: the watcher hears inotify events for its
+# directory, and this one is written to all the time (logs, the blackbox loop's count).
+mkdir -p "$work/etc" "$work/etc-alt"; mv "$work/pullpath.yaml" "$work/etc/config.yaml"
 START_NS=$(date +%s%N)
-"$java_bin" "${jvm_flags[@]}" -jar "${CADENCE_JAR:-agent/target/pullpath-agent.jar}" run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
+"$java_bin" "${jvm_flags[@]}" -jar "${CADENCE_JAR:-agent/target/pullpath-agent.jar}" run --config "$work/etc/config.yaml" > "$work/pullpath.log" 2>&1 &
 pp=$!; pids+=($pp)
 ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 # A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
 # second pullpath on the same registries, reported as "pullpath (alt)".
 pa=""
 if [ -n "${CADENCE_ALT_FLAGS:-}${CADENCE_ALT_JAR:-}${CADENCE_ALT_JAVA:-}" ]; then
-  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/pullpath.yaml" > "$work/alt.yaml"
+  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/etc/config.yaml" > "$work/etc-alt/config.yaml"
   read -r -a alt_flags <<< "${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options}"
   START_NS=$(date +%s%N)
   "${CADENCE_ALT_JAVA:-$java_bin}" "${alt_flags[@]}" -jar "${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}" run \
-    --config "$work/alt.yaml" > "$work/alt.log" 2>&1 &
+    --config "$work/etc-alt/config.yaml" > "$work/alt.log" 2>&1 &
   pa=$!; pids+=($pa)
   alt_ready_ms=$(await_ready "$aport" "$pa" "$work/alt.log")
 fi
