@@ -74,18 +74,21 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     private void run(long fallbackMillis) {
+        // The fallback check is due this long after the last check, however many other files' events come between.
+        long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(fallbackMillis);
         while (!closed) {
             try {
-                WatchKey key = events == null ? null : events.poll(fallbackMillis, TimeUnit.MILLISECONDS);
+                long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(due - System.nanoTime()));
+                WatchKey key = events == null ? null : events.poll(wait, TimeUnit.MILLISECONDS);
                 if (events == null) {
-                    Thread.sleep(fallbackMillis);
+                    Thread.sleep(wait);
                 }
                 if (key != null) {
                     boolean relevant = drain(key);
                     for (WatchKey more; (more = events.poll()) != null; ) {
                         relevant |= drain(more);
                     }
-                    if (!relevant) {
+                    if (!relevant && System.nanoTime() - due < 0) {
                         continue;
                     }
                     Thread.sleep(SETTLE_MILLIS);
@@ -96,6 +99,7 @@ public final class ConfigWatcher implements AutoCloseable {
                 if (closed) {
                     return;
                 }
+                due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(fallbackMillis);
                 check();
                 watchDirectories();
             } catch (InterruptedException | java.nio.file.ClosedWatchServiceException e) {
