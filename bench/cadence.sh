@@ -10,8 +10,9 @@
 #
 # Usage: bash bench/cadence.sh [targets=4] [interval-seconds=15] [window-seconds=300] [pullpath JVM flags...]
 # Env: CADENCE_WARMUP (seconds, default 2 intervals), PULLPATH_JAVA (java binary, default `java`),
-# CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JFR=FILE (record JFR on pullpath over the window),
-# CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
+# CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JAR (pullpath's jar, default the built one: a copy lets the
+# tree be rebuilt while a run goes on), CADENCE_JFR=FILE (record JFR on pullpath over the window),
+# CADENCE_JFR_SETTINGS (a .jfc, default profile), CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
 # Needs: nginx, prometheus-blackbox-exporter, openssl, curl, python3 (Debian: nginx-light prometheus-blackbox-exporter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,19 +89,22 @@ targets:
 EOF
   for i in $(seq 0 $(( n - 1 ))); do printf '  - name: reg%d\n    url: https://registry.test:%d\n' "$i" "${ports[i]}"; done
 } > "$work/pullpath.yaml"
+# Each agent's file alone in a directory, as /etc/pullpath is on a node: the watcher hears inotify events for its
+# directory, and this one is written to all the time (logs, the blackbox loop's count).
+mkdir -p "$work/etc" "$work/etc-alt"; mv "$work/pullpath.yaml" "$work/etc/config.yaml"
 START_NS=$(date +%s%N)
-"$java_bin" "${jvm_flags[@]}" -jar agent/target/pullpath-agent.jar run --config "$work/pullpath.yaml" > "$work/pullpath.log" 2>&1 &
+"$java_bin" "${jvm_flags[@]}" -jar "${CADENCE_JAR:-agent/target/pullpath-agent.jar}" run --config "$work/etc/config.yaml" > "$work/pullpath.log" 2>&1 &
 pp=$!; pids+=($pp)
 ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 # A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
 # second pullpath on the same registries, reported as "pullpath (alt)".
 pa=""
 if [ -n "${CADENCE_ALT_FLAGS:-}${CADENCE_ALT_JAR:-}${CADENCE_ALT_JAVA:-}" ]; then
-  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/pullpath.yaml" > "$work/alt.yaml"
+  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/etc/config.yaml" > "$work/etc-alt/config.yaml"
   read -r -a alt_flags <<< "${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options}"
   START_NS=$(date +%s%N)
   "${CADENCE_ALT_JAVA:-$java_bin}" "${alt_flags[@]}" -jar "${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}" run \
-    --config "$work/alt.yaml" > "$work/alt.log" 2>&1 &
+    --config "$work/etc-alt/config.yaml" > "$work/alt.log" 2>&1 &
   pa=$!; pids+=($pa)
   alt_ready_ms=$(await_ready "$aport" "$pa" "$work/alt.log")
 fi
@@ -138,7 +142,7 @@ task_ticks() {
 }
 
 sleep "$warmup"
-[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings=profile filename="$CADENCE_JFR" >/dev/null
+[ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings="${CADENCE_JFR_SETTINGS:-profile}" filename="$CADENCE_JFR" >/dev/null
 [ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks0"
 [ -n "$pa" ] && { a0=$(pp_probes "$aport"); ca0=$(cpu_ticks "$pa"); }
 p0=$(pp_probes); b0=$(wc -l < "$work/bb-count"); cp0=$(cpu_ticks "$pp"); cb0=$(cpu_ticks "$bb"); t0=$(date +%s%N)

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-    private static final Duration WATCH_PERIOD = Duration.ofSeconds(2);
+    /** The configuration is checked on inotify's word at once, and this often in case it says nothing. */
+    private static final Duration WATCH_PERIOD = Duration.ofSeconds(30);
 
     private final Clock clock = Clock.systemUTC();
     private final ConfigLoader loader;

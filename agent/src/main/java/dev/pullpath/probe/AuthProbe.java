@@ -51,9 +51,9 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         String basic = credential.basicAuthorization();
         CompletableFuture<PhaseResult<String>> bounded = new CompletableFuture<>();
         long budget = 2 * timeoutMillis;
-        CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS).execute(() -> bounded.complete(
+        Deadlines.bound(bounded, budget, () ->
                 PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
-                        + "login within " + budget + "ms (" + who + ")", "no answer")));
+                        + "login within " + budget + "ms (" + who + ")", "no answer"));
         connection(registry, target, dialer)
                 .thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), Map.of("Authorization", basic), timeoutMillis)
                         .thenCompose(first -> {

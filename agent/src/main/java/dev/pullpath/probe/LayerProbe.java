@@ -123,10 +123,9 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         // answers (manifest, index, blob, redirects) must still end in time.
         long budget = BUDGET_TIMEOUTS * timeoutMillis;
         CompletableFuture<PhaseResult<Evidence.Layer>> bounded = new CompletableFuture<>();
-        CompletableFuture.delayedExecutor(budget, java.util.concurrent.TimeUnit.MILLISECONDS).execute(() ->
-                bounded.complete(run.failed(Reason.REGISTRY_UNEXPECTED_RESPONSE, (run.layerHost == null ? r.where()
-                        : LAYER_HOST + run.layerHost) + ": " + trail(run) + ": the layer hop did not end within "
-                        + budget + "ms")));
+        Deadlines.bound(bounded, budget, () -> run.failed(Reason.REGISTRY_UNEXPECTED_RESPONSE,
+                (run.layerHost == null ? r.where() : LAYER_HOST + run.layerHost) + ": " + trail(run)
+                        + ": the layer hop did not end within " + budget + "ms"));
         result.exceptionally(error -> {
             Diagnosis d = RegistryProbe.failedExchange(error, r.where(), "layer hop", timeoutMillis);
             return run.failed(d.reason(), d.summary());

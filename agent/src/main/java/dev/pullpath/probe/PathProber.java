@@ -66,15 +66,7 @@ public final class PathProber implements AutoCloseable {
         this.transport = new Transport(ioThreads);
         this.tokens = tokens;
         this.shared = new Shared(transport, anchors, trust, tokens);
-        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30,
-                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, "pullpath-probe-start");
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true);
-        this.blocking = pool;
+        this.blocking = StartPool.create();
     }
 
     public PathProber(ProbeOptions defaults, int ioThreads) {

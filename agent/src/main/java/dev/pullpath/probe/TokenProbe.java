@@ -56,10 +56,10 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
         long budget = 2 * timeoutMillis;
         String shown = RegistryProbe.safe(challenge.param("realm"));
         CompletableFuture<PhaseResult<Evidence.Token>> bounded = new CompletableFuture<>();
-        CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS).execute(() -> bounded.complete(
+        Deadlines.bound(bounded, budget, () ->
                 PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED, "token realm " + shown
                         + ": no token and authorized /v2/ answer within " + budget + "ms",
-                        new Evidence.Token(shown, null, null, null))));
+                        new Evidence.Token(shown, null, null, null)));
         unbounded(start, challenge, registry, target, address, dialer).whenComplete((r, e) -> {
             if (e == null) {
                 bounded.complete(r);

@@ -84,4 +84,35 @@ class ConfigWatcherTest {
             assertTrue(refused.get(0).contains("empty") && refused.get(1).contains("disappeared"), refused.toString());
         }
     }
+
+    @Test
+    @DisplayName("started with an hour's fallback: a ConfigMap swap is reloaded on inotify's word in seconds; a "
+            + "neighbour file's writes are not")
+    void inotifyWithoutPolling(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("..2026_1"));
+        Files.writeString(dir.resolve("..2026_1/config.yaml"), config("one.example"));
+        Files.createSymbolicLink(dir.resolve("..data"), Path.of("..2026_1"));
+        Path file = Files.createSymbolicLink(dir.resolve("config.yaml"), Path.of("..data/config.yaml"));
+        List<AgentConfig> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ConfigWatcher w = new ConfigWatcher(file, loader, seen::add, refused::add)
+                .start(java.time.Duration.ofHours(1))) {
+            for (int i = 0; i < 5; i++) {
+                Files.writeString(dir.resolve("neighbour.log"), "line " + i + "\n",
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                Thread.sleep(20);
+            }
+            Files.createDirectories(dir.resolve("..2026_2"));
+            Files.writeString(dir.resolve("..2026_2/config.yaml"), config("two.example"));
+            Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..2026_2"));
+            Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (seen.isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, seen.size(), "the swap was reloaded once, without waiting for the fallback period");
+            assertEquals("two.example", seen.get(0).targets().get(0).target().host());
+        }
+        assertTrue(refused.isEmpty(), refused.toString());
+    }
 }
