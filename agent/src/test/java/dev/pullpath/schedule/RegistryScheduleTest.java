@@ -14,6 +14,7 @@ import dev.pullpath.diagnosis.Diagnosis;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.fleetsim.VirtualTime;
 import dev.pullpath.probe.Depth;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -27,14 +28,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** One agent of a 1,000-node fleet on a manual clock: its status before the first check, its phase across edits. */
+/** One agent of a 1,000-node fleet on a virtual clock: its status before the first check, its phase across edits. */
 class RegistryScheduleTest {
-    private final ManualTime time = new ManualTime();
+    private final VirtualTime time = new VirtualTime();
     private final AtomicInteger checks = new AtomicInteger();
     private final StatusBoard board = new StatusBoard(time);
     private final FleetCadence fleet = new FleetCadence(0.1, FleetSize.configured(1_000, time.instant()));
     private final ProbeScheduler scheduler = new ProbeScheduler(this::probe, board, time, new SplittableRandom(1),
-            time, fleet);
+            time.timer(), fleet);
 
     private CompletableFuture<TargetReport> probe(Target t, ProbeOptions o, Depth depth,
                                                   dev.pullpath.probe.ManifestProbe.Image image) {

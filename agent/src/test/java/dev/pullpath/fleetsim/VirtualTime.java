@@ -11,9 +11,9 @@ import java.util.PriorityQueue;
 /**
  * A virtual clock and the one queue of every simulated agent's timers: time jumps from one task to the next, so
  * thousands of schedulers run through days in seconds, one thread, reproducibly (ties run in the order they were
- * scheduled).
+ * scheduled). The scheduler's own tests drive one scheduler on it the same way.
  */
-final class VirtualTime extends Clock {
+public final class VirtualTime extends Clock {
     static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
 
     private record Task(long atNanos, long order, Runnable run, boolean[] cancelled) implements Comparable<Task> {
@@ -73,8 +73,13 @@ final class VirtualTime extends Clock {
         nowNanos = Math.max(nowNanos, untilNanos);
     }
 
+    /** Runs what falls due within {@code d}, in order, then stands at its end. */
+    public void advance(Duration d) {
+        runUntil(nowNanos + d.toNanos());
+    }
+
     /** One agent's timer on the shared queue; closing it drops its tasks. */
-    SchedulerTimer timer() {
+    public SchedulerTimer timer() {
         boolean[] closed = new boolean[1];
         return new SchedulerTimer() {
             @Override
