@@ -145,9 +145,7 @@ public final class Agent implements AutoCloseable {
         dev.pullpath.config.FleetOptions fleet = config.fleet();
         LOG.info("fleet: {} requests/s to each registry for the whole fleet, size {} until discovered ({}); each "
                 + "registry target's interval is this node's share", fleet.registryBudget(), fleet.size(),
-                fleet.daemonSet() != null || fleet.service() != null ? "from " + (fleet.daemonSet() != null
-                        ? "daemonset " + fleet.daemonSet() + (fleet.service() != null ? ", then " : "") : "")
-                        + (fleet.service() != null ? "dns " + fleet.service() : "") : "nothing discovered");
+                fleet.discovers() ? "from " + fleet.discoverySources() : "nothing discovered");
         return agent;
     }
 
@@ -213,11 +211,7 @@ public final class Agent implements AutoCloseable {
         if (after.size() != before.size() && fleet.size().source().equals(FleetSize.CONFIGURED)) {
             fleet.size(FleetSize.configured(after.size(), clock.instant()));
         }
-        if (!java.util.Objects.equals(before.daemonSet(), after.daemonSet())
-                || !java.util.Objects.equals(before.namespace(), after.namespace())
-                || !java.util.Objects.equals(before.service(), after.service())
-                || !java.util.Objects.equals(before.dnsServer(), after.dnsServer())
-                || !before.refresh().equals(after.refresh())) {
+        if (!before.sameDiscovery(after)) {
             LOG.warn("fleet size discovery settings changed: that takes a restart; the size stays {} from {}",
                     fleet.size().nodes(), fleet.size().source());
         }

@@ -2,6 +2,7 @@ package dev.pullpath.config;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * The fleet this agent is one node of ({@code fleet:} in the configuration): the registries' budget, which the
@@ -32,5 +33,22 @@ public record FleetOptions(double registryBudget, int size, String daemonSet, St
     /** Whether anything is discovered, or the configured size is the size. */
     public boolean discovers() {
         return daemonSet != null || service != null;
+    }
+
+    /** Where the size is discovered from, in the order asked ("daemonset pullpath, then dns NAME"), or null. */
+    public String discoverySources() {
+        if (!discovers()) {
+            return null;
+        }
+        String ds = daemonSet == null ? null : "daemonset " + daemonSet;
+        String dns = service == null ? null : "dns " + service;
+        return ds == null ? dns : dns == null ? ds : ds + ", then " + dns;
+    }
+
+    /** Whether {@code other} discovers the size the same way (what only a restart changes). */
+    public boolean sameDiscovery(FleetOptions other) {
+        return Objects.equals(daemonSet, other.daemonSet) && Objects.equals(namespace, other.namespace)
+                && Objects.equals(service, other.service) && Objects.equals(dnsServer, other.dnsServer)
+                && refresh.equals(other.refresh);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pullpath.schedule;
 
+import dev.pullpath.config.FleetOptions;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -16,8 +17,8 @@ import java.time.Duration;
  * (see {@link RegistryCadence}) rather than recomputed, so a change reaching every node at once synchronises none.
  */
 public final class FleetCadence {
-    /** The default budget: 0.1 requests/s to each registry, for the whole fleet. */
-    public static final double DEFAULT_BUDGET = 0.1;
+    /** The longest interval the cadence ever derives (ten years): "not in this process's lifetime". */
+    static final Duration LONGEST = Duration.ofDays(3650);
     /**
      * The derived interval is this much longer than the budget's exact share, so the fleet aims at about 90 % of
      * it: the ±10 % jitter, the randomness of a few thousand independent nodes, and a fleet that grew since the
@@ -38,7 +39,7 @@ public final class FleetCadence {
 
     /** One agent alone with the default budget: the cadence of a node outside any fleet, or of a test. */
     public static FleetCadence standalone(Clock clock) {
-        return new FleetCadence(DEFAULT_BUDGET, FleetSize.configured(1, clock.instant()));
+        return new FleetCadence(FleetOptions.DEFAULT_BUDGET, FleetSize.configured(1, clock.instant()));
     }
 
     public double budget() {
@@ -76,7 +77,7 @@ public final class FleetCadence {
      */
     public Duration interval(Duration registryInterval, int requestsPerCheck) {
         double seconds = HEADROOM * size.nodes() * requestsPerCheck / budget;
-        Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, Duration.ofDays(3650).toMillis()));
+        Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, LONGEST.toMillis()));
         return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
     }
 }

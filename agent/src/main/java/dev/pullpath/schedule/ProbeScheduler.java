@@ -262,7 +262,7 @@ public final class ProbeScheduler implements AutoCloseable {
         Job(TargetConfig target) {
             this.target = target;
             this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
-                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : Duration.ofDays(3650));
+                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : FleetCadence.LONGEST);
         }
 
         /**

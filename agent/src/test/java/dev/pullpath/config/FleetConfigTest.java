@@ -51,6 +51,12 @@ class FleetConfigTest {
         assertEquals(53, f.dnsServer().getPort());
         assertEquals(Duration.ofMinutes(10), f.refresh());
         assertTrue(f.discovers());
+        assertEquals("daemonset pullpath, then dns pullpath.pullpath.svc.cluster.local", f.discoverySources());
+        assertTrue(f.sameDiscovery(new FleetOptions(1, 5, f.daemonSet(), f.namespace(), f.service(), f.dnsServer(),
+                f.refresh())), "budget and size are not discovery settings");
+        assertFalse(f.sameDiscovery(new FleetOptions(f.registryBudget(), f.size(), f.daemonSet(), "other",
+                f.service(), f.dnsServer(), f.refresh())), "a namespace is");
+        assertEquals("dns x.test", parse("fleet:\n  service: x.test\n", Map.of()).fleet().discoverySources());
         assertEquals("pullpath", parse("fleet:\n  daemonSet: a\n  namespace: pullpath\n",
                 Map.of("POD_NAMESPACE", "other")).fleet().namespace(), "the file's namespace wins");
         assertNull(parse("fleet:\n  size: 3\n", Map.of()).fleet().daemonSet());
