@@ -179,25 +179,15 @@ final class RegistryExchange {
         if (gap <= 0) {
             return hop.get();
         }
-        CompletableFuture<T> out = new CompletableFuture<>();
+        CompletableFuture<Void> paused = new CompletableFuture<>();
         try {
-            http.channel().eventLoop().schedule(() -> {
-                try {
-                    hop.get().whenComplete((v, e) -> {
-                        if (e != null) {
-                            out.completeExceptionally(e);
-                        } else {
-                            out.complete(v);
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    out.completeExceptionally(e);
-                }
-            }, gap, java.util.concurrent.TimeUnit.MILLISECONDS);
+            http.channel().eventLoop().schedule(() -> paused.complete(null), gap,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            out.completeExceptionally(e); // the prober is closing
+            paused.completeExceptionally(e); // the prober is closing
         }
-        return out;
+        // thenCompose runs the hop on the event loop that ends the pause, and turns a throw into a failed future.
+        return paused.thenCompose(v -> hop.get());
     }
 
     private RegistryAuthorization authorization(String login, HttpConnection http, Target target) {
