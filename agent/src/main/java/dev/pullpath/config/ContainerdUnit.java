@@ -76,20 +76,20 @@ public record ContainerdUnit(Map<String, String> vars, Map<String, String> origi
         }
         Map<String, String> vars = new LinkedHashMap<>();
         Map<String, String> origin = new LinkedHashMap<>();
-        List<String[]> environmentFiles = new ArrayList<>();
+        List<EnvironmentFile> environmentFiles = new ArrayList<>();
         for (String file : files) {
             String text = readBounded(under(root, file), file, notes);
             if (text != null) {
                 apply(text, file, vars, origin, environmentFiles, notes);
             }
         }
-        for (String[] ef : environmentFiles) {
-            boolean optional = ef[0].startsWith("-");
-            String path = optional ? ef[0].substring(1) : ef[0];
+        for (EnvironmentFile ef : environmentFiles) {
+            boolean optional = ef.value().startsWith("-");
+            String path = optional ? ef.value().substring(1) : ef.value();
             Path p = under(root, path);
             if (!Files.isRegularFile(p)) {
                 if (!optional) {
-                    notes.add(ef[1] + ": EnvironmentFile=" + path + " is not under " + root + " (mount it read-only "
+                    notes.add(ef.namedIn() + ": EnvironmentFile=" + path + " is not under " + root + " (mount it read-only "
                             + "to read it; on the node, systemd does not start containerd without it)");
                 }
                 continue;
@@ -105,9 +105,13 @@ public record ContainerdUnit(Map<String, String> vars, Map<String, String> origi
         return Optional.of(new ContainerdUnit(vars, origin, files, notes));
     }
 
+    /** An {@code EnvironmentFile=} value (a leading {@code -}: optional) and the unit file that named it. */
+    record EnvironmentFile(String value, String namedIn) {
+    }
+
     /** The {@code [Service]} section's Environment= and EnvironmentFile= lines of one unit file, in order. */
     static void apply(String text, String file, Map<String, String> vars, Map<String, String> origin,
-                      List<String[]> environmentFiles, List<String> notes) {
+                      List<EnvironmentFile> environmentFiles, List<String> notes) {
         String section = "";
         for (String line : logicalLines(text)) {
             String l = line.strip();
@@ -151,7 +155,7 @@ public record ContainerdUnit(Map<String, String> vars, Map<String, String> origi
                 if (value.isEmpty()) {
                     environmentFiles.clear();
                 } else {
-                    environmentFiles.add(new String[] {value, file});
+                    environmentFiles.add(new EnvironmentFile(value, file));
                 }
             }
         }
@@ -256,11 +260,5 @@ public record ContainerdUnit(Map<String, String> vars, Map<String, String> origi
         List<String> all = new ArrayList<>(s.problems());
         all.addAll(notes);
         return new ProxySettings(s.httpsProxy(), s.proxySource(), s.noProxy(), all);
-    }
-
-    /** Whether the unit sets any proxy variable containerd reads. */
-    public boolean setsProxy() {
-        return List.of("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy").stream()
-                .anyMatch(vars::containsKey);
     }
 }
