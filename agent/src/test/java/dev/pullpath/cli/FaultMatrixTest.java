@@ -268,10 +268,7 @@ class FaultMatrixTest {
     }
 
     private void awaitListening(int port) throws Exception {
-        Instant until = Instant.now().plusSeconds(10);
-        while (!lab.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(":" + port + " ")) {
-            assertTrue(Instant.now().isBefore(until), "openssl s_server did not listen on " + port);
-            Thread.sleep(50);
-        }
+        assertTrue(lab.server().listensWithin(":" + port + " ", Duration.ofSeconds(10)),
+                "openssl s_server did not listen on " + port);
     }
 }

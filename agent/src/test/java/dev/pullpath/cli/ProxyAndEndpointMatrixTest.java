@@ -100,11 +100,8 @@ class ProxyAndEndpointMatrixTest {
                 + "Listen " + PROXY + "\nTimeout 5\nMaxClients 20\nAllow 10.0.0.0/8\nLogLevel Info\n"
                 + "ViaProxyName \"lab-proxy\"\n" + extra);
         lab.peer(lab.server(), List.of("tinyproxy", "-d", "-c", conf.toString()), null, Duration.ofSeconds(5));
-        java.time.Instant until = java.time.Instant.now().plusSeconds(10);
-        while (!lab.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(PROXY + ":" + port)) {
-            assertTrue(java.time.Instant.now().isBefore(until), "tinyproxy did not listen on " + port);
-            Thread.sleep(50);
-        }
+        assertTrue(lab.server().listensWithin(PROXY + ":" + port, Duration.ofSeconds(10)),
+                "tinyproxy did not listen on " + port);
     }
 
     @AfterAll
@@ -316,11 +313,8 @@ class ProxyAndEndpointMatrixTest {
         Process p = lab.peer(lab.server(), List.of("mitmdump", "--listen-host", mitm, "--listen-port", "8080",
                 "--set", "confdir=" + confdir, "--ssl-insecure", "--quiet"), null, Duration.ofSeconds(5));
         try {
-            java.time.Instant until = java.time.Instant.now().plusSeconds(30);
-            while (!lab.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(mitm + ":8080")) {
-                assertTrue(java.time.Instant.now().isBefore(until) && p.isAlive(), "mitmdump did not listen");
-                Thread.sleep(100);
-            }
+            assertTrue(lab.server().listensWithin(mitm + ":8080", Duration.ofSeconds(30)) && p.isAlive(),
+                    "mitmdump did not listen");
             JsonNode r = diagnose("proxy/tls_intercepted", "--proxy", "http://" + mitm + ":8080", NetworkLab.SERVER);
             assertTrue(r.get("summary").asText().contains("mitmproxy"), r.toString());
         } finally {

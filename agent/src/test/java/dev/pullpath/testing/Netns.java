@@ -111,6 +111,22 @@ public final class Netns implements AutoCloseable {
         return runOnHost(timeout, full);
     }
 
+    /**
+     * Whether a listening TCP socket whose {@code ss -ltn} line contains {@code socket} (e.g. {@code
+     * "198.51.100.30:3128"}, or {@code ":4433 "} for a port on any address) appears within {@code within}: a peer
+     * started in the background is ready once it listens.
+     */
+    public boolean listensWithin(String socket, Duration within) throws InterruptedException {
+        java.time.Instant until = java.time.Instant.now().plus(within);
+        while (!run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(socket)) {
+            if (java.time.Instant.now().isAfter(until)) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
     /** Runs this test JVM's classpath's pullpath CLI inside the namespace. */
     public Result pullpath(Duration timeout, String... args) {
         return java(timeout, "dev.pullpath.cli.Main", args);

@@ -221,11 +221,9 @@ public final class RealPullLab implements AutoCloseable {
     private void awaitListening(List<String> sockets, Duration within) throws Exception {
         Instant until = Instant.now().plus(within);
         for (String socket : sockets) {
-            while (!net.server().run(Duration.ofSeconds(5), "ss", "-ltn").out().contains(socket)) {
-                if (Instant.now().isAfter(until)) {
-                    throw new IllegalStateException("nothing listens on " + socket + ": " + nginxErrors());
-                }
-                Thread.sleep(50);
+            Duration left = Duration.between(Instant.now(), until);
+            if (!net.server().listensWithin(socket, left.isNegative() ? Duration.ZERO : left)) {
+                throw new IllegalStateException("nothing listens on " + socket + ": " + nginxErrors());
             }
         }
     }
