@@ -64,11 +64,8 @@ class FaultMatrixTest {
                 "reset:8443", "silent:8444", "dns:5353:servfail"), "ready");
         // Debian's dnsmasq as the node's resolver: NXDOMAIN, REFUSED (names it has no upstream for), SERVFAIL
         // (forwarded from an upstream that fails: the in-test DNS server, as dnsmasq makes no SERVFAIL itself).
-        lab.peer(lab.server(), List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
-                "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
-                "--port=53", "--user=root", "--pid-file=", "--address=/registry.test/" + NetworkLab.SERVER,
-                "--address=/missing.test/", "--server=/broken.test/" + NetworkLab.SERVER + "#5353"),
-                "started", Duration.ofSeconds(10));
+        lab.resolver("--address=/registry.test/" + NetworkLab.SERVER, "--address=/missing.test/",
+                "--server=/broken.test/" + NetworkLab.SERVER + "#5353");
     }
 
     @AfterAll

@@ -81,16 +81,12 @@ class ProxyAndEndpointMatrixTest {
         tinyproxy(3129, "ConnectPort 8443\n");                                    // CONNECT to 443 denied
         tinyproxy(3130, "ConnectPort 443\nBasicAuth robot " + PASSWORD + "\n");  // wants credentials
         tinyproxy(3131, "ConnectPort 9\n");                                       // upstream port closed
-        lab.peer(lab.server(), List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
-                "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
-                "--port=53", "--user=root", "--pid-file=",
-                "--address=/vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com/" + ENDPOINT,
+        lab.resolver("--address=/vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com/" + ENDPOINT,
                 "--cname=api.ecr.us-east-1.amazonaws.com,vpce-0a1b-x9.api.ecr.us-east-1.vpce.amazonaws.com",
                 "--address=/123456789012.dkr.ecr.us-east-1.amazonaws.com/10.9.0.40",
                 "--address=/vpce-0a1b-x9.dkr.ecr.us-east-2.vpce.amazonaws.com/" + ENDPOINT,
                 "--cname=123456789012.dkr.ecr.us-east-2.amazonaws.com,vpce-0a1b-x9.dkr.ecr.us-east-2.vpce.amazonaws.com",
-                "--address=/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/10.9.0.41"),
-                "started", Duration.ofSeconds(10));
+                "--address=/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/10.9.0.41");
         hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n" + NetworkLab.SERVER
                 + " registry.test\n");
     }

@@ -250,6 +250,19 @@ public final class NetworkLab implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Debian's dnsmasq as the lab's resolver, on {@link #SERVER_DNS}:53 in the server namespace: no upstream, no
+     * hosts file, only {@code rules} ({@code --address=/name/ADDR}, {@code --address=/name/} for NXDOMAIN,
+     * {@code --cname=...}, {@code --server=...}); a name no rule covers is REFUSED. Stopped with the lab.
+     */
+    public Process resolver(String... rules) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-",
+                "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
+                "--listen-address=" + SERVER_DNS, "--port=53", "--user=root", "--pid-file="));
+        cmd.addAll(List.of(rules));
+        return peer(server, cmd, "started", Duration.ofSeconds(10));
+    }
+
     /** This JVM's classpath, running {@code mainClass} in {@code host}. */
     public Process javaPeer(Netns host, String mainClass, List<String> args, String readyLine) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),

@@ -118,10 +118,7 @@ public final class RealPullLab implements AutoCloseable {
                 + work.resolve("token-signer.pem") + ":" + work.resolve("token-signer.key") + ":" + BEARER + ":" + USER
                 + ":" + PASSWORD), "ready");
         nginx(blobs);
-        net.peer(net.server(), List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null",
-                "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=" + NetworkLab.SERVER_DNS,
-                "--port=53", "--user=root", "--pid-file=", "--address=/" + UNRESOLVABLE_CDN + "/"), "started",
-                Duration.ofSeconds(10));
+        net.resolver("--address=/" + UNRESOLVABLE_CDN + "/");
         tinyproxy(3128, List.of(REGISTRY));
         tinyproxy(3129, List.of(REGISTRY, CDN));
     }
