@@ -45,10 +45,9 @@ public final class ConfigLoader {
     public AgentConfig load(Path file, boolean required) {
         String text;
         try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new ConfigException(file + ": larger than 1 MiB");
-            }
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = BoundedFile.readString(file, MAX_FILE_BYTES, StandardCharsets.UTF_8);
+        } catch (BoundedFile.TooLarge e) {
+            throw new ConfigException(file + ": larger than 1 MiB");
         } catch (NoSuchFileException e) {
             if (required) {
                 throw new ConfigException(file + ": no such file");

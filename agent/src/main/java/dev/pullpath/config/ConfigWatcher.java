@@ -215,10 +215,10 @@ public final class ConfigWatcher implements AutoCloseable {
 
     private byte[] read() {
         try {
-            if (Files.size(file) > ConfigLoader.MAX_FILE_BYTES) {
-                return ("oversized " + Files.size(file)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            }
-            return Files.readAllBytes(file);
+            return BoundedFile.read(file, ConfigLoader.MAX_FILE_BYTES);
+        } catch (BoundedFile.TooLarge e) {
+            // Its size stands in for its content: a change of size is a change (the loader refuses it anyway).
+            return ("oversized " + stamp()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | SecurityException e) {

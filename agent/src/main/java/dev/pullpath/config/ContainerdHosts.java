@@ -1,8 +1,10 @@
 package dev.pullpath.config;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,14 +103,21 @@ public record ContainerdHosts(Path file, List<Endpoint> endpoints, String proble
         }
         Path file = hostDir.resolve("hosts.toml");
         try {
+            String text;
+            try {
+                text = Files.exists(file) ? BoundedFile.readString(file, MAX_FILE, StandardCharsets.UTF_8) : "";
+            } catch (BoundedFile.TooLarge e) {
+                return Optional.of(parse(file, null, authority, version));
+            } catch (NoSuchFileException e) {
+                text = "";
+            }
             // loadHostDir: an absent or empty hosts.toml means the Docker-style certificate files.
-            if (!Files.exists(file) || Files.size(file) == 0) {
+            if (text.isEmpty()) {
                 List<Path> certs = dockerStyleCerts(hostDir);
                 return certs.isEmpty() ? Optional.empty() : Optional.of(new ContainerdHosts(hostDir,
                         List.of(defaultServer(authority, hostDir)), null, null));
             }
-            return Optional.of(parse(file, Files.size(file) > MAX_FILE ? null : Files.readString(file), authority,
-                    version));
+            return Optional.of(parse(file, text, authority, version));
         } catch (IOException | SecurityException e) {
             return Optional.of(invalid(file, "cannot be read (" + e.getClass().getSimpleName() + ")"));
         }

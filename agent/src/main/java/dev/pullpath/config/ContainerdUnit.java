@@ -202,11 +202,10 @@ public record ContainerdUnit(Map<String, String> vars, Map<String, String> origi
 
     private static String readBounded(Path p, String shown, List<String> notes) {
         try {
-            if (Files.size(p) > MAX_FILE) {
-                notes.add(shown + ": larger than 64 KiB, not read");
-                return null;
-            }
-            return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+            return new String(BoundedFile.read(p, MAX_FILE), StandardCharsets.UTF_8);
+        } catch (BoundedFile.TooLarge e) {
+            notes.add(shown + ": larger than 64 KiB, not read");
+            return null;
         } catch (IOException | SecurityException e) {
             notes.add(shown + ": cannot be read (" + e.getClass().getSimpleName() + ")");
             return null;

@@ -40,10 +40,10 @@ public final class HostsFile {
 
     private static HostsFile readNow(Path path) {
         try {
-            if (Files.size(path) > MAX_BYTES) {
-                return new HostsFile(path, List.of(), path + " is larger than 1 MiB; ignored");
-            }
-            return new HostsFile(path, Files.readAllLines(path, StandardCharsets.ISO_8859_1), null);
+            return new HostsFile(path,
+                    BoundedFile.readString(path, MAX_BYTES, StandardCharsets.ISO_8859_1).lines().toList(), null);
+        } catch (BoundedFile.TooLarge e) {
+            return new HostsFile(path, List.of(), path + " is larger than 1 MiB; ignored");
         } catch (NoSuchFileException e) {
             return new HostsFile(path, List.of(), null);
         } catch (IOException | SecurityException e) {

@@ -37,10 +37,9 @@ public record ResolvConf(Path path, List<InetSocketAddress> nameservers, List<St
     private static ResolvConf readNow(Path path) {
         String text;
         try {
-            if (Files.size(path) > MAX_BYTES) {
-                return new ResolvConf(path, List.of(), List.of(), 1, path + " is larger than 64 KiB; ignored");
-            }
-            text = Files.readString(path, StandardCharsets.ISO_8859_1);
+            text = BoundedFile.readString(path, MAX_BYTES, StandardCharsets.ISO_8859_1);
+        } catch (BoundedFile.TooLarge e) {
+            return new ResolvConf(path, List.of(), List.of(), 1, path + " is larger than 64 KiB; ignored");
         } catch (NoSuchFileException e) {
             return new ResolvConf(path, List.of(), List.of(), 1, path + " does not exist");
         } catch (IOException | SecurityException e) {

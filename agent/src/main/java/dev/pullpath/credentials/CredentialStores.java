@@ -1,5 +1,6 @@
 package dev.pullpath.credentials;
 
+import dev.pullpath.config.BoundedFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -140,10 +141,9 @@ public final class CredentialStores {
     private List<Credential> read(String source, Path file, String host) {
         byte[] json;
         try {
-            if (Files.size(file) > MAX_FILE) {
-                return List.of(broken(source, file, host, "larger than 1 MiB; not read"));
-            }
-            json = Files.readAllBytes(file);
+            json = BoundedFile.read(file, MAX_FILE);
+        } catch (BoundedFile.TooLarge e) {
+            return List.of(broken(source, file, host, "larger than 1 MiB; not read"));
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.pullpath.credentials;
 
 
+import dev.pullpath.config.BoundedFile;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -93,10 +94,9 @@ final class ProviderConfig {
     static List<Provider> decode(Path file) {
         byte[] data;
         try {
-            if (Files.size(file) > MAX_CONFIG) {
-                throw new ProviderConfigException(file + " is larger than 1 MiB; not read");
-            }
-            data = Files.readAllBytes(file);
+            data = BoundedFile.read(file, MAX_CONFIG);
+        } catch (BoundedFile.TooLarge e) {
+            throw new ProviderConfigException(file + " is larger than 1 MiB; not read");
         } catch (NoSuchFileException e) {
             throw new ProviderConfigException(file + " disappeared while being read");
         } catch (IOException | SecurityException e) {

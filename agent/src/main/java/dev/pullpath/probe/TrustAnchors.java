@@ -1,5 +1,6 @@
 package dev.pullpath.probe;
 
+import dev.pullpath.config.BoundedFile;
 import dev.pullpath.config.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -109,7 +110,7 @@ public final class TrustAnchors {
                             continue;
                         }
                     }
-                    if (Files.isRegularFile(entry) && Files.size(entry) <= MAX_BUNDLE_BYTES) {
+                    if (Files.isRegularFile(entry)) {
                         out.addAll(readPemLenient(entry));
                     }
                 } catch (IOException | SecurityException e) {
@@ -126,10 +127,8 @@ public final class TrustAnchors {
     private static List<X509Certificate> readPemLenient(Path path) {
         List<X509Certificate> out = new ArrayList<>();
         try {
-            if (Files.size(path) > MAX_BUNDLE_BYTES) {
-                return out;
-            }
-            String text = Files.readString(path, java.nio.charset.StandardCharsets.ISO_8859_1);
+            // Too large or unreadable: skipped, as Go skips it.
+            String text = BoundedFile.readString(path, MAX_BUNDLE_BYTES, java.nio.charset.StandardCharsets.ISO_8859_1);
             CertificateFactory factory = CertificateFactory.getInstance("X.509");
             java.util.regex.Matcher m = PEM_BLOCK.matcher(text);
             while (m.find()) {
@@ -152,10 +151,7 @@ public final class TrustAnchors {
             if (!Files.isRegularFile(path)) {
                 throw new ConfigException("CA file " + path + " does not exist or is not a file");
             }
-            if (Files.size(path) > MAX_BUNDLE_BYTES) {
-                throw new ConfigException("CA file " + path + " is larger than 16 MiB");
-            }
-            try (InputStream in = Files.newInputStream(path)) {
+            try (InputStream in = new java.io.ByteArrayInputStream(BoundedFile.read(path, MAX_BUNDLE_BYTES))) {
                 Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
                 List<X509Certificate> out = new ArrayList<>();
                 for (Certificate c : certs) {
@@ -168,6 +164,8 @@ public final class TrustAnchors {
             }
         } catch (CertificateException e) {
             throw new ConfigException("CA file " + path + " is not valid PEM: " + e.getMessage());
+        } catch (BoundedFile.TooLarge e) {
+            throw new ConfigException("CA file " + path + " is larger than 16 MiB");
         } catch (IOException | SecurityException e) {
             throw new ConfigException("cannot read CA file " + path + ": " + e.getMessage());
         }
