@@ -61,6 +61,8 @@ public final class ProbeScheduler implements AutoCloseable {
     private volatile boolean ready;
     private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
     private final Map<String, OnDemand> onDemandResults = new ConcurrentHashMap<>();
+    /** Per registry host: the checks pod diagnoses borrowed, which the schedule skips. */
+    private final Map<String, RegistryAllowance> allowances = new ConcurrentHashMap<>();
 
     /** A scheduler on the system's timer for a node alone (fleet size 1, the default budget). */
     public ProbeScheduler(PathProber prober, StatusBoard board, Clock clock, RandomGenerator random) {
@@ -149,6 +151,22 @@ public final class ProbeScheduler implements AutoCloseable {
     public RegistrySchedule registrySchedule(String target) {
         Job job = jobs.get(target);
         return job == null || job.target.kind() != dev.pullpath.config.TargetKind.REGISTRY ? null : job.schedule();
+    }
+
+    /**
+     * A pod diagnosis's claim on {@code registry}'s hops now: granted, it borrows this node's next scheduled check
+     * of that registry, which is then skipped ({@link RegistryAllowance}). A fleet of one shares no budget: granted,
+     * nothing borrowed, as before.
+     */
+    public RegistryAllowance.Grant borrowRegistryCheck(dev.pullpath.config.Target registry) {
+        if (fleet.size().nodes() == 1) {
+            return RegistryAllowance.Grant.ALONE;
+        }
+        var scheduled = jobs.values().stream().filter(j -> !j.cancelled && j.target.kind() == dev.pullpath.config
+                .TargetKind.REGISTRY && j.target.target().authority().equals(registry.authority()))
+                .map(Job::scheduled).toList();
+        return allowances.computeIfAbsent(registry.authority(), a -> new RegistryAllowance())
+                .borrow(clock.instant(), fleet, scheduled);
     }
 
     private record OnDemand(Instant at, CompletableFuture<TargetReport> result) {
@@ -294,6 +312,24 @@ public final class ProbeScheduler implements AutoCloseable {
             }
         }
 
+        synchronized RegistryAllowance.Scheduled scheduled() {
+            return new RegistryAllowance.Scheduled(schedule(), lastFull);
+        }
+
+        /**
+         * Whether a pod diagnosis already ran this due check's registry hops: then the check is skipped, its due
+         * instant consumed. The target keeps its own last check rather than take the diagnosis's as its own: that
+         * walked another image (and perhaps the pod's logins), whose verdict (a missing tag) is not this target's.
+         */
+        private boolean borrowed() {
+            RegistryAllowance a = allowances.get(target.target().authority());
+            if (a == null || !a.repay()) {
+                return false;
+            }
+            registry.skipped(clock.instant());
+            return true;
+        }
+
         synchronized TargetReport lastFull() {
             return lastFull;
         }
@@ -314,7 +350,8 @@ public final class ProbeScheduler implements AutoCloseable {
         void run() {
             boolean registryDue;
             synchronized (this) {
-                registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant());
+                registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant())
+                        && !borrowed();
             }
             Depth depth = Depth.of(target.kind(), registryDue);
             CompletableFuture<TargetReport> probe;
