@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -55,12 +54,11 @@ public final class ProbeScheduler implements AutoCloseable {
     private final Object admission = new Object();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private volatile AgentConfig config;
-    private volatile Semaphore onDemand;
+    private final OnDemandProbes onDemand;
     private int inFlight;
     private volatile boolean closed;
     private volatile boolean ready;
     private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
-    private final Map<String, OnDemand> onDemandResults = new ConcurrentHashMap<>();
     /** Per registry host: the checks pod diagnoses borrowed, which the schedule skips. */
     private final Map<String, RegistryAllowance> allowances = new ConcurrentHashMap<>();
 
@@ -79,6 +77,7 @@ public final class ProbeScheduler implements AutoCloseable {
         this.random = random;
         this.timer = timer;
         this.fleet = fleet;
+        this.onDemand = new OnDemandProbes(clock);
     }
 
     /**
@@ -89,7 +88,7 @@ public final class ProbeScheduler implements AutoCloseable {
     public synchronized void apply(AgentConfig next) {
         this.config = next;
         fleet.budget(next.fleet().registryBudget());
-        this.onDemand = new Semaphore(next.maxConcurrentProbes());
+        onDemand.limit(next.maxConcurrentProbes());
         Set<String> wanted = new HashSet<>();
         for (TargetConfig t : next.targets()) {
             wanted.add(t.name());
@@ -169,45 +168,16 @@ public final class ProbeScheduler implements AutoCloseable {
                 .borrow(clock.instant(), fleet, scheduled);
     }
 
-    private record OnDemand(Instant at, CompletableFuture<TargetReport> result) {
-    }
-
     /**
-     * Probes {@code target} now, outside the schedule (for {@code /probe}). The registry hops are never run on
-     * demand: a configured target's cheap hops run now and its registry state is the scheduler's (its interval and
-     * its 429 backoff hold whoever calls /probe); an unconfigured one gets the whole path. At most one on-demand
-     * probe per target per {@code onDemandSpacing} (5 s by default): a caller in a loop gets the latest result. Null when as many
-     * on-demand probes as the concurrency limit are already running.
+     * Probes {@code target} now, outside the schedule (for {@code /probe}; see {@link OnDemandProbes}): never the
+     * registry hops of a configured target, at most one probe per target per {@code onDemandSpacing}. Null when as
+     * many on-demand probes as the concurrency limit are already running.
      */
     public CompletableFuture<TargetReport> probeNow(TargetConfig target) {
-        OnDemand recent = onDemandResults.get(target.name());
-        if (recent != null && Duration.between(recent.at, clock.instant()).compareTo(config.onDemandSpacing()) < 0) {
-            return recent.result;
-        }
-        Semaphore permits = onDemand;
-        if (!permits.tryAcquire()) {
-            return null;
-        }
         Job job = jobs.get(target.name());
         boolean configured = job != null && job.target.equals(target);
-        CompletableFuture<TargetReport> result;
-        try {
-            // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
-            // provoking SYNs at its pace; the schedule's own probes trace, rationed.
-            result = prober.probe(target.target(), options(target).withTraceroute(false),
-                            OnDemandDepth.of(target, configured, configured ? job.lastFull() : null), null)
-                    .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
-                            ? r.withRegistryHopsOf(job.lastFull()) : r);
-        } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
-        }
-        result.whenComplete((r, e) -> permits.release());
-        if (onDemandResults.size() > 1_000) {
-            onDemandResults.clear(); // unconfigured names are caller-chosen: keep the map bounded
-        }
-        onDemandResults.put(target.name(), new OnDemand(clock.instant(), result));
-        return result;
+        return onDemand.probe(target, config.onDemandSpacing(), prober, options(target),
+                configured ? job::lastFull : null);
     }
 
     private ProbeOptions options(TargetConfig t) {
