@@ -92,7 +92,7 @@ public final class Agent implements AutoCloseable {
         if (config.kubernetes().enabled()) {
             try {
                 kubernetes = dev.pullpath.kubernetes.KubernetesReporter.start(config, board, () -> prober,
-                        () -> this.config, metrics.registry());
+                        () -> this.config, scheduler::borrowRegistryCheck, metrics.registry());
             } catch (RuntimeException e) {
                 // No in-cluster configuration (no token, no KUBERNETES_SERVICE_HOST): probing goes on without it.
                 Throwable root = e;

@@ -5,7 +5,9 @@ import dev.pullpath.config.KubernetesOptions;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.diagnosis.Reason;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.config.Target;
 import dev.pullpath.probe.PathProber;
+import dev.pullpath.schedule.RegistryAllowance;
 import dev.pullpath.schedule.StatusBoard;
 import dev.pullpath.schedule.TargetStatus;
 import io.fabric8.kubernetes.api.model.Event;
@@ -28,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +85,8 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
      *                     per spacing, with its latest state, instead of a storm)
      */
     KubernetesReporter(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
-                       Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, Duration eventSpacing) {
+                       Supplier<AgentConfig> config, Function<Target, RegistryAllowance.Grant> registryChecks,
+                       PrometheusRegistry registry, Clock clock, Duration eventSpacing) {
         this.client = client;
         this.node = node;
         this.options = options;
@@ -96,19 +100,23 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
         });
         this.events = new ReporterEvents(node, clock);
         this.correlator = new EventCorrelator(client, clock);
-        this.pods = new PodDiagnoser(client, node, options, prober, config, registry, clock, health, events,
-                this::postPodEvent);
+        this.pods = new PodDiagnoser(client, node, options, prober, config, registryChecks, registry, clock, health,
+                events, this::postPodEvent);
     }
 
     /**
      * The daemon's reporter: the in-cluster configuration (the projected ServiceAccount token, re-read by the client
      * when it rotates), started. Called only with {@code kubernetes.enabled}: until then no fabric8 class is loaded.
+     * {@code registryChecks} is the scheduler's {@code borrowRegistryCheck}: pod diagnoses run a registry's hops
+     * within this node's share of the fleet's budget.
      */
     public static KubernetesReporter start(AgentConfig config, StatusBoard board, Supplier<PathProber> prober,
-                                           Supplier<AgentConfig> current, PrometheusRegistry registry) {
+                                           Supplier<AgentConfig> current,
+                                           Function<Target, RegistryAllowance.Grant> registryChecks,
+                                           PrometheusRegistry registry) {
         KubernetesClient client = client(Config.autoConfigure(null));
         KubernetesReporter reporter = new KubernetesReporter(client, config.node(), config.kubernetes(), prober,
-                current, registry, Clock.systemUTC(), Duration.ofMinutes(1));
+                current, registryChecks, registry, Clock.systemUTC(), Duration.ofMinutes(1));
         board.listen(reporter);
         reporter.start();
         LOG.info("Kubernetes: condition {} on node {} (heartbeat {}), Events, and diagnoses of failed pulls of "

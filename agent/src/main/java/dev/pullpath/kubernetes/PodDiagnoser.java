@@ -8,6 +8,7 @@ import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
+import dev.pullpath.schedule.RegistryAllowance;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Event;
@@ -31,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>Budget: one probe per image per {@code diagnosisSpacing} on this node (other pods of the same image get the
  * same diagnosis), at most {@code maxConcurrentDiagnoses} at once; a pull failure seen while all are busy is
  * picked up again by the informer's resync. The informer's handlers only decide and start a probe; they never wait.
+ * The registry hops are within the fleet's registry budget: a diagnosis runs them when it can borrow this node's
+ * next check of that registry ({@link RegistryAllowance}), else it walks the hops that do not touch the registry's
+ * API (DNS, proxy, TCP, TLS) and its Event says the registry hops were not re-run, until when, and what the node's
+ * last check of the registry said.
  */
 final class PodDiagnoser implements AutoCloseable {
     static final Set<String> PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff");
@@ -55,6 +61,8 @@ final class PodDiagnoser implements AutoCloseable {
     private final KubernetesOptions options;
     private final Supplier<PathProber> prober;
     private final Supplier<AgentConfig> config;
+    /** The scheduler's {@code borrowRegistryCheck}: whether a diagnosis may run a registry's hops now. */
+    private final Function<Target, RegistryAllowance.Grant> registryChecks;
     private final Clock clock;
     private final ApiHealth health;
     private final ReporterEvents events;
@@ -68,7 +76,8 @@ final class PodDiagnoser implements AutoCloseable {
     private volatile SharedIndexInformer<Pod> informer;
     private volatile boolean closed;
 
-    private record Probed(Instant at, CompletableFuture<Diagnosed> report) {
+    /** {@code freshUntil}: a diagnosis without registry hops is walked again once the allowance is back. */
+    private record Probed(Instant at, Instant freshUntil, CompletableFuture<Diagnosed> report) {
     }
 
     /** One image as one pod names it. */
@@ -95,21 +104,23 @@ final class PodDiagnoser implements AutoCloseable {
         }
     }
 
-    /** A probe's report and what was read of the pod's imagePullSecrets for it. */
-    private record Diagnosed(TargetReport report, PullSecrets.Found secrets) {
+    /** A probe's report, what was read of the pod's imagePullSecrets for it, and whether it ran the registry hops. */
+    private record Diagnosed(TargetReport report, PullSecrets.Found secrets, RegistryAllowance.Grant grant) {
     }
 
     /** Reads imagePullSecrets (blocking API calls) off the informer's and the prober's threads. */
     private final java.util.concurrent.ExecutorService secretReader;
 
     PodDiagnoser(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
-                 Supplier<AgentConfig> config, PrometheusRegistry registry, Clock clock, ApiHealth health,
-                 ReporterEvents events, Consumer<Event> post) {
+                 Supplier<AgentConfig> config, Function<Target, RegistryAllowance.Grant> registryChecks,
+                 PrometheusRegistry registry, Clock clock, ApiHealth health, ReporterEvents events,
+                 Consumer<Event> post) {
         this.client = client;
         this.node = node;
         this.options = options;
         this.prober = prober;
         this.config = config;
+        this.registryChecks = registryChecks;
         this.clock = clock;
         this.health = health;
         this.events = events;
@@ -121,7 +132,9 @@ final class PodDiagnoser implements AutoCloseable {
         }) : null;
         this.diagnoses = Counter.builder().withoutExemplars().name("pullpath_kubernetes_pod_diagnoses_total")
                 .help("Image pull failures of pods on this node seen by the agent, by what came of them: probed (a "
-                        + "new probe of the image's pull path), reused (an image probed within diagnosisSpacing), "
+                        + "new probe of the image's whole pull path), budget (a new probe without the registry hops: "
+                        + "this node's share of fleet.registryBudget was spent), reused (an image probed within "
+                        + "diagnosisSpacing), "
                         + "busy (maxConcurrentDiagnoses reached; retried at the next resync), invalid (an image "
                         + "reference that does not parse)")
                 .labelNames("result").register(registry);
@@ -225,17 +238,23 @@ final class PodDiagnoser implements AutoCloseable {
         List<String> secrets = options.readPullSecrets() ? PullSecrets.names(pod) : List.of();
         ImageKey imageKey = new ImageKey(image.toString(), List.copyOf(secrets));
         Probed probed = images.get(imageKey);
-        boolean fresh = probed != null && Duration.between(probed.at(), now).compareTo(options.diagnosisSpacing()) < 0;
+        boolean fresh = probed != null && now.isBefore(probed.freshUntil());
         if (!fresh) {
             if (inFlight.incrementAndGet() > options.maxConcurrentDiagnoses()) {
                 inFlight.decrementAndGet();
                 diagnoses.labelValues("busy").inc();
                 return;
             }
-            probed = new Probed(now, probe(image, secrets));
+            Target target = image.target(config.get().probe().containerdCertsDir());
+            RegistryAllowance.Grant grant = registryChecks.apply(target);
+            Instant freshUntil = now.plus(options.diagnosisSpacing());
+            if (!grant.granted() && grant.spentUntil().isBefore(freshUntil)) {
+                freshUntil = grant.spentUntil();
+            }
+            probed = new Probed(now, freshUntil, probe(image, target, secrets, grant));
             images.put(imageKey, probed);
             probed.report().whenComplete((r, e) -> inFlight.decrementAndGet());
-            diagnoses.labelValues("probed").inc();
+            diagnoses.labelValues(grant.granted() ? "probed" : "budget").inc();
             purge(now);
         } else {
             diagnoses.labelValues("reused").inc();
@@ -252,13 +271,19 @@ final class PodDiagnoser implements AutoCloseable {
                 }
                 return;
             }
-            post.accept(event(ref, image, waiting, diagnosed.report(), diagnosed.secrets()));
+            post.accept(event(ref, image, waiting, diagnosed));
         });
     }
 
-    private CompletableFuture<Diagnosed> probe(PodImage image, List<String> secrets) {
-        ProbeOptions probeOptions = config.get().probe();
-        Target target = image.target(probeOptions.containerdCertsDir());
+    /**
+     * Granted, the whole walk, paced as the scheduled check it replaces; else the hops that do not touch the
+     * registry's API, which find where most pull failures are (DNS, a firewall, a proxy, TLS interception).
+     */
+    private CompletableFuture<Diagnosed> probe(PodImage image, Target target, List<String> secrets,
+                                               RegistryAllowance.Grant grant) {
+        ProbeOptions probeOptions = grant.granted() ? config.get().probe().withRegistryHopGap(grant.hopGap())
+                : config.get().probe();
+        Depth depth = grant.granted() ? Depth.REGISTRY : Depth.TLS;
         Duration bound = PathProber.maxBound(probeOptions);
         CompletableFuture<PullSecrets.Found> read = secrets.isEmpty()
                 ? CompletableFuture.completedFuture(PullSecrets.Found.NONE)
@@ -268,21 +293,28 @@ final class PodDiagnoser implements AutoCloseable {
             PathProber p = prober.get();
             CredentialStores node = p.credentialStores(probeOptions.credentials());
             CredentialStores logins = found.credentials().isEmpty() ? node : node.plus(found.credentials());
-            return p.probe(target, probeOptions, Depth.REGISTRY, image.image(), logins)
-                    .thenApply(report -> new Diagnosed(report, found));
+            return p.probe(target, probeOptions, depth, image.image(), logins)
+                    .thenApply(report -> new Diagnosed(report, found, grant));
         }).orTimeout(bound.toMillis() + API_READ_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The most the secrets' reads add to a diagnosis (the client's own request timeout is 10 s per secret). */
     private static final Duration API_READ_BOUND = Duration.ofSeconds(30);
 
-    private Event event(ObjectReference ref, PodImage image, String waiting, TargetReport report,
-                        PullSecrets.Found secrets) {
-        String secretsNote = secrets.sentence(options.readPullSecrets());
+    private Event event(ObjectReference ref, PodImage image, String waiting, Diagnosed diagnosed) {
+        TargetReport report = diagnosed.report();
+        String secretsNote = diagnosed.secrets().sentence(options.readPullSecrets());
         String type;
         String reason;
         String message;
-        if (report.ok()) {
+        if (report.ok() && !diagnosed.grant().granted()) {
+            // The hops that ran work; the registry's own answer is the kubelet's Failed event until the allowance
+            // is back. A failure of those hops is the diagnosis as it stands below: a whole walk stops there too.
+            type = "Normal";
+            reason = Wording.BUDGET_SPENT;
+            message = Wording.budgeted(node, report, diagnosed.grant()) + " (image " + image + ") " + secretsNote
+                    + " The kubelet's Failed event has the registry's own answer.";
+        } else if (report.ok()) {
             type = "Normal";
             reason = "PullPathReachable";
             message = "pullpath on " + node + ": the pull path of " + image + " works from this node ("

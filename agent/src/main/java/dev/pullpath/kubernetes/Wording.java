@@ -2,12 +2,17 @@ package dev.pullpath.kubernetes;
 
 import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.schedule.RegistryAllowance;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /** How a diagnosis reads in {@code kubectl describe}: CamelCase reasons, one-paragraph messages. */
 final class Wording {
     /** Kubernetes keeps Event messages short; the API server rejects a condition message past 32 KiB. */
     static final int MAX_MESSAGE = 1024;
+    /** The reason of a pod diagnosis whose registry hops did not run: this node's share of the budget was spent. */
+    static final String BUDGET_SPENT = "RegistryBudgetSpent";
 
     private Wording() {
     }
@@ -51,6 +56,27 @@ final class Wording {
         String summary = r.summary().endsWith(".") ? r.summary() : r.summary() + ".";
         return "pullpath on " + node + ": " + r.category() + "/" + r.reason() + " at " + hop(r) + " " + host(r) + ": "
                 + summary + " " + r.hint();
+    }
+
+    /**
+     * "pullpath on NODE: dns, connect, tls ok at HOST; registry hops not re-run: this node's share of the fleet's
+     * registry budget (fleet.registryBudget) is spent until T; the last registry check of HOST at T0 said
+     * category/reason." Only the hops that ran are called ok; the node's last check is quoted as its own, at its
+     * time, and may have been of another image.
+     */
+    static String budgeted(String node, TargetReport cheap, RegistryAllowance.Grant grant) {
+        String ran = String.join(", ", cheap.phases().stream().map(p -> p.phase().label()).distinct().toList());
+        TargetReport last = grant.lastCheck();
+        String quoted = last == null ? "this node has no registry check of " + cheap.target() + " of its own yet"
+                : "the last registry check of " + cheap.target() + " at " + seconds(last.checkedAt()) + " said "
+                        + (last.ok() ? "ok" : last.category() + "/" + last.reason());
+        return "pullpath on " + node + ": " + ran + " ok at " + host(cheap) + "; registry hops not re-run: this "
+                + "node's share of the fleet's registry budget (fleet.registryBudget) is spent until "
+                + seconds(grant.spentUntil()) + "; " + quoted + ".";
+    }
+
+    private static Instant seconds(Instant t) {
+        return t.truncatedTo(ChronoUnit.SECONDS);
     }
 
     static String bounded(String message) {

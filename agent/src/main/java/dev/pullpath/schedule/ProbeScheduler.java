@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -55,12 +54,13 @@ public final class ProbeScheduler implements AutoCloseable {
     private final Object admission = new Object();
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
     private volatile AgentConfig config;
-    private volatile Semaphore onDemand;
+    private final OnDemandProbes onDemand;
     private int inFlight;
     private volatile boolean closed;
     private volatile boolean ready;
     private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
-    private final Map<String, OnDemand> onDemandResults = new ConcurrentHashMap<>();
+    /** Per registry host: the checks pod diagnoses borrowed, which the schedule skips. */
+    private final Map<String, RegistryAllowance> allowances = new ConcurrentHashMap<>();
 
     /** A scheduler on the system's timer for a node alone (fleet size 1, the default budget). */
     public ProbeScheduler(PathProber prober, StatusBoard board, Clock clock, RandomGenerator random) {
@@ -77,6 +77,7 @@ public final class ProbeScheduler implements AutoCloseable {
         this.random = random;
         this.timer = timer;
         this.fleet = fleet;
+        this.onDemand = new OnDemandProbes(clock);
     }
 
     /**
@@ -87,7 +88,7 @@ public final class ProbeScheduler implements AutoCloseable {
     public synchronized void apply(AgentConfig next) {
         this.config = next;
         fleet.budget(next.fleet().registryBudget());
-        this.onDemand = new Semaphore(next.maxConcurrentProbes());
+        onDemand.limit(next.maxConcurrentProbes());
         Set<String> wanted = new HashSet<>();
         for (TargetConfig t : next.targets()) {
             wanted.add(t.name());
@@ -151,45 +152,32 @@ public final class ProbeScheduler implements AutoCloseable {
         return job == null || job.target.kind() != dev.pullpath.config.TargetKind.REGISTRY ? null : job.schedule();
     }
 
-    private record OnDemand(Instant at, CompletableFuture<TargetReport> result) {
+    /**
+     * A pod diagnosis's claim on {@code registry}'s hops now: granted, it borrows this node's next scheduled check
+     * of that registry, which is then skipped ({@link RegistryAllowance}). A fleet of one shares no budget: granted,
+     * nothing borrowed, as before.
+     */
+    public RegistryAllowance.Grant borrowRegistryCheck(dev.pullpath.config.Target registry) {
+        if (fleet.size().nodes() == 1) {
+            return RegistryAllowance.Grant.ALONE;
+        }
+        var scheduled = jobs.values().stream().filter(j -> !j.cancelled && j.target.kind() == dev.pullpath.config
+                .TargetKind.REGISTRY && j.target.target().authority().equals(registry.authority()))
+                .map(Job::scheduled).toList();
+        return allowances.computeIfAbsent(registry.authority(), a -> new RegistryAllowance())
+                .borrow(clock.instant(), fleet, scheduled);
     }
 
     /**
-     * Probes {@code target} now, outside the schedule (for {@code /probe}). The registry hops are never run on
-     * demand: a configured target's cheap hops run now and its registry state is the scheduler's (its interval and
-     * its 429 backoff hold whoever calls /probe); an unconfigured one gets the whole path. At most one on-demand
-     * probe per target per {@code onDemandSpacing} (5 s by default): a caller in a loop gets the latest result. Null when as many
-     * on-demand probes as the concurrency limit are already running.
+     * Probes {@code target} now, outside the schedule (for {@code /probe}; see {@link OnDemandProbes}): never the
+     * registry hops of a configured target, at most one probe per target per {@code onDemandSpacing}. Null when as
+     * many on-demand probes as the concurrency limit are already running.
      */
     public CompletableFuture<TargetReport> probeNow(TargetConfig target) {
-        OnDemand recent = onDemandResults.get(target.name());
-        if (recent != null && Duration.between(recent.at, clock.instant()).compareTo(config.onDemandSpacing()) < 0) {
-            return recent.result;
-        }
-        Semaphore permits = onDemand;
-        if (!permits.tryAcquire()) {
-            return null;
-        }
         Job job = jobs.get(target.name());
         boolean configured = job != null && job.target.equals(target);
-        CompletableFuture<TargetReport> result;
-        try {
-            // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
-            // provoking SYNs at its pace; the schedule's own probes trace, rationed.
-            result = prober.probe(target.target(), options(target).withTraceroute(false),
-                            OnDemandDepth.of(target, configured, configured ? job.lastFull() : null), null)
-                    .orTimeout(PathProber.maxBound(options(target)).toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(r -> configured && target.kind() == dev.pullpath.config.TargetKind.REGISTRY
-                            ? r.withRegistryHopsOf(job.lastFull()) : r);
-        } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
-        }
-        result.whenComplete((r, e) -> permits.release());
-        if (onDemandResults.size() > 1_000) {
-            onDemandResults.clear(); // unconfigured names are caller-chosen: keep the map bounded
-        }
-        onDemandResults.put(target.name(), new OnDemand(clock.instant(), result));
-        return result;
+        return onDemand.probe(target, config.onDemandSpacing(), prober, options(target),
+                configured ? job::lastFull : null);
     }
 
     private ProbeOptions options(TargetConfig t) {
@@ -294,6 +282,24 @@ public final class ProbeScheduler implements AutoCloseable {
             }
         }
 
+        synchronized RegistryAllowance.Scheduled scheduled() {
+            return new RegistryAllowance.Scheduled(schedule(), lastFull);
+        }
+
+        /**
+         * Whether a pod diagnosis already ran this due check's registry hops: then the check is skipped, its due
+         * instant consumed. The target keeps its own last check rather than take the diagnosis's as its own: that
+         * walked another image (and perhaps the pod's logins), whose verdict (a missing tag) is not this target's.
+         */
+        private boolean borrowed() {
+            RegistryAllowance a = allowances.get(target.target().authority());
+            if (a == null || !a.repay()) {
+                return false;
+            }
+            registry.skipped(clock.instant());
+            return true;
+        }
+
         synchronized TargetReport lastFull() {
             return lastFull;
         }
@@ -314,7 +320,8 @@ public final class ProbeScheduler implements AutoCloseable {
         void run() {
             boolean registryDue;
             synchronized (this) {
-                registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant());
+                registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant())
+                        && !borrowed();
             }
             Depth depth = Depth.of(target.kind(), registryDue);
             CompletableFuture<TargetReport> probe;

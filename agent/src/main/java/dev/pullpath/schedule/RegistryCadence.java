@@ -105,6 +105,19 @@ final class RegistryCadence {
         notBefore = retryAfter == null ? Instant.MIN : now.plus(retryAfter);
     }
 
+    /**
+     * A pod diagnosis already ran this due check's registry hops ({@link RegistryAllowance}): the due instant is
+     * consumed as a check's would be, the next one a jittered interval on; the last answer (its 429 backoff, its
+     * Retry-After) and whether a check of this target's own reached the registry stand.
+     */
+    void skipped(Instant now) {
+        basis = interval.get();
+        dueAt = now.plus(scaled(basis, 0.9 + 0.2 * random.nextDouble()));
+        if (dueAt.isBefore(notBefore)) {
+            dueAt = notBefore;
+        }
+    }
+
     private Duration nextDelay(TargetReport full, Duration ri) {
         if (full.outcome() != Reason.REGISTRY_RATE_LIMITED) {
             rateLimitStreak = 0;

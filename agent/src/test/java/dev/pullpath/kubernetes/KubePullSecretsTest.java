@@ -9,6 +9,8 @@ import dev.pullpath.config.KubernetesOptions;
 import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.credentials.Credential;
 import dev.pullpath.probe.PathProber;
+import dev.pullpath.schedule.ProbeScheduler;
+import dev.pullpath.schedule.StatusBoard;
 import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -29,6 +31,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -52,6 +55,7 @@ class KubePullSecretsTest {
     private LoopbackLab lab;
     private RegistryResponder registry;
     private PathProber prober;
+    private ProbeScheduler scheduler;
     private KubernetesReporter reporter;
 
     private void start(boolean readPullSecrets) throws Exception {
@@ -64,9 +68,12 @@ class KubePullSecretsTest {
         AgentConfig config = new AgentConfig("test", new InetSocketAddress("127.0.0.1", 0), NODE, "", 4, false, true,
                 probe, List.of(), null);
         prober = new PathProber(probe, 1, null);
+        // A node alone (no fleet: section): its diagnoses walk the whole path, the pod's logins included.
+        scheduler = new ProbeScheduler(prober, new StatusBoard(Clock.systemUTC()), Clock.systemUTC(),
+                RandomGenerator.getDefault());
         reporter = new KubernetesReporter(api.agentClient(), NODE, new KubernetesOptions(true, Duration.ofSeconds(10),
-                Duration.ofMinutes(10), 2, readPullSecrets), () -> prober, () -> config, new PrometheusRegistry(),
-                Clock.systemUTC(), Duration.ofMillis(500));
+                Duration.ofMinutes(10), 2, readPullSecrets), () -> prober, () -> config,
+                scheduler::borrowRegistryCheck, new PrometheusRegistry(), Clock.systemUTC(), Duration.ofMillis(500));
         reporter.start();
     }
 
@@ -74,6 +81,7 @@ class KubePullSecretsTest {
     void stop() {
         if (reporter != null) {
             reporter.close();
+            scheduler.close();
             prober.close();
             lab.close();
             kubectl.close();

@@ -89,7 +89,8 @@ class KubeReporterTest {
         log.start();
         health.addAppender(log);
         reporter = new KubernetesReporter(api.agentClient(), NODE, new KubernetesOptions(true, Duration.ofSeconds(10),
-                Duration.ofMinutes(10), 2, false), () -> prober, () -> config, metrics, Clock.systemUTC(),
+                Duration.ofMinutes(10), 2, false), () -> prober, () -> config, scheduler::borrowRegistryCheck, metrics,
+                Clock.systemUTC(),
                 Duration.ofMillis(500));
         board.listen(reporter);
         reporter.start();
