@@ -3,6 +3,7 @@ package dev.pullpath.schedule;
 import dev.pullpath.config.FleetOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The fleet-wide registry budget and the fleet size in force, from which every agent derives the same registry
@@ -28,6 +29,8 @@ public final class FleetCadence {
 
     private volatile double budget;
     private volatile FleetSize size;
+    /** This node's rank among the fleet's members, null until a source that knows it answered (then kept). */
+    private volatile FleetRank rank;
 
     /** Between the registry hops of one check, when a check's requests in one burst would outrun the budget. */
     static final Duration HOP_GAP = Duration.ofSeconds(10);
@@ -59,6 +62,46 @@ public final class FleetCadence {
 
     public void size(FleetSize next) {
         this.size = next;
+    }
+
+    public FleetRank rank() {
+        return rank;
+    }
+
+    public void rank(FleetRank next) {
+        this.rank = next;
+    }
+
+    /**
+     * The first instant at or after {@code t} of this node's slot for {@code registry} at {@code interval}, or null
+     * while the rank is unknown (then the cadence is random). Slots are on the wall clock every node shares (NTP):
+     * {@code (t − epoch) mod I = (rank + ½) / members × I + offset}, where {@code offset}, a fraction of one slot's
+     * width {@code I / members} derived from the registry's name, keeps one node's checks of two registries apart.
+     * Every node derives the same {@code I} from the same size, budget and requests per check, so rank r's slot is
+     * {@code I / members} after rank r − 1's: at the default budget and 10 requests per check, 110 s, whatever the
+     * fleet's size.
+     */
+    public Instant slotAtOrAfter(Instant t, Duration interval, String registry) {
+        FleetRank r = rank;
+        long i = interval.toMillis();
+        if (r == null || i <= 0) {
+            return null;
+        }
+        return Instant.ofEpochMilli(slot(t.toEpochMilli(), i, r, registry));
+    }
+
+    /** When the fleet's slot before this node's one at {@code slot} is (rank r − 1's, or the last rank's). */
+    public Instant previousSlot(Instant slot, Duration interval) {
+        FleetRank r = rank;
+        return r == null ? null : slot.minusMillis(interval.toMillis() / r.members());
+    }
+
+    static long slot(long atOrAfterMillis, long intervalMillis, FleetRank r, String registry) {
+        long width = intervalMillis / r.members();
+        long offset = (long) (width * ((registry.hashCode() & 0xffff) / 65536.0 * 0.5));
+        long phase = (long) ((r.rank() + 0.5) / r.members() * intervalMillis) + offset;
+        long k = Math.floorDiv(atOrAfterMillis - phase + intervalMillis - 1, intervalMillis);
+        return k * intervalMillis + phase;
     }
 
     /**
