@@ -66,6 +66,11 @@ public final class EndpointSliceMembers implements FleetSizeWatch.Source, AutoCl
     }
 
     @Override
+    public boolean ranks() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return FleetRank.ENDPOINT_SLICES;
     }

@@ -64,6 +64,17 @@ public final class FleetCadence {
         this.size = next;
     }
 
+    /** How soon a rank is expected (a member list is among the size's sources), or null. */
+    private volatile Duration rankWithin;
+
+    public Duration rankWithin() {
+        return rankWithin;
+    }
+
+    public void rankWithin(Duration within) {
+        this.rankWithin = within;
+    }
+
     public FleetRank rank() {
         return rank;
     }
@@ -115,11 +126,23 @@ public final class FleetCadence {
     }
 
     /**
+     * {@code nodes} rounded up to a multiple of 1/16 of its highest power of two (5,000 → 5,120; 100 → 100; up to
+     * 6 % more): the slots are {@code (t − epoch) mod I}, and {@code epoch} is decades of intervals ago, so an
+     * interval one node longer would move every slot by thousands of slot widths. A node joining or leaving (a
+     * few % churn) then leaves {@code I} as it is on every node, refreshed or not, and only moves the ranks after
+     * it by one slot; only a fleet crossing a step (growing or shrinking ~6 %) moves the slots, once.
+     */
+    static int sizeStep(int nodes) {
+        int step = Math.max(1, Integer.highestOneBit(nodes) / 16);
+        return (int) Math.min(Integer.MAX_VALUE, ((long) nodes + step - 1) / step * step);
+    }
+
+    /**
      * The per-node interval of a registry whose checks by one node send {@code requestsPerCheck} requests in all
      * (every target of that registry together), never shorter than the target's own {@code registryInterval}.
      */
     public Duration interval(Duration registryInterval, int requestsPerCheck) {
-        double seconds = HEADROOM * size.nodes() * requestsPerCheck / budget;
+        double seconds = HEADROOM * sizeStep(size.nodes()) * requestsPerCheck / budget;
         Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, LONGEST.toMillis()));
         return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
     }

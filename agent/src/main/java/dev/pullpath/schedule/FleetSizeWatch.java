@@ -39,6 +39,11 @@ public final class FleetSizeWatch implements AutoCloseable {
             OptionalInt n = count();
             return n.isPresent() ? new Members(n.getAsInt(), null) : null;
         }
+
+        /** Whether {@link #members} can give this node's rank (it lists the members). */
+        default boolean ranks() {
+            return false;
+        }
     }
 
     /** A source's answer: the count, and this node's rank among them when the source knows it (else null). */
@@ -56,6 +61,8 @@ public final class FleetSizeWatch implements AutoCloseable {
         return t;
     });
     private String lastProblem;
+    /** The member count the last listing gave, applied or not. */
+    private int lastListed = -1;
 
     public FleetSizeWatch(FleetCadence cadence, List<Source> sources, Duration refresh, Clock clock,
                           RandomGenerator random) {
@@ -64,6 +71,10 @@ public final class FleetSizeWatch implements AutoCloseable {
         this.refresh = refresh;
         this.clock = clock;
         this.random = random;
+        if (this.sources.stream().anyMatch(Source::ranks)) {
+            // Two agreeing lists (see settling), each within a refresh (+10 %), the first within 10 s.
+            cadence.rankWithin(FIRST_WITHIN.plus(refresh.multipliedBy(22).dividedBy(10)));
+        }
     }
 
     public FleetSizeWatch start() {
@@ -82,12 +93,15 @@ public final class FleetSizeWatch implements AutoCloseable {
         }
     }
 
-    /** Asks the sources once; the first that answers sets the size. */
-    void refreshNow() {
+    /** Asks the sources once; the first that answers sets the size (public: the fleet simulation's clock calls it). */
+    public void refreshNow() {
         StringBuilder problems = new StringBuilder();
         for (Source s : sources) {
             try {
                 Members m = s.members();
+                if (m != null && m.count() > 0 && m.rank() != null && settling(m)) {
+                    return; // a list still growing (a rollout) or churning: the last one in force holds
+                }
                 if (m != null && m.count() > 0) {
                     FleetSize before = cadence.size();
                     cadence.size(new FleetSize(m.count(), s.name(), clock.instant()));
@@ -119,6 +133,19 @@ public final class FleetSizeWatch implements AutoCloseable {
                     cadence.size().source());
         }
         lastProblem = problem;
+    }
+
+    /**
+     * Whether a member list must wait: one is applied (size and rank) only when the previous list gave the same
+     * count. A DaemonSet rolling out lists 50 members, then 120, then 300: a node that took its rank among 50
+     * would check on the grid of 50 while its neighbours check on the grid of 300, in bursts. Two lists a refresh
+     * apart agreeing is a fleet that has settled; until then the last size and rank in force hold (at start: the
+     * configured size and the random cadence, whose first check is anywhere in the whole interval).
+     */
+    private boolean settling(Members m) {
+        boolean settled = m.count() == lastListed;
+        lastListed = m.count();
+        return !settled;
     }
 
     @Override

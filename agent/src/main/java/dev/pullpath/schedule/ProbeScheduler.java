@@ -263,7 +263,7 @@ public final class ProbeScheduler implements AutoCloseable {
             this.target = target;
             this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
                     fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : FleetCadence.LONGEST)
-                    .slotted(this::slot, clock.instant());
+                    .slotted(this::slot, clock.instant(), fleet.rankWithin());
         }
 
         /** This node's slot for the target's registry at or after {@code t}; null while the rank is unknown. */

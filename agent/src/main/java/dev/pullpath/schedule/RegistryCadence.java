@@ -52,6 +52,10 @@ final class RegistryCadence {
     private Instant floor;
     /** When the last check reached the registry, null before the first. */
     private Instant lastCheckAt;
+    /** Before the first check, while a rank is expected: no random check before this. */
+    private Instant randomNotBefore = Instant.MIN;
+    /** Whether the slots were in force at the last {@link #dueAt}: the first time they are, no slot in the past. */
+    private boolean wasSlotted;
 
     private RegistryCadence(Supplier<Duration> interval, RandomGenerator random, Instant dueAt, Duration basis) {
         this.interval = interval;
@@ -61,11 +65,16 @@ final class RegistryCadence {
         this.floor = dueAt;
     }
 
-    /** The same cadence on {@code next}'s slots once the rank is known. */
-    RegistryCadence slotted(Slots next, Instant now) {
+    /**
+     * The same cadence on {@code next}'s slots once the rank is known. {@code rankWithin}: how soon a rank is
+     * expected (a member list is a source), or null: a random first check is held until then, so that a fleet
+     * starting together sends none at random instants in the minutes before its slots are known.
+     */
+    RegistryCadence slotted(Slots next, Instant now, Duration rankWithin) {
         this.slots = next;
         if (!checkedOnce) {
             floor = now;
+            randomNotBefore = rankWithin == null ? Instant.MIN : now.plus(rankWithin);
         }
         return this;
     }
@@ -97,6 +106,8 @@ final class RegistryCadence {
         next.slots = slots;
         next.floor = floor;
         next.lastCheckAt = lastCheckAt;
+        next.randomNotBefore = randomNotBefore;
+        next.wasSlotted = wasSlotted;
         return next;
     }
 
@@ -108,6 +119,15 @@ final class RegistryCadence {
     Instant dueAt(Instant now) {
         Duration current = interval.get();
         Instant slot = slots.atOrAfter(floor.isBefore(notBefore) ? notBefore : floor, current);
+        if (slot != null && !wasSlotted) {
+            // The rank just came: the slots since the floor (start, or half an interval after the last check)
+            // went by unseen; taken now, every node that learnt its rank in the same refresh would check at once.
+            wasSlotted = true;
+            if (floor.isBefore(now)) {
+                floor = now;
+                slot = slots.atOrAfter(floor.isBefore(notBefore) ? notBefore : floor, current);
+            }
+        }
         if (slot != null) {
             return slot;
         }
@@ -121,7 +141,7 @@ final class RegistryCadence {
             }
             basis = current;
         }
-        return dueAt;
+        return dueAt.isBefore(randomNotBefore) ? randomNotBefore : dueAt;
     }
 
     /** The interval in force now. */

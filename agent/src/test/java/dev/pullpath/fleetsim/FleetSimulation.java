@@ -25,11 +25,23 @@ public final class FleetSimulation {
      * unless a test shows what happens when each node believes itself alone).
      */
     record Settings(int nodes, int nats, double budget, Duration interval, Duration registryInterval, long seed,
-                    int sizeSeen) {
+                    int sizeSeen, boolean ranked, double churnPerDay) {
         Settings(int nodes, int nats, double budget, Duration interval, Duration registryInterval, long seed) {
-            this(nodes, nats, budget, interval, registryInterval, seed, nodes);
+            this(nodes, nats, budget, interval, registryInterval, seed, nodes, true, DEFAULT_CHURN);
+        }
+
+        /** The same fleet with no rank source: today's random placement, for the control. */
+        Settings unranked() {
+            return new Settings(nodes, nats, budget, interval, registryInterval, seed, sizeSeen, false, churnPerDay);
+        }
+
+        Settings sizeSeen(int seen) {
+            return new Settings(nodes, nats, budget, interval, registryInterval, seed, seen, ranked, churnPerDay);
         }
     }
+
+    /** Nodes replaced per day, as a fraction of the fleet (a spot fleet, upgrades): their ranks shift. */
+    static final double DEFAULT_CHURN = 0.03;
 
     enum Scenario {
         STEADY("steady state"),
@@ -150,6 +162,8 @@ public final class FleetSimulation {
         Duration interval = Duration.ofSeconds(30);
         Duration registryInterval = Duration.ofMinutes(5);
         long seed = 1;
+        boolean ranked = true;
+        double churn = DEFAULT_CHURN;
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -159,10 +173,12 @@ public final class FleetSimulation {
                 case "--interval" -> interval = Durations.parse(v);
                 case "--registry-interval" -> registryInterval = Durations.parse(v);
                 case "--seed" -> seed = Long.parseLong(v);
+                case "--ranked" -> ranked = Boolean.parseBoolean(v);
+                case "--churn" -> churn = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--nodes, --nats, --budget, --interval, --registry-interval, --seed)");
+                        + " (--nodes, --nats, --budget, --interval, --registry-interval, --seed, --ranked, --churn)");
             }
         }
-        return new Settings(nodes, nats, budget, interval, registryInterval, seed);
+        return new Settings(nodes, nats, budget, interval, registryInterval, seed, nodes, ranked, churn);
     }
 }
