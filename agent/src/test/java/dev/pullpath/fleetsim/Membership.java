@@ -16,17 +16,20 @@ final class Membership {
 
     private final TreeSet<String> listed = new TreeSet<>();
     private final VirtualTime time;
+    /** {@link #listed} as an array, rebuilt after a change: 5,000 nodes each ask every 5 min for 2 weeks. */
+    private String[] sorted = new String[0];
+    private boolean changed;
 
     Membership(VirtualTime time) {
         this.time = time;
     }
 
     void join(String node) {
-        time.at(time.nanos() + PUBLISH_LAG_NANOS, () -> listed.add(node));
+        time.at(time.nanos() + PUBLISH_LAG_NANOS, () -> changed |= listed.add(node));
     }
 
     void leave(String node) {
-        listed.remove(node);
+        changed |= listed.remove(node);
     }
 
     /** What the node named {@code self} reads: the list now, its rank in it when listed. */
@@ -52,8 +55,12 @@ final class Membership {
                 if (listed.isEmpty()) {
                     return null;
                 }
-                int r = listed.headSet(self).size();
-                FleetRank rank = listed.contains(self) ? new FleetRank(r, listed.size(), name(), time.instant()) : null;
+                if (changed) {
+                    sorted = listed.toArray(new String[0]);
+                    changed = false;
+                }
+                int r = java.util.Arrays.binarySearch(sorted, self);
+                FleetRank rank = r >= 0 ? new FleetRank(r, sorted.length, name(), time.instant()) : null;
                 return new FleetSizeWatch.Members(listed.size(), rank);
             }
         };
