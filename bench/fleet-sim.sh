@@ -7,7 +7,7 @@
 # reaching all at once; a 429 storm of 10 minutes, then recovery.
 #
 # Usage: bash bench/fleet-sim.sh [--nodes 5000] [--nats 3] [--budget 0.1] [--interval 30s] [--registry-interval 5m]
-#        [--seed 1] [--ranked true] [--churn 0.03]
+#        [--seed 1] [--ranked true] [--churn 0.03] [--scenarios steady,start,reload,storm]
 # Env: FLEET_SIM_NO_BUILD=1 (use the classes as built), PULLPATH_JAVA (java binary, default `java`).
 # The simulator is test code (agent/src/test/java/dev/pullpath/fleetsim): it is not in the agent's jar.
 # Takes 15-20 minutes of one core at 5,000 nodes (228 million scheduler tasks: the cheap hops of 5,000 nodes every 30 s

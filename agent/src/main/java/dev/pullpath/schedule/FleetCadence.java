@@ -80,16 +80,24 @@ public final class FleetCadence {
     }
 
     public void rank(FleetRank next) {
+        FleetRank was = rank;
+        if (next != null && (was == null || was.rank() != next.rank())) {
+            rankMovedAt = next.at();
+        }
         this.rank = next;
     }
+
+    /** When this node's rank last changed (null: never known); its new slot waits until the fleet has followed. */
+    private volatile Instant rankMovedAt;
 
     /**
      * The first instant at or after {@code t} of this node's slot for {@code registry} at {@code interval}, or null
      * while the rank is unknown (then the cadence is random). Slots are on the wall clock every node shares (NTP):
-     * {@code (t − epoch) mod I = (rank + ½) / members × I + offset}, where {@code offset}, a fraction of one slot's
-     * width {@code I / members} derived from the registry's name, keeps one node's checks of two registries apart.
+     * {@code (t − epoch) mod I = (rank + ½) × w + offset}, {@code w = I / sizeStep(members)} (the members rounded
+     * up as the interval's size is), where {@code offset}, a fraction of one slot's width derived from the
+     * registry's name, keeps one node's checks of two registries apart.
      * Every node derives the same {@code I} from the same size, budget and requests per check, so rank r's slot is
-     * {@code I / members} after rank r − 1's: at the default budget and 10 requests per check, 110 s, whatever the
+     * {@code w} after rank r − 1's: at the default budget and 10 requests per check, 110 s, whatever the
      * fleet's size.
      */
     public Instant slotAtOrAfter(Instant t, Duration interval, String registry) {
@@ -98,19 +106,33 @@ public final class FleetCadence {
         if (r == null || i <= 0) {
             return null;
         }
+        // A moved rank: the nodes that have not refreshed yet still check on their old slots, one of which may be
+        // this node's new one. Until they all have (rankWithin: two lists a refresh apart), no check on the new
+        // slot; nodes whose rank did not move keep theirs, which no stale node holds.
+        Instant moved = rankMovedAt;
+        Duration hold = rankWithin;
+        if (moved != null && hold != null && t.isBefore(moved.plus(hold))) {
+            t = moved.plus(hold);
+        }
         return Instant.ofEpochMilli(slot(t.toEpochMilli(), i, r, registry));
     }
 
     /** When the fleet's slot before this node's one at {@code slot} is (rank r − 1's, or the last rank's). */
     public Instant previousSlot(Instant slot, Duration interval) {
         FleetRank r = rank;
-        return r == null ? null : slot.minusMillis(interval.toMillis() / r.members());
+        return r == null ? null : slot.minusMillis(interval.toMillis() / Math.max(r.members(), sizeStep(r.members())));
     }
 
     static long slot(long atOrAfterMillis, long intervalMillis, FleetRank r, String registry) {
-        long width = intervalMillis / r.members();
+        // The width divides the interval by the members rounded up as the interval's size is (sizeStep): a node
+        // joining or leaving then moves no slot but those of the ranks after it, by one width; dividing by the
+        // exact count moved every rank's slot by up to a width, so nodes that had refreshed and nodes that had not
+        // met on the same instants (three checks in one second at 5,000 nodes). The slots past the last rank stay
+        // empty: at most 6 % of the interval.
+        int slots = Math.max(r.members(), sizeStep(r.members()));
+        long width = intervalMillis / slots;
         long offset = (long) (width * ((registry.hashCode() & 0xffff) / 65536.0 * 0.5));
-        long phase = (long) ((r.rank() + 0.5) / r.members() * intervalMillis) + offset;
+        long phase = (r.rank() * width) + width / 2 + offset;
         long k = Math.floorDiv(atOrAfterMillis - phase + intervalMillis - 1, intervalMillis);
         return k * intervalMillis + phase;
     }

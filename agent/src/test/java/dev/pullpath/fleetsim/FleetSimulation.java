@@ -135,7 +135,7 @@ public final class FleetSimulation {
         System.out.printf(Locale.ROOT, "%-32s %-6s %8s %10s %9s %10s %10s %11s %9s%n", "scenario (virtual window)",
                 "where", "requests", "mean req/s", "worst 1 s", "worst 10 s", "worst 60 s", "worst 10 min",
                 "worst 1 h");
-        for (Scenario scenario : Scenario.values()) {
+        for (Scenario scenario : scenarios(args)) {
             long started = System.nanoTime();
             Result r = run(s, scenario);
             String title = scenario.title;
@@ -153,6 +153,20 @@ public final class FleetSimulation {
     private static void print(String title, Window w) {
         System.out.printf(Locale.ROOT, "%-32s %-6s %8d %10.4f %9.1f %10.2f %10.3f %11.4f %9.4f%n", title, w.nat(),
                 w.requests(), w.meanPerSecond(), w.worst1s(), w.worst10s(), w.worst60s(), w.worst10min(), w.worst1h());
+    }
+
+    /**
+     * {@code --scenarios start,reload,storm}: a subset (the steady state's two intervals are most of a 5,000-node
+     * run's 25 minutes; the others take a minute or two each); all four by default.
+     */
+    static List<Scenario> scenarios(String[] args) {
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (args[i].equals("--scenarios")) {
+                return java.util.Arrays.stream(args[i + 1].split(",")).map(n -> Scenario.valueOf(n.strip()
+                        .toUpperCase(Locale.ROOT))).toList();
+            }
+        }
+        return List.of(Scenario.values());
     }
 
     static Settings parse(String[] args) {
@@ -175,6 +189,9 @@ public final class FleetSimulation {
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--ranked" -> ranked = Boolean.parseBoolean(v);
                 case "--churn" -> churn = Double.parseDouble(v);
+                case "--scenarios" -> {
+                    // read by scenarios()
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + " (--nodes, --nats, --budget, --interval, --registry-interval, --seed, --ranked, --churn)");
             }

@@ -104,7 +104,7 @@ class RegistryScheduleTest {
 
     @Test
     @DisplayName("rank 7 of 1,000: the status says slotted, when the fleet's previous slot was scheduled (rank 6's, "
-            + "one slot width earlier), the check runs on its slot to the second, and then the last check is known")
+            + "one slot width, I / 1,024, earlier), the check runs on its slot to the second, and then the last check is known")
     void onSlotsTheStatusSaysWhoIsBefore() {
         fleet.rank(new FleetRank(7, 1_000, FleetRank.ENDPOINT_SLICES, time.instant()));
         scheduler.apply(config(Map.of()));
@@ -113,7 +113,7 @@ class RegistryScheduleTest {
         assertEquals("slot 7 of 1000 (endpointslices)", s.placement());
         Instant due = s.nextCheckAt();
         assertEquals(fleet.slotAtOrAfter(time.instant(), s.interval(), Target.parse("registry.test").authority()), due);
-        assertEquals(due.minusMillis(s.interval().toMillis() / 1_000), s.fleetPreviousAt());
+        assertEquals(due.minusMillis(s.interval().toMillis() / 1_024), s.fleetPreviousAt(), "1,000 counts as 1,024");
         assertEquals(null, s.lastCheckAt());
         TargetReport shown = board.get("reg").report();
         assertTrue(shown.diagnosis().summary().contains("the fleet's previous check")
