@@ -114,6 +114,19 @@ public final class Agent implements AutoCloseable {
      */
     private void discoverFleet(dev.pullpath.config.FleetOptions options, FleetCadence fleet) {
         java.util.List<FleetSizeWatch.Source> sources = new java.util.ArrayList<>();
+        // The Service's EndpointSlices first: one list gives the size and this node's rank (its registry slots).
+        // Only where the agent talks to the API server anyway; elsewhere (DNS only) the cadence stays random.
+        if (options.service() != null && (options.daemonSet() != null || config.kubernetes().enabled())) {
+            try {
+                dev.pullpath.kubernetes.EndpointSliceMembers slices = dev.pullpath.kubernetes.EndpointSliceMembers
+                        .inCluster(options.namespace(), options.service(), config.node(), clock);
+                fleetDiscovery.add(slices);
+                sources.add(slices);
+            } catch (RuntimeException e) {
+                LOG.error("fleet.service: no Kubernetes client could be made ({}); registry checks at random "
+                        + "instants, not on slots", e.getMessage());
+            }
+        }
         if (options.daemonSet() != null) {
             try {
                 dev.pullpath.kubernetes.DaemonSetSize ds = dev.pullpath.kubernetes.DaemonSetSize.inCluster(

@@ -40,6 +40,18 @@ public final class FleetMetrics {
                 .callback(cb -> each(scheduler, (t, s) -> cb.call(s.nextCheckAt().toEpochMilli() / 1000.0,
                         t.name())))
                 .register(registry);
+        // No series before the first check: a dashboard's max() over nodes is then the fleet's last check, and a
+        // node that never checked does not pull it to 1970.
+        GaugeWithCallback.builder().name("pullpath_registry_last_check_timestamp_seconds").unit(Unit.SECONDS)
+                .help("When this node's last registry check of the target reached the registry, Unix time; "
+                        + "max() over the fleet's nodes is when the fleet last checked it")
+                .labelNames("target")
+                .callback(cb -> each(scheduler, (t, s) -> {
+                    if (s.lastCheckAt() != null) {
+                        cb.call(s.lastCheckAt().toEpochMilli() / 1000.0, t.name());
+                    }
+                }))
+                .register(registry);
     }
 
     private static void each(ProbeScheduler scheduler,

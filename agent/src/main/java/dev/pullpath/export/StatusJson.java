@@ -26,6 +26,18 @@ final class StatusJson {
         s.put("nextCheckAt", schedule.nextCheckAt().toString());
         s.put("intervalSeconds", schedule.interval().toMillis() / 1000.0);
         s.put("requestsPerCheck", schedule.requestsPerCheck());
+        // Slotted: rank r of M and its source, and when the fleet's previous slot was scheduled (rank r - 1's: a
+        // schedule, not an observation); random: no rank known yet (no source answered, DNS only, a fixed size).
+        s.put("placement", schedule.placement());
+        if (schedule.rank() != null) {
+            s.put("rank", schedule.rank().rank());
+            s.put("rankOf", schedule.rank().members());
+            s.put("rankSource", schedule.rank().source());
+            s.put("fleetPreviousSlotScheduledAt", schedule.fleetPreviousAt().toString());
+        }
+        if (schedule.lastCheckAt() != null) {
+            s.put("lastCheckAt", schedule.lastCheckAt().toString());
+        }
         s.put("fleetBudgetRequestsPerSecond", fleet.budget());
         FleetSize size = fleet.size();
         s.put("fleetSize", size.nodes());

@@ -3,6 +3,7 @@ package dev.pullpath.schedule;
 import dev.pullpath.config.FleetOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The fleet-wide registry budget and the fleet size in force, from which every agent derives the same registry
@@ -28,6 +29,8 @@ public final class FleetCadence {
 
     private volatile double budget;
     private volatile FleetSize size;
+    /** This node's rank among the fleet's members, null until a source that knows it answered (then kept). */
+    private volatile FleetRank rank;
 
     /** Between the registry hops of one check, when a check's requests in one burst would outrun the budget. */
     static final Duration HOP_GAP = Duration.ofSeconds(10);
@@ -61,6 +64,79 @@ public final class FleetCadence {
         this.size = next;
     }
 
+    /** How soon a rank is expected (a member list is among the size's sources), or null. */
+    private volatile Duration rankWithin;
+
+    public Duration rankWithin() {
+        return rankWithin;
+    }
+
+    public void rankWithin(Duration within) {
+        this.rankWithin = within;
+    }
+
+    public FleetRank rank() {
+        return rank;
+    }
+
+    public void rank(FleetRank next) {
+        FleetRank was = rank;
+        if (next != null && (was == null || was.rank() != next.rank())) {
+            rankMovedAt = next.at();
+        }
+        this.rank = next;
+    }
+
+    /** When this node's rank last changed (null: never known); its new slot waits until the fleet has followed. */
+    private volatile Instant rankMovedAt;
+
+    /**
+     * The first instant at or after {@code t} of this node's slot for {@code registry} at {@code interval}, or null
+     * while the rank is unknown (then the cadence is random). Slots are on the wall clock every node shares (NTP):
+     * {@code (t − epoch) mod I = (rank + ½) × w + offset}, {@code w = I / sizeStep(members)} (the members rounded
+     * up as the interval's size is), where {@code offset}, a fraction of one slot's width derived from the
+     * registry's name, keeps one node's checks of two registries apart.
+     * Every node derives the same {@code I} from the same size, budget and requests per check, so rank r's slot is
+     * {@code w} after rank r − 1's: at the default budget and 10 requests per check, 110 s, whatever the
+     * fleet's size.
+     */
+    public Instant slotAtOrAfter(Instant t, Duration interval, String registry) {
+        FleetRank r = rank;
+        long i = interval.toMillis();
+        if (r == null || i <= 0) {
+            return null;
+        }
+        // A moved rank: the nodes that have not refreshed yet still check on their old slots, one of which may be
+        // this node's new one. Until they all have (rankWithin: two lists a refresh apart), no check on the new
+        // slot; nodes whose rank did not move keep theirs, which no stale node holds.
+        Instant moved = rankMovedAt;
+        Duration hold = rankWithin;
+        if (moved != null && hold != null && t.isBefore(moved.plus(hold))) {
+            t = moved.plus(hold);
+        }
+        return Instant.ofEpochMilli(slot(t.toEpochMilli(), i, r, registry));
+    }
+
+    /** When the fleet's slot before this node's one at {@code slot} is (rank r − 1's, or the last rank's). */
+    public Instant previousSlot(Instant slot, Duration interval) {
+        FleetRank r = rank;
+        return r == null ? null : slot.minusMillis(interval.toMillis() / Math.max(r.members(), sizeStep(r.members())));
+    }
+
+    static long slot(long atOrAfterMillis, long intervalMillis, FleetRank r, String registry) {
+        // The width divides the interval by the members rounded up as the interval's size is (sizeStep): a node
+        // joining or leaving then moves no slot but those of the ranks after it, by one width; dividing by the
+        // exact count moved every rank's slot by up to a width, so nodes that had refreshed and nodes that had not
+        // met on the same instants (three checks in one second at 5,000 nodes). The slots past the last rank stay
+        // empty: at most 6 % of the interval.
+        int slots = Math.max(r.members(), sizeStep(r.members()));
+        long width = intervalMillis / slots;
+        long offset = (long) (width * ((registry.hashCode() & 0xffff) / 65536.0 * 0.5));
+        long phase = (r.rank() * width) + width / 2 + offset;
+        long k = Math.floorDiv(atOrAfterMillis - phase + intervalMillis - 1, intervalMillis);
+        return k * intervalMillis + phase;
+    }
+
     /**
      * The pause between the registry hops of one check (version check, token, logins, manifest, layer): none for a
      * fleet of one or a budget that a check's burst fits in (its requests at most twice the budget over 10 s), else
@@ -72,11 +148,23 @@ public final class FleetCadence {
     }
 
     /**
+     * {@code nodes} rounded up to a multiple of 1/16 of its highest power of two (5,000 → 5,120; 100 → 100; up to
+     * 6 % more): the slots are {@code (t − epoch) mod I}, and {@code epoch} is decades of intervals ago, so an
+     * interval one node longer would move every slot by thousands of slot widths. A node joining or leaving (a
+     * few % churn) then leaves {@code I} as it is on every node, refreshed or not, and only moves the ranks after
+     * it by one slot; only a fleet crossing a step (growing or shrinking ~6 %) moves the slots, once.
+     */
+    static int sizeStep(int nodes) {
+        int step = Math.max(1, Integer.highestOneBit(nodes) / 16);
+        return (int) Math.min(Integer.MAX_VALUE, ((long) nodes + step - 1) / step * step);
+    }
+
+    /**
      * The per-node interval of a registry whose checks by one node send {@code requestsPerCheck} requests in all
      * (every target of that registry together), never shorter than the target's own {@code registryInterval}.
      */
     public Duration interval(Duration registryInterval, int requestsPerCheck) {
-        double seconds = HEADROOM * size.nodes() * requestsPerCheck / budget;
+        double seconds = HEADROOM * sizeStep(size.nodes()) * requestsPerCheck / budget;
         Duration derived = Duration.ofMillis((long) Math.min(seconds * 1000, LONGEST.toMillis()));
         return derived.compareTo(registryInterval) > 0 ? derived : registryInterval;
     }

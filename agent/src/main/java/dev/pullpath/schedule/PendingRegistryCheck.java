@@ -17,12 +17,21 @@ final class PendingRegistryCheck {
 
     /** {@code cheap}, a probe of the cheap hops only, said for what it is; a failure stands as it is. */
     static TargetReport status(TargetReport cheap, Instant firstCheckAt) {
+        return status(cheap, firstCheckAt, null);
+    }
+
+    /**
+     * ... and, with slots, when the fleet's previous slot was (rank r − 1's), said as scheduled: this node did not
+     * see that check, only knows when it was due.
+     */
+    static TargetReport status(TargetReport cheap, Instant firstCheckAt, Instant fleetPreviousSlot) {
         if (!cheap.ok()) {
             return cheap;
         }
         Diagnosis d = new Diagnosis(cheap.diagnosis().reason(), "DNS, TCP and TLS work; " + SUMMARY_PREFIX
                 + " (/v2/, token, manifest, layer): the first check is due at " + firstCheckAt + ", at this node's "
-                + "share of the fleet's registry budget");
+                + "share of the fleet's registry budget" + (fleetPreviousSlot == null ? "" : "; the fleet's previous check (the "
+                + "node before this one in its slots) was scheduled at " + fleetPreviousSlot));
         return new TargetReport(cheap.target(), d, cheap.hint(), cheap.phases(), cheap.addresses(), cheap.evidence(),
                 cheap.checkedAt(), null, cheap.endpoints());
     }

@@ -250,7 +250,13 @@ public final class ProbeScheduler implements AutoCloseable {
         Job(TargetConfig target) {
             this.target = target;
             this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
-                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : FleetCadence.LONGEST);
+                    fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : FleetCadence.LONGEST)
+                    .slotted(this::slot, clock.instant(), fleet.rankWithin());
+        }
+
+        /** This node's slot for the target's registry at or after {@code t}; null while the rank is unknown. */
+        private Instant slot(Instant t, Duration interval) {
+            return fleet.slotAtOrAfter(t, interval, target.target().authority());
         }
 
         /**
@@ -269,8 +275,11 @@ public final class ProbeScheduler implements AutoCloseable {
         }
 
         synchronized RegistrySchedule schedule() {
-            return new RegistrySchedule(registry.checkedOnce(), registry.dueAt(clock.instant()), registry.interval(),
-                    RequestsPerCheck.of(target, lastFull));
+            Instant due = registry.dueAt(clock.instant());
+            FleetRank rank = registry.onSlots() ? fleet.rank() : null;
+            return new RegistrySchedule(registry.checkedOnce(), due, registry.interval(),
+                    RequestsPerCheck.of(target, lastFull), rank,
+                    rank == null ? null : fleet.previousSlot(due, registry.interval()), registry.lastCheckAt());
         }
 
         synchronized void inherit(Job previous) {
@@ -349,8 +358,8 @@ public final class ProbeScheduler implements AutoCloseable {
                 } finally {
                     finished();
                     // After the first probe, a random phase within the interval: nodes started together drift apart.
-                    scheduleIn(runs++ == 0 ? fraction(target.interval(), random.nextDouble())
-                            : jitter(target.interval(), 0.1));
+                    scheduleIn(untilSlot(runs++ == 0 ? fraction(target.interval(), random.nextDouble())
+                            : jitter(target.interval(), 0.1)));
                 }
             });
         }
@@ -368,6 +377,18 @@ public final class ProbeScheduler implements AutoCloseable {
             }
         }
 
+        /**
+         * {@code delay}, or less when this node's registry slot comes sooner: the check starts on its slot, not up to
+         * one probe interval after it (which would put two neighbours' checks together).
+         */
+        private synchronized Duration untilSlot(Duration delay) {
+            if (target.kind() != dev.pullpath.config.TargetKind.REGISTRY || !registry.onSlots()) {
+                return delay;
+            }
+            Duration until = Duration.between(clock.instant(), registry.dueAt(clock.instant()));
+            return until.isNegative() || until.compareTo(delay) >= 0 ? delay : until;
+        }
+
         private synchronized boolean tracingAllowed() {
             return traces.allowed(clock.instant());
         }
@@ -382,8 +403,9 @@ public final class ProbeScheduler implements AutoCloseable {
                     registry.checked(report, clock.instant());
                 }
             } else if (target.kind() == dev.pullpath.config.TargetKind.REGISTRY) {
-                status = lastFull == null ? PendingRegistryCheck.status(report, registry.dueAt(clock.instant()))
-                        : report.withRegistryHopsOf(lastFull);
+                Instant due = registry.dueAt(clock.instant());
+                status = lastFull == null ? PendingRegistryCheck.status(report, due, registry.onSlots()
+                        ? fleet.previousSlot(due, registry.interval()) : null) : report.withRegistryHopsOf(lastFull);
             }
             lastProbe.put(target.name(), clock.instant());
             board.record(target, report, status);

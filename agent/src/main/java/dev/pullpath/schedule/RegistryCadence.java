@@ -21,10 +21,22 @@ import java.util.random.RandomGenerator;
  *       scaled by new / old: a node's place in its cycle is kept, so a change that reaches every node at once
  *       neither makes them check together nor leaves a gap.
  * </ul>
+ * Once the node knows its rank in the fleet ({@link FleetCadence#slotAtOrAfter}), every check lands on the node's
+ * slot instead: the first slot at or after start, then the first slot half an interval or more after the last check
+ * (its own next one, one interval on), and after a 429 the first slot at or after the backoff's end and its
+ * Retry-After. Start, reload and recovery then all land on slot instants, one node per slot: no burst by
+ * construction. Until the rank is known the random cadence above holds, and its backoff and phase are kept.
  * One per target, used under its job's lock.
  */
 final class RegistryCadence {
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
+
+    /** This node's slots at an interval: null while the rank is unknown. */
+    interface Slots {
+        Slots NONE = (t, interval) -> null;
+
+        Instant atOrAfter(Instant t, Duration interval);
+    }
 
     private final Supplier<Duration> interval;
     private final RandomGenerator random;
@@ -35,12 +47,41 @@ final class RegistryCadence {
     private Instant notBefore = Instant.MIN;
     private int rateLimitStreak;
     private boolean checkedOnce;
+    private Slots slots = Slots.NONE;
+    /** With slots: no check before this (start, half an interval after the last check, or a backoff's end). */
+    private Instant floor;
+    /** When the last check reached the registry, null before the first. */
+    private Instant lastCheckAt;
+    /** Before the first check, while a rank is expected: no random check before this. */
+    private Instant randomNotBefore = Instant.MIN;
+    /** Whether the slots were in force at the last {@link #dueAt}: the first time they are, no slot in the past. */
+    private boolean wasSlotted;
 
     private RegistryCadence(Supplier<Duration> interval, RandomGenerator random, Instant dueAt, Duration basis) {
         this.interval = interval;
         this.random = random;
         this.dueAt = dueAt;
         this.basis = basis;
+        this.floor = dueAt;
+    }
+
+    /**
+     * The same cadence on {@code next}'s slots once the rank is known. {@code rankWithin}: how soon a rank is
+     * expected (a member list is a source), or null: a random first check is held until then, so that a fleet
+     * starting together sends none at random instants in the minutes before its slots are known.
+     */
+    RegistryCadence slotted(Slots next, Instant now, Duration rankWithin) {
+        this.slots = next;
+        if (!checkedOnce) {
+            floor = now;
+            randomNotBefore = rankWithin == null ? Instant.MIN : now.plus(rankWithin);
+        }
+        return this;
+    }
+
+    /** Whether the next check is on this node's slot (the rank is known) rather than at a random instant. */
+    boolean onSlots() {
+        return slots.atOrAfter(Instant.EPOCH, interval.get()) != null;
     }
 
     /** A target's cadence from {@code now}: its first check at a random point of its whole interval. */
@@ -62,6 +103,11 @@ final class RegistryCadence {
         next.notBefore = notBefore;
         next.rateLimitStreak = rateLimitStreak;
         next.checkedOnce = checkedOnce;
+        next.slots = slots;
+        next.floor = floor;
+        next.lastCheckAt = lastCheckAt;
+        next.randomNotBefore = randomNotBefore;
+        next.wasSlotted = wasSlotted;
         return next;
     }
 
@@ -72,6 +118,19 @@ final class RegistryCadence {
     /** When the next check is due, with the interval in force now. */
     Instant dueAt(Instant now) {
         Duration current = interval.get();
+        Instant slot = slots.atOrAfter(floor.isBefore(notBefore) ? notBefore : floor, current);
+        if (slot != null && !wasSlotted) {
+            // The rank just came: the slots since the floor (start, or half an interval after the last check)
+            // went by unseen; taken now, every node that learnt its rank in the same refresh would check at once.
+            wasSlotted = true;
+            if (floor.isBefore(now)) {
+                floor = now;
+                slot = slots.atOrAfter(floor.isBefore(notBefore) ? notBefore : floor, current);
+            }
+        }
+        if (slot != null) {
+            return slot;
+        }
         if (!current.equals(basis)) {
             if (dueAt.isAfter(now) && !basis.isZero()) {
                 double ratio = (double) current.toNanos() / basis.toNanos();
@@ -82,7 +141,7 @@ final class RegistryCadence {
             }
             basis = current;
         }
-        return dueAt;
+        return dueAt.isBefore(randomNotBefore) ? randomNotBefore : dueAt;
     }
 
     /** The interval in force now. */
@@ -95,14 +154,23 @@ final class RegistryCadence {
         return checkedOnce;
     }
 
+    /** When the last check reached the registry (its answer came), null before the first. */
+    Instant lastCheckAt() {
+        return lastCheckAt;
+    }
+
     /** A probe reached the registry: its answer sets when the next one may. */
     void checked(TargetReport full, Instant now) {
         checkedOnce = true;
+        lastCheckAt = now;
         basis = interval.get();
         Duration delay = nextDelay(full, basis);
         dueAt = now.plus(delay);
         Duration retryAfter = full.outcome() == Reason.REGISTRY_RATE_LIMITED ? retryAfter(full) : null;
         notBefore = retryAfter == null ? Instant.MIN : now.plus(retryAfter);
+        // With slots, half an interval skips the slot just used and lands on the next (one interval after it),
+        // and a backoff ends on a slot, never off one.
+        floor = full.outcome() == Reason.REGISTRY_RATE_LIMITED ? dueAt : now.plus(basis.dividedBy(2));
     }
 
     /**

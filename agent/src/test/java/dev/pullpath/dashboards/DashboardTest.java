@@ -84,7 +84,7 @@ class DashboardTest {
                 .map(p -> p.path("type").asText() + ":" + p.path("title").asText()).toList().toString();
         for (String needed : List.of("timeseries:Nodes failing, by category", "table:Node × target status",
                 "heatmap:$target · $phase", "bargauge:TLS certificate expiry", "table:Stored credential expiry",
-                "timeseries:Nodes rate-limited", "row:Node drill-down")) {
+                "timeseries:Nodes rate-limited", "stat:Fleet's last registry check", "row:Node drill-down")) {
             assertTrue(all.contains(needed), needed + " in " + all);
         }
         assertTrue(DashboardFiles.read(DashboardFiles.DASHBOARD).contains("var-node=${__data.fields[0]}"),

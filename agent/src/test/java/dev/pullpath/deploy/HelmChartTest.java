@@ -167,10 +167,11 @@ class HelmChartTest {
                 DaemonSet.class);
         PodSpec pod = base.getSpec().getTemplate().getSpec();
         Container agent = KustomizeManifestsTest.agent(pod);
-        // But fleet.daemonSet: the chart names its own DaemonSet when it renders (HelmTemplateTest compares the
-        // rendered config.yaml with the base's, that key included).
+        // But fleet.daemonSet and fleet.service: the chart names its own DaemonSet and Service when it renders
+        // (HelmTemplateTest compares the rendered config.yaml with the base's, those keys included).
         com.fasterxml.jackson.databind.JsonNode baseConfig = yaml(BASE.resolve("config.yaml"));
         ((com.fasterxml.jackson.databind.node.ObjectNode) baseConfig.get("fleet")).remove("daemonSet");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) baseConfig.get("fleet")).remove("service");
         assertEquals(baseConfig, values.get("config"));
         assertEquals(pod.getSecurityContext(), typed("podSecurityContext", PodSecurityContext.class));
         assertEquals(agent.getSecurityContext(), typed("securityContext", SecurityContext.class));

@@ -147,6 +147,11 @@ class HelmTemplateTest {
                 fleetRole.getRules());
         assertEquals(List.of(daemonSet(helm).getMetadata().getName()), fleetRole.getRules().get(0).getResourceNames());
         assertEquals(daemonSet(helm).getMetadata().getName(), config(helm).fleet().daemonSet());
+        io.fabric8.kubernetes.api.model.Service service = KubernetesTypes.only(helm,
+                io.fabric8.kubernetes.api.model.Service.class);
+        assertEquals(Boolean.TRUE, service.getSpec().getPublishNotReadyAddresses());
+        assertEquals(service.getMetadata().getName(), config(helm).fleet().service().split("\\.")[0],
+                "fleet.service names the release's headless Service");
         io.fabric8.kubernetes.api.model.rbac.RoleBinding fleetBinding = KubernetesTypes.only(helm,
                 io.fabric8.kubernetes.api.model.rbac.RoleBinding.class);
         assertEquals(fleetRole.getMetadata().getName(), fleetBinding.getRoleRef().getName());

@@ -143,8 +143,9 @@ class KustomizeManifestsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kustomizations")
-    @DisplayName("fleet size: the config names the agent's DaemonSet, the pod knows its namespace, and a Role grants "
-            + "get on that one DaemonSet only, bound to the agent's ServiceAccount")
+    @DisplayName("fleet size and rank: the config names the agent's DaemonSet and headless Service, the pod knows its "
+            + "namespace, and a Role grants get on that one DaemonSet and list on EndpointSlices in the namespace, "
+            + "nothing else, bound to the agent's ServiceAccount; the Service publishes not-ready agents")
     void fleetSizeAccessIsOneObject(String name) {
         AgentConfig config = config(name);
         DaemonSet ds = daemonSet(name);
@@ -158,7 +159,13 @@ class KustomizeManifestsTest {
         List<HasMetadata> resources = built(name);
         io.fabric8.kubernetes.api.model.rbac.Role role = KubernetesTypes.only(resources,
                 io.fabric8.kubernetes.api.model.rbac.Role.class);
-        assertEquals(List.of("[apps] [daemonsets] [" + ds.getMetadata().getName() + "] [get]"), role.getRules()
+        Service service = KubernetesTypes.only(resources, Service.class);
+        assertEquals(service.getMetadata().getName() + "." + NAMESPACE + ".svc.cluster.local", config.fleet().service(),
+                "fleet.service is the headless Service, whose EndpointSlices list the members");
+        assertEquals(Boolean.TRUE, service.getSpec().getPublishNotReadyAddresses(),
+                "a starting agent is listed before it is ready: it finds its own rank");
+        assertEquals(List.of("[apps] [daemonsets] [" + ds.getMetadata().getName() + "] [get]",
+                "[discovery.k8s.io] [endpointslices] [] [list]"), role.getRules()
                 .stream().map(r -> r.getApiGroups() + " " + r.getResources() + " " + r.getResourceNames() + " "
                         + r.getVerbs()).toList());
         io.fabric8.kubernetes.api.model.rbac.RoleBinding binding = KubernetesTypes.only(resources,

@@ -25,11 +25,23 @@ public final class FleetSimulation {
      * unless a test shows what happens when each node believes itself alone).
      */
     record Settings(int nodes, int nats, double budget, Duration interval, Duration registryInterval, long seed,
-                    int sizeSeen) {
+                    int sizeSeen, boolean ranked, double churnPerDay) {
         Settings(int nodes, int nats, double budget, Duration interval, Duration registryInterval, long seed) {
-            this(nodes, nats, budget, interval, registryInterval, seed, nodes);
+            this(nodes, nats, budget, interval, registryInterval, seed, nodes, true, DEFAULT_CHURN);
+        }
+
+        /** The same fleet with no rank source: today's random placement, for the control. */
+        Settings unranked() {
+            return new Settings(nodes, nats, budget, interval, registryInterval, seed, sizeSeen, false, churnPerDay);
+        }
+
+        Settings sizeSeen(int seen) {
+            return new Settings(nodes, nats, budget, interval, registryInterval, seed, seen, ranked, churnPerDay);
         }
     }
+
+    /** Nodes replaced per day, as a fraction of the fleet (a spot fleet, upgrades): their ranks shift. */
+    static final double DEFAULT_CHURN = 0.03;
 
     enum Scenario {
         STEADY("steady state"),
@@ -123,7 +135,7 @@ public final class FleetSimulation {
         System.out.printf(Locale.ROOT, "%-32s %-6s %8s %10s %9s %10s %10s %11s %9s%n", "scenario (virtual window)",
                 "where", "requests", "mean req/s", "worst 1 s", "worst 10 s", "worst 60 s", "worst 10 min",
                 "worst 1 h");
-        for (Scenario scenario : Scenario.values()) {
+        for (Scenario scenario : scenarios(args)) {
             long started = System.nanoTime();
             Result r = run(s, scenario);
             String title = scenario.title;
@@ -143,6 +155,20 @@ public final class FleetSimulation {
                 w.requests(), w.meanPerSecond(), w.worst1s(), w.worst10s(), w.worst60s(), w.worst10min(), w.worst1h());
     }
 
+    /**
+     * {@code --scenarios start,reload,storm}: a subset (the steady state's two intervals are most of a 5,000-node
+     * run's 25 minutes; the others take a minute or two each); all four by default.
+     */
+    static List<Scenario> scenarios(String[] args) {
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (args[i].equals("--scenarios")) {
+                return java.util.Arrays.stream(args[i + 1].split(",")).map(n -> Scenario.valueOf(n.strip()
+                        .toUpperCase(Locale.ROOT))).toList();
+            }
+        }
+        return List.of(Scenario.values());
+    }
+
     static Settings parse(String[] args) {
         int nodes = 5000;
         int nats = 3;
@@ -150,6 +176,8 @@ public final class FleetSimulation {
         Duration interval = Duration.ofSeconds(30);
         Duration registryInterval = Duration.ofMinutes(5);
         long seed = 1;
+        boolean ranked = true;
+        double churn = DEFAULT_CHURN;
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -159,10 +187,15 @@ public final class FleetSimulation {
                 case "--interval" -> interval = Durations.parse(v);
                 case "--registry-interval" -> registryInterval = Durations.parse(v);
                 case "--seed" -> seed = Long.parseLong(v);
+                case "--ranked" -> ranked = Boolean.parseBoolean(v);
+                case "--churn" -> churn = Double.parseDouble(v);
+                case "--scenarios" -> {
+                    // read by scenarios()
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--nodes, --nats, --budget, --interval, --registry-interval, --seed)");
+                        + " (--nodes, --nats, --budget, --interval, --registry-interval, --seed, --ranked, --churn)");
             }
         }
-        return new Settings(nodes, nats, budget, interval, registryInterval, seed);
+        return new Settings(nodes, nats, budget, interval, registryInterval, seed, nodes, ranked, churn);
     }
 }

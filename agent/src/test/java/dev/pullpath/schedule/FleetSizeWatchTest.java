@@ -75,4 +75,61 @@ class FleetSizeWatchTest {
                     "gone.pullpath.svc.cluster.local", dns.address()).count());
         }
     }
+
+    /** A member list: its answers in turn, each a count and this node's rank (or a failure). */
+    private static FleetSizeWatch.Source list(AtomicReference<Object> answer) {
+        return new FleetSizeWatch.Source() {
+            @Override
+            public String name() {
+                return FleetRank.ENDPOINT_SLICES;
+            }
+
+            @Override
+            public OptionalInt count() {
+                throw new UnsupportedOperationException("members() answers");
+            }
+
+            @Override
+            public boolean ranks() {
+                return true;
+            }
+
+            @Override
+            public FleetSizeWatch.Members members() throws Exception {
+                Object a = answer.get();
+                if (a instanceof Exception e) {
+                    throw e;
+                }
+                FleetRank r = (FleetRank) a;
+                return new FleetSizeWatch.Members(r.members(), r);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a member list applies once two in a row agree (a rollout lists 50, then 300); a refused list "
+            + "falls back to the DaemonSet's count and keeps the last rank")
+    void memberListsSettleBeforeTheyRank() {
+        FleetCadence cadence = new FleetCadence(0.1, FleetSize.configured(1000, T0));
+        AtomicReference<Object> slices = new AtomicReference<>(new FleetRank(10, 50, FleetRank.ENDPOINT_SLICES, T0));
+        AtomicReference<Object> api = new AtomicReference<>(300);
+        FleetSizeWatch watch = new FleetSizeWatch(cadence, List.of(list(slices), source(FleetSize.KUBERNETES, api)),
+                Duration.ofMinutes(5), Clock.systemUTC(), new SplittableRandom(1));
+        assertEquals(Duration.ofSeconds(10).plus(Duration.ofMinutes(11)), cadence.rankWithin());
+        watch.refreshNow();
+        assertEquals(null, cadence.rank(), "50 members: the list may still grow");
+        assertEquals(FleetSize.CONFIGURED, cadence.size().source());
+        slices.set(new FleetRank(70, 300, FleetRank.ENDPOINT_SLICES, T0));
+        watch.refreshNow();
+        assertEquals(null, cadence.rank(), "300 after 50: not settled yet");
+        watch.refreshNow();
+        assertEquals(70, cadence.rank().rank());
+        assertEquals(new FleetSize(300, FleetRank.ENDPOINT_SLICES, cadence.size().at()), cadence.size());
+        slices.set(new IllegalStateException("HTTP 403"));
+        api.set(310);
+        watch.refreshNow();
+        assertEquals(310, cadence.size().nodes(), "the DaemonSet counts when the list is refused");
+        assertEquals(70, cadence.rank().rank(), "the last rank stays: the slots do not fall back to random");
+        watch.close();
+    }
 }

@@ -87,4 +87,45 @@ class RegistryCadenceTest {
                     wait.toString());
         }
     }
+
+    /** A cadence on rank {@code rank} of {@code members}'s slots, the rank known from the start. */
+    private static RegistryCadence slotted(FleetCadence fleet, Duration interval, int rank, int members) {
+        fleet.rank(new FleetRank(rank, members, FleetRank.ENDPOINT_SLICES, T0));
+        return RegistryCadence.starting(() -> interval, T0, new SplittableRandom(rank))
+                .slotted((t, i) -> fleet.slotAtOrAfter(t, i, "public.ecr.aws:443"), T0, null);
+    }
+
+    @Test
+    @DisplayName("on slots: the first check on the node's first slot after start, the next one interval later, and "
+            + "after a 429 with Retry-After the first slot at or after the backoff's end")
+    void slotsAtStartAfterACheckAndAfterA429() {
+        Duration interval = Duration.ofHours(10);
+        FleetCadence fleet = new FleetCadence(0.1, new FleetSize(100, FleetRank.ENDPOINT_SLICES, T0));
+        RegistryCadence c = slotted(fleet, interval, 42, 100);
+        Instant first = c.dueAt(T0);
+        assertEquals(fleet.slotAtOrAfter(T0, interval, "public.ecr.aws:443"), first);
+        assertTrue(c.onSlots());
+        c.checked(answer(Reason.OK, Map.of()), first.plusSeconds(40));
+        assertEquals(first.plus(interval), c.dueAt(first.plusSeconds(40)), "one interval after its slot, exactly");
+        Instant second = first.plus(interval);
+        c.checked(answer(Reason.REGISTRY_RATE_LIMITED, Map.of("retry-after", "3600")), second);
+        Instant third = c.dueAt(second);
+        assertEquals(0, Duration.between(first, third).toMillis() % interval.toMillis(), "on the node's slot");
+        assertTrue(!third.isBefore(second.plusSeconds(3600)), "never before Retry-After: " + third);
+    }
+
+    @Test
+    @DisplayName("the rank arriving after slots went by: the first slot from then on, not one in the past (a whole "
+            + "refresh's worth of nodes would check at once)")
+    void aLateRankTakesNoPastSlot() {
+        Duration interval = Duration.ofHours(10);
+        FleetCadence fleet = new FleetCadence(0.1, new FleetSize(100, FleetRank.ENDPOINT_SLICES, T0));
+        RegistryCadence c = RegistryCadence.starting(() -> interval, T0, new SplittableRandom(1))
+                .slotted((t, i) -> fleet.slotAtOrAfter(t, i, "r"), T0, Duration.ofMinutes(11));
+        assertTrue(!c.dueAt(T0).isBefore(T0.plus(Duration.ofMinutes(11))), "no random check while a rank is expected");
+        fleet.rank(new FleetRank(0, 100, FleetRank.ENDPOINT_SLICES, T0));
+        Instant later = T0.plus(interval);
+        assertTrue(!c.dueAt(later).isBefore(later), "at or after the rank came: " + c.dueAt(later));
+        assertEquals(fleet.slotAtOrAfter(later, interval, "r"), c.dueAt(later));
+    }
 }

@@ -67,8 +67,9 @@ class RegistryScheduleTest {
         scheduler.apply(config(Map.of()));
         time.advance(Duration.ofMinutes(2));
         RegistrySchedule s = scheduler.registrySchedule("reg");
-        // 1,000 nodes × 10 requests / 0.1 req/s, with 10 % headroom: 110,000 s.
-        assertEquals(Duration.ofSeconds(110_000), s.interval());
+        // 1,000 nodes (1,024, the next 1/16 step) × 10 requests / 0.1 req/s, with 10 % headroom: 112,640 s.
+        assertEquals(Duration.ofSeconds(112_640), s.interval());
+        assertEquals("random", s.placement(), "no rank source: random");
         assertEquals(10, s.requestsPerCheck());
         assertTrue(!s.checked(), s.toString());
         Instant due = s.nextCheckAt();
@@ -99,5 +100,27 @@ class RegistryScheduleTest {
         Duration left = Duration.between(now, due);
         Duration after = Duration.between(now, scheduler.registrySchedule("reg").nextCheckAt());
         assertEquals(left.multipliedBy(2).toSeconds(), after.toSeconds(), "the wait left doubles");
+    }
+
+    @Test
+    @DisplayName("rank 7 of 1,000: the status says slotted, when the fleet's previous slot was scheduled (rank 6's, "
+            + "one slot width, I / 1,024, earlier), the check runs on its slot to the second, and then the last check is known")
+    void onSlotsTheStatusSaysWhoIsBefore() {
+        fleet.rank(new FleetRank(7, 1_000, FleetRank.ENDPOINT_SLICES, time.instant()));
+        scheduler.apply(config(Map.of()));
+        time.advance(Duration.ofMinutes(1));
+        RegistrySchedule s = scheduler.registrySchedule("reg");
+        assertEquals("slot 7 of 1000 (endpointslices)", s.placement());
+        Instant due = s.nextCheckAt();
+        assertEquals(fleet.slotAtOrAfter(time.instant(), s.interval(), Target.parse("registry.test").authority()), due);
+        assertEquals(due.minusMillis(s.interval().toMillis() / 1_024), s.fleetPreviousAt(), "1,000 counts as 1,024");
+        assertEquals(null, s.lastCheckAt());
+        TargetReport shown = board.get("reg").report();
+        assertTrue(shown.diagnosis().summary().contains("the fleet's previous check")
+                && shown.diagnosis().summary().contains("scheduled at " + s.fleetPreviousAt()),
+                shown.diagnosis().summary());
+        time.advance(Duration.between(time.instant(), due).plusSeconds(1));
+        assertEquals(1, checks.get(), "the check ran on its slot");
+        assertEquals(due, scheduler.registrySchedule("reg").lastCheckAt(), "woken at the slot, not a probe later");
     }
 }
