@@ -184,6 +184,8 @@ final class RegistryCadence {
         if (dueAt.isBefore(notBefore)) {
             dueAt = notBefore;
         }
+        // On slots, as after a check: the slot just consumed is passed over and the next one is this node's.
+        floor = now.plus(basis.dividedBy(2));
     }
 
     private Duration nextDelay(TargetReport full, Duration ri) {

@@ -26,7 +26,7 @@ class RegistryAllowanceTest {
     private static RegistryAllowance.Scheduled target(Instant nextCheckAt, Reason lastAnswer) {
         TargetReport last = lastAnswer == null ? null : new TargetReport("reg", new Diagnosis(lastAnswer, "test"), "",
                 List.of(), List.of(), null, T0.minusSeconds(600), null);
-        return new RegistryAllowance.Scheduled(new RegistrySchedule(last != null, nextCheckAt, I, 10), last);
+        return new RegistryAllowance.Scheduled(new RegistrySchedule(last != null, nextCheckAt, I, 10, null, null, null), last);
     }
 
     @Test
