@@ -13,6 +13,10 @@
 # CADENCE_NO_BUILD=1 (use the jar as built), CADENCE_JAR (pullpath's jar, default the built one: a copy lets the
 # tree be rebuilt while a run goes on), CADENCE_JFR=FILE (record JFR on pullpath over the window),
 # CADENCE_JFR_SETTINGS (a .jfc, default profile), CADENCE_NMT=FILE (pullpath's NMT summary at the end; add -XX:NativeMemoryTracking=summary to the flags).
+# Alternatives beside it in the same minutes: CADENCE_ALT_FLAGS / _JAR / _JAVA, and CADENCE_ALT2_* .. CADENCE_ALT6_*
+# (each a further pullpath on the same registries). At the end, each pullpath's memory is split from
+# /proc/PID/status and smaps_rollup (anonymous: what only this process holds; file: mapped from disk, page cache,
+# reclaimable) with its metaspace and loaded classes from its own /metrics.
 # Needs: nginx, prometheus-blackbox-exporter, openssl, curl, python3 (Debian: nginx-light prometheus-blackbox-exporter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +39,8 @@ import socket
 ss=[socket.socket() for _ in range($1)]
 for s in ss: s.bind(('127.0.0.1',0))
 print(' '.join(str(s.getsockname()[1]) for s in ss))"; }
-read -r -a ports <<< "$(free_ports $(( n + 3 )))"
-bport=${ports[n]}; pport=${ports[n+1]}; aport=${ports[n+2]}
+read -r -a ports <<< "$(free_ports $(( n + 8 )))"
+bport=${ports[n]}; pport=${ports[n+1]}
 
 # --- the registries: one nginx (one worker), N TLS 1.3 servers, each a registry with a token realm
 bench_pki "$work"
@@ -97,17 +101,24 @@ START_NS=$(date +%s%N)
 pp=$!; pids+=($pp)
 ready_ms=$(await_ready "$pport" "$pp" "$work/pullpath.log")
 # A/B in the same minutes: CADENCE_ALT_FLAGS (JVM flags, space-separated), CADENCE_ALT_JAR and CADENCE_ALT_JAVA run a
-# second pullpath on the same registries, reported as "pullpath (alt)".
-pa=""
-if [ -n "${CADENCE_ALT_FLAGS:-}${CADENCE_ALT_JAR:-}${CADENCE_ALT_JAVA:-}" ]; then
-  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/etc/config.yaml" > "$work/etc-alt/config.yaml"
-  read -r -a alt_flags <<< "${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options}"
+# second pullpath on the same registries, reported as "pullpath (alt)"; CADENCE_ALT2_* .. CADENCE_ALT6_* more of them.
+alt_pids=(); alt_ports=(); alt_names=(); alt_ready=(); alt_desc=()
+for k in 1 2 3 4 5 6; do
+  sfx=$([ "$k" = 1 ] && echo "" || echo "$k")
+  fv="CADENCE_ALT${sfx}_FLAGS"; jv="CADENCE_ALT${sfx}_JAR"; av="CADENCE_ALT${sfx}_JAVA"
+  [ -n "${!fv:-}${!jv:-}${!av:-}" ] || continue
+  aport=${ports[n+1+k]}
+  mkdir -p "$work/etc-alt$k"
+  sed "s/^listen: .*/listen: 127.0.0.1:$aport/" "$work/etc/config.yaml" > "$work/etc-alt$k/config.yaml"
+  read -r -a alt_flags <<< "${!fv:-@deploy/image/jvm.options}"
   START_NS=$(date +%s%N)
-  "${CADENCE_ALT_JAVA:-$java_bin}" "${alt_flags[@]}" -jar "${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}" run \
-    --config "$work/etc-alt/config.yaml" > "$work/alt.log" 2>&1 &
+  "${!av:-$java_bin}" "${alt_flags[@]}" -jar "${!jv:-agent/target/pullpath-agent.jar}" run \
+    --config "$work/etc-alt$k/config.yaml" > "$work/alt$k.log" 2>&1 &
   pa=$!; pids+=($pa)
-  alt_ready_ms=$(await_ready "$aport" "$pa" "$work/alt.log")
-fi
+  alt_pids+=($pa); alt_ports+=($aport); alt_names+=("pullpath (alt$sfx)")
+  alt_desc+=("${!av:-$java_bin} ${!fv:-@deploy/image/jvm.options} -jar ${!jv:-agent/target/pullpath-agent.jar}")
+  alt_ready+=("$(await_ready "$aport" "$pa" "$work/alt$k.log")")
+done
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/metrics" >/dev/null && break; sleep 0.1; done
 bb_url() { echo "http://127.0.0.1:$bport/probe?module=registry&target=https://127.0.0.1:${ports[$1]}/v2/"; }
 curl -s "$(bb_url 0)" | grep -q '^probe_success 1' || { echo "blackbox /probe does not succeed:" >&2; curl -s "$(bb_url 0)" >&2; exit 1; }
@@ -144,20 +155,22 @@ task_ticks() {
 sleep "$warmup"
 [ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.start name=cadence settings="${CADENCE_JFR_SETTINGS:-profile}" filename="$CADENCE_JFR" >/dev/null
 [ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks0"
-[ -n "$pa" ] && { a0=$(pp_probes "$aport"); ca0=$(cpu_ticks "$pa"); }
+declare -A a0 ca0 a1 ca1
+for j in "${!alt_pids[@]}"; do a0[$j]=$(pp_probes "${alt_ports[j]}"); ca0[$j]=$(cpu_ticks "${alt_pids[j]}"); done
 p0=$(pp_probes); b0=$(wc -l < "$work/bb-count"); cp0=$(cpu_ticks "$pp"); cb0=$(cpu_ticks "$bb"); t0=$(date +%s%N)
-players=(pp bb); [ -n "$pa" ] && players+=(pa)
-declare -A rsum rmax; for s in "${players[@]}"; do rsum[$s]=0; rmax[$s]=0; done; samples=0
+declare -A rsum rmax who; who[pp]=$pp; who[bb]=$bb; players=(pp bb)
+for j in "${!alt_pids[@]}"; do who[a$j]=${alt_pids[j]}; players+=(a$j); done
+for s in "${players[@]}"; do rsum[$s]=0; rmax[$s]=0; done; samples=0
 end=$(( $(date +%s) + window ))
 while [ "$(date +%s)" -lt "$end" ]; do
   sleep 5
   for s in "${players[@]}"; do
-    pid=${!s}; r=$(rss_kib "$pid"); rsum[$s]=$(( ${rsum[$s]} + r )); [ "$r" -gt "${rmax[$s]}" ] && rmax[$s]=$r
+    pid=${who[$s]}; r=$(rss_kib "$pid"); rsum[$s]=$(( ${rsum[$s]} + r )); [ "$r" -gt "${rmax[$s]}" ] && rmax[$s]=$r
   done
   samples=$(( samples + 1 ))
 done
 cp1=$(cpu_ticks "$pp"); cb1=$(cpu_ticks "$bb"); t1=$(date +%s%N); p1=$(pp_probes); b1=$(wc -l < "$work/bb-count")
-[ -n "$pa" ] && { ca1=$(cpu_ticks "$pa"); a1=$(pp_probes "$aport"); }
+for j in "${!alt_pids[@]}"; do ca1[$j]=$(cpu_ticks "${alt_pids[j]}"); a1[$j]=$(pp_probes "${alt_ports[j]}"); done
 [ -n "${CADENCE_THREADS:-}" ] && task_ticks "$pp" > "$work/tasks1"
 [ -n "${CADENCE_JFR:-}" ] && jcmd "$pp" JFR.stop name=cadence >/dev/null
 [ -n "${CADENCE_NMT:-}" ] && { jcmd "$pp" VM.native_memory summary > "$CADENCE_NMT" 2>&1 || true; }
@@ -174,7 +187,9 @@ echo "pullpath: $("$java_bin" -version 2>&1 | awk 'NR==1'), flags: ${jvm_flags[*
 printf '\n| %-17s | %8s | %14s | %13s | %13s | %7s |\n' "" "probes" "CPU ms / probe" "% of one core" "RSS avg / max" "threads"
 printf '|%s|%s|%s|%s|%s|%s|\n' "-------------------" "----------" "----------------" "---------------" "---------------" "---------"
 row pullpath $(( cp1 - cp0 )) $(( p1 - p0 )) "${rsum[pp]}" "${rmax[pp]}" "$pp_threads"
-[ -n "$pa" ] && row "pullpath (alt)" $(( ca1 - ca0 )) $(( a1 - a0 )) "${rsum[pa]}" "${rmax[pa]}" "$(threads "$pa")"
+for j in "${!alt_pids[@]}"; do
+  row "${alt_names[j]}" $(( ${ca1[$j]} - ${ca0[$j]} )) $(( ${a1[$j]} - ${a0[$j]} )) "${rsum[a$j]}" "${rmax[a$j]}" "$(threads "${alt_pids[j]}")"
+done
 row blackbox_exporter $(( cb1 - cb0 )) $(( b1 - b0 )) "${rsum[bb]}" "${rmax[bb]}" "$bb_threads"
 echo
 echo "pullpath start to /readyz: ${ready_ms} ms; targets succeeding at the end: ${ok}/${n}"
@@ -183,10 +198,29 @@ if [ -n "${CADENCE_THREADS:-}" ]; then
   awk -F'|' -v hz="$hz" 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; if (d > 0) printf "  %8.0f  %s\n", 1000 * d / hz, $1}' \
     "$work/tasks0" "$work/tasks1" | sort -rn
 fi
-[ -n "$pa" ] && {
-  echo "pullpath (alt): ${CADENCE_ALT_JAVA:-$java_bin} ${CADENCE_ALT_FLAGS:-@deploy/image/jvm.options} -jar ${CADENCE_ALT_JAR:-agent/target/pullpath-agent.jar}; start to /readyz ${alt_ready_ms} ms; succeeding $(pp_successes "$aport")/${n}"
-  echo "CPU per probe ratio pullpath (alt)/blackbox: $(awk -v a=$(( ca1 - ca0 )) -v pa=$(( a1 - a0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
-    'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"
+ratio() { awk -v a="$1" -v pa="$2" -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
+  'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }'; }
+for j in "${!alt_pids[@]}"; do
+  echo "${alt_names[j]}: ${alt_desc[j]}; start to /readyz ${alt_ready[j]} ms; succeeding $(pp_successes "${alt_ports[j]}")/${n}"
+  echo "CPU per probe ratio ${alt_names[j]}/blackbox: $(ratio $(( ${ca1[$j]} - ${ca0[$j]} )) $(( ${a1[$j]} - ${a0[$j]} )))"
+done
+# Memory at the end (MiB): RSS = anonymous + file-backed (+ shmem); Pss shares file pages among their mappers.
+mem_row() { # name pid port
+  local st; st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ {printf "%s=%d ", $1, $2}' "/proc/$2/status")
+  local pss; pss=$(awk '/^Pss:/ {print $2}' "/proc/$2/smaps_rollup" 2>/dev/null || echo 0)
+  local m; m=$(curl -s "http://127.0.0.1:$3/metrics")
+  local meta; meta=$(awk '/^jvm_memory_committed_bytes\{.*id="Metaspace"/ {print $2}' <<< "$m")
+  local cls; cls=$(awk '/^jvm_classes_loaded_classes/ {print $2}' <<< "$m")
+  awk -v name="$1" -v st="$st" -v pss="$pss" -v meta="${meta:-0}" -v cls="${cls:-0}" 'BEGIN {
+    n = split(st, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+    printf "| %-17s | %6.1f | %6.1f | %6.1f | %6.1f | %9.1f | %7d |\n", name, v["VmRSS:"] / 1024, v["RssAnon:"] / 1024,
+      v["RssFile:"] / 1024, pss / 1024, meta / 1048576, cls }'
 }
+echo
+printf '| %-17s | %6s | %6s | %6s | %6s | %9s | %7s |\n' "memory at the end" "RSS" "anon" "file" "Pss" "metaspace" "classes"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "-------------------" "--------" "--------" "--------" "--------" "-----------" "---------"
+mem_row pullpath "$pp" "$pport"
+for j in "${!alt_pids[@]}"; do mem_row "${alt_names[j]}" "${alt_pids[j]}" "${alt_ports[j]}"; done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CPU per probe ratio pullpath/blackbox: $(awk -v a=$(( cp1 - cp0 )) -v pa=$(( p1 - p0 )) -v b=$(( cb1 - cb0 )) -v pb=$(( b1 - b0 )) \
   'BEGIN { if (pa && pb && b) printf "%.2f", (a / pa) / (b / pb); else print "n/a" }')"

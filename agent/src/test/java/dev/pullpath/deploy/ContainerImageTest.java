@@ -96,8 +96,9 @@ class ContainerImageTest {
         JsonNode config = KubernetesTypes.JSON.readTree(Command.check(Duration.ofSeconds(60), "skopeo", "inspect",
                 "--config", "oci-archive:" + image.archive() + ":" + OciImage.REF.split(":")[1])).get("config");
         assertEquals("65532:65532", config.get("User").asText(), "numeric, so the kubelet can check runAsNonRoot");
-        assertEquals(List.of("java", "@/app/jvm.options", "-jar", "/app/pullpath-agent.jar"),
-                strings(config.get("Entrypoint")));
+        assertEquals(List.of("java", "@/app/jvm.options",
+                "-XX:SharedArchiveFile=/opt/java/openjdk/lib/server/classes.jsa:/app/pullpath.jsa", "-jar",
+                "/app/pullpath-agent.jar"), strings(config.get("Entrypoint")));
         assertEquals(dockerfile.entrypoint(), strings(config.get("Entrypoint")));
         assertEquals(dockerfile.cmd(), strings(config.get("Cmd")));
         assertTrue(config.get("ExposedPorts").has(PORT + "/tcp"), config.toString());
