@@ -1,5 +1,6 @@
 package dev.pullpath.config;
 
+import dev.pullpath.files.BoundedFile;
 import dev.pullpath.config.ConfigFile.RawConfig;
 import dev.pullpath.config.ConfigFile.RawCredentials;
 import dev.pullpath.config.ConfigFile.RawKubernetes;

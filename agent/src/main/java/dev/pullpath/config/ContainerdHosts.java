@@ -1,5 +1,6 @@
 package dev.pullpath.config;
 
+import dev.pullpath.files.BoundedFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;

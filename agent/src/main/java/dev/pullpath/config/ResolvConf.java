@@ -1,5 +1,6 @@
 package dev.pullpath.config;
 
+import dev.pullpath.files.BoundedFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

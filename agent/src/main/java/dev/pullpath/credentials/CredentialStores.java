@@ -1,6 +1,6 @@
 package dev.pullpath.credentials;
 
-import dev.pullpath.config.BoundedFile;
+import dev.pullpath.files.BoundedFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

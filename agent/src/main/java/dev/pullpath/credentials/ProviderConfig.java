@@ -1,7 +1,7 @@
 package dev.pullpath.credentials;
 
 
-import dev.pullpath.config.BoundedFile;
+import dev.pullpath.files.BoundedFile;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,6 +1,6 @@
 package dev.pullpath.probe;
 
-import dev.pullpath.config.BoundedFile;
+import dev.pullpath.files.BoundedFile;
 import dev.pullpath.config.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -79,6 +79,9 @@ class RegistryAllowanceTest {
         assertTrue(g.granted());
         assertNull(g.lastCheck());
         assertFalse(a.repay(), "no scheduled check owed");
-        assertEquals(T0.plus(I), a.borrow(T0.plusSeconds(1), fleet, List.of()).spentUntil());
+        // The interval a target of that registry would have: the fleet counted as the cadence counts it (1,000
+        // rounded up to 1,024, so that one node joining moves no slot), not the round 110,000 s of the other rows.
+        Duration walkInterval = fleet.interval(dev.pullpath.config.ConfigLoader.DEFAULT_REGISTRY_INTERVAL, 10);
+        assertEquals(T0.plus(walkInterval), a.borrow(T0.plusSeconds(1), fleet, List.of()).spentUntil());
     }
 }

@@ -1,4 +1,4 @@
-package dev.pullpath.config;
+package dev.pullpath.files;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.pullpath.config;
+package dev.pullpath.files;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
