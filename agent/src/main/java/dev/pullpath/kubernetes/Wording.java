@@ -1,5 +1,6 @@
 package dev.pullpath.kubernetes;
 
+import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.PhaseReport;
 import dev.pullpath.diagnosis.TargetReport;
 import dev.pullpath.schedule.RegistryAllowance;
@@ -42,8 +43,17 @@ final class Wording {
         return r.phases().isEmpty() ? "config" : r.phases().get(r.phases().size() - 1).phase().label();
     }
 
-    /** The host that decided: the first host of the containerd route that failed, else the target. */
+    /**
+     * The host that decided: the layer host when the layer hop failed there (the registry answered with its
+     * redirect: naming the registry would send the reader to the wrong firewall rule), else the first host of the
+     * containerd route that failed, else the target.
+     */
     static String host(TargetReport r) {
+        boolean layerFailed = r.phases().stream().anyMatch(p -> !p.ok() && p.phase() == Phase.LAYER);
+        if (layerFailed && r.evidence() != null && r.evidence().layer() != null
+                && r.evidence().layer().layerHost() != null) {
+            return r.evidence().layer().layerHost();
+        }
         if (r.endpoints() != null) {
             return r.endpoints().stream().filter(e -> !e.ok()).map(e -> e.endpoint()).findFirst()
                     .orElse(r.target());

@@ -18,6 +18,7 @@ import dev.pullpath.schedule.Prober;
 import dev.pullpath.schedule.RegistrySchedule;
 import dev.pullpath.schedule.SchedulerTimer;
 import dev.pullpath.schedule.StatusBoard;
+import dev.pullpath.testing.Counters;
 import dev.pullpath.testing.LoopbackLab;
 import dev.pullpath.testing.RegistryResponder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -26,8 +27,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -128,6 +127,26 @@ class KubeDiagnosisBudgetTest {
         assertEquals(1, walksOf("team/app"), "the diagnosis walked to the manifest: " + registry.requests());
         assertEquals(1.0, counter("probed"));
         assertEquals(0.0, counter("budget"));
+    }
+
+    @Test
+    @DisplayName("the pod's image is on the registry but its blobs redirect to a layer host that refuses → the Event "
+            + "names the layer hop and that host (firewall/connect_refused), not the registry, which answered")
+    void blockedLayerHostIsNamedOnThePod() throws Exception {
+        start(3, 0.5);
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        registry.manifest("team/app:1.2").blobRedirect("https://127.0.0.1:" + closed + "/layers");
+
+        Event e = awaitEvent(pullingPod("app-1", image("team/app:1.2")));
+        assertEquals("Warning", e.getType(), e.getMessage());
+        assertEquals("FirewallConnectRefused", e.getReason(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("pullpath on node-a: firewall/connect_refused at layer 127.0.0.1:"
+                + closed), e.getMessage());
+        assertTrue(registry.requests().stream().anyMatch(r -> r.pathAndQuery().contains("/team/app/blobs/")),
+                "the registry answered the blob with its redirect: " + registry.requests());
     }
 
     @Test
@@ -269,16 +288,7 @@ class KubeDiagnosisBudgetTest {
     }
 
     private double counter(String result) {
-        for (MetricSnapshot m : metrics.scrape()) {
-            if (m instanceof CounterSnapshot c && (m.getMetadata().getPrometheusName() + "_total").equals(METRIC)) {
-                for (CounterSnapshot.CounterDataPointSnapshot p : c.getDataPoints()) {
-                    if (result.equals(p.getLabels().get("result"))) {
-                        return p.getValue();
-                    }
-                }
-            }
-        }
-        return 0;
+        return Counters.value(metrics, METRIC, result);
     }
 
     private static void await(BooleanSupplier condition, String what, Duration within) throws InterruptedException {

@@ -21,8 +21,8 @@ import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.pullpath.testing.Counters;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
@@ -340,16 +340,7 @@ class KubeReporterTest {
     }
 
     private double counter(String name, String result) {
-        for (MetricSnapshot m : metrics.scrape()) {
-            if (m instanceof CounterSnapshot c && (m.getMetadata().getPrometheusName() + "_total").equals(name)) {
-                for (CounterSnapshot.CounterDataPointSnapshot p : c.getDataPoints()) {
-                    if (result.equals(p.getLabels().get("result"))) {
-                        return p.getValue();
-                    }
-                }
-            }
-        }
-        return 0;
+        return Counters.value(metrics, name, result);
     }
 
     private List<String> lines() {
