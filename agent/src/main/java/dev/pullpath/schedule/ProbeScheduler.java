@@ -10,7 +10,6 @@ import dev.pullpath.probe.PathProber;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -51,11 +50,9 @@ public final class ProbeScheduler implements AutoCloseable {
     private final SchedulerTimer timer;
     private final FleetCadence fleet;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
-    private final Object admission = new Object();
-    private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+    private final Admission admission = new Admission(() -> this.config.maxConcurrentProbes(), () -> this.closed);
     private volatile AgentConfig config;
     private final OnDemandProbes onDemand;
-    private int inFlight;
     private volatile boolean closed;
     private volatile boolean ready;
     private final Map<String, Instant> lastProbe = new ConcurrentHashMap<>();
@@ -114,7 +111,7 @@ public final class ProbeScheduler implements AutoCloseable {
                 board.remove(name);
             }
         }
-        drain();
+        admission.drain();
     }
 
     /** Probes started from now on use {@code next}; the caller closes the previous one when it has drained. */
@@ -185,44 +182,6 @@ public final class ProbeScheduler implements AutoCloseable {
         return t.proxies() == null ? o : o.withProxies(t.proxies());
     }
 
-    private void admit(Job job) {
-        synchronized (admission) {
-            if (closed || job.cancelled) {
-                return;
-            }
-            if (inFlight >= config.maxConcurrentProbes()) {
-                waiting.add(job);
-                return;
-            }
-            inFlight++;
-        }
-        job.run();
-    }
-
-    private void finished() {
-        synchronized (admission) {
-            inFlight--;
-        }
-        drain();
-    }
-
-    private void drain() {
-        while (true) {
-            Job next;
-            synchronized (admission) {
-                if (closed || inFlight >= config.maxConcurrentProbes() || waiting.isEmpty()) {
-                    return;
-                }
-                next = waiting.poll();
-                if (next.cancelled) {
-                    continue;
-                }
-                inFlight++;
-            }
-            next.run();
-        }
-    }
-
     private static Duration fraction(Duration d, double f) {
         return Duration.ofNanos((long) (d.toNanos() * f));
     }
@@ -233,7 +192,7 @@ public final class ProbeScheduler implements AutoCloseable {
     }
 
     /** One target's schedule and the state its probes carry forward. */
-    private final class Job {
+    private final class Job implements Admission.Probe {
         final TargetConfig target;
         volatile boolean cancelled;
         private SchedulerTimer.Scheduled next;
@@ -315,7 +274,7 @@ public final class ProbeScheduler implements AutoCloseable {
 
         synchronized void scheduleIn(Duration delay) {
             if (!cancelled && !closed) {
-                next = timer.schedule(delay, () -> admit(this));
+                next = timer.schedule(delay, () -> admission.admit(this));
             }
         }
 
@@ -326,7 +285,13 @@ public final class ProbeScheduler implements AutoCloseable {
             }
         }
 
-        void run() {
+        @Override
+        public boolean cancelled() {
+            return cancelled;
+        }
+
+        @Override
+        public void run() {
             boolean registryDue;
             synchronized (this) {
                 registryDue = target.kind() == dev.pullpath.config.TargetKind.REGISTRY && registry.due(clock.instant())
@@ -356,7 +321,7 @@ public final class ProbeScheduler implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.error("recording the probe of {} failed", target.name(), e);
                 } finally {
-                    finished();
+                    admission.finished();
                     // After the first probe, a random phase within the interval: nodes started together drift apart.
                     scheduleIn(untilSlot(runs++ == 0 ? fraction(target.interval(), random.nextDouble())
                             : jitter(target.interval(), 0.1)));
