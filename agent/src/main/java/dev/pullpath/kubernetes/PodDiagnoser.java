@@ -76,8 +76,11 @@ final class PodDiagnoser implements AutoCloseable {
     private volatile SharedIndexInformer<Pod> informer;
     private volatile boolean closed;
 
-    /** {@code freshUntil}: a diagnosis without registry hops is walked again once the allowance is back. */
-    private record Probed(Instant at, Instant freshUntil, CompletableFuture<Diagnosed> report) {
+    /**
+     * {@code freshUntil}: the diagnosisSpacing after the probe, or sooner for a diagnosis without registry hops,
+     * which is walked again once the allowance is back.
+     */
+    private record Probed(Instant freshUntil, CompletableFuture<Diagnosed> report) {
     }
 
     /** One image as one pod names it. */
@@ -251,7 +254,7 @@ final class PodDiagnoser implements AutoCloseable {
             if (!grant.granted() && grant.spentUntil().isBefore(freshUntil)) {
                 freshUntil = grant.spentUntil();
             }
-            probed = new Probed(now, freshUntil, probe(image, target, secrets, grant));
+            probed = new Probed(freshUntil, probe(image, target, secrets, grant));
             images.put(imageKey, probed);
             probed.report().whenComplete((r, e) -> inFlight.decrementAndGet());
             diagnoses.labelValues(grant.granted() ? "probed" : "budget").inc();
@@ -335,11 +338,10 @@ final class PodDiagnoser implements AutoCloseable {
         return (init ? "spec.initContainers{" : "spec.containers{") + container + "}";
     }
 
-    /** Bounded memory: what is older than the spacing is forgotten. */
+    /** Bounded memory: a diagnosis no longer fresh, and a pod told longer ago than the spacing, are forgotten. */
     private void purge(Instant now) {
         if (images.size() > 256) {
-            images.values().removeIf(p -> p.report().isDone()
-                    && Duration.between(p.at(), now).compareTo(options.diagnosisSpacing()) >= 0);
+            images.values().removeIf(p -> p.report().isDone() && !now.isBefore(p.freshUntil()));
         }
         if (told.size() > 1024) {
             told.values().removeIf(t -> Duration.between(t, now).compareTo(options.diagnosisSpacing()) >= 0);

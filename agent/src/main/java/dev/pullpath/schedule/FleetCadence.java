@@ -120,7 +120,7 @@ public final class FleetCadence {
     /** When the fleet's slot before this node's one at {@code slot} is (rank r − 1's, or the last rank's). */
     public Instant previousSlot(Instant slot, Duration interval) {
         FleetRank r = rank;
-        return r == null ? null : slot.minusMillis(interval.toMillis() / Math.max(r.members(), sizeStep(r.members())));
+        return r == null ? null : slot.minusMillis(width(interval.toMillis(), r.members()));
     }
 
     static long slot(long atOrAfterMillis, long intervalMillis, FleetRank r, String registry) {
@@ -129,12 +129,16 @@ public final class FleetCadence {
         // exact count moved every rank's slot by up to a width, so nodes that had refreshed and nodes that had not
         // met on the same instants (three checks in one second at 5,000 nodes). The slots past the last rank stay
         // empty: at most 6 % of the interval.
-        int slots = Math.max(r.members(), sizeStep(r.members()));
-        long width = intervalMillis / slots;
+        long width = width(intervalMillis, r.members());
         long offset = (long) (width * ((registry.hashCode() & 0xffff) / 65536.0 * 0.5));
         long phase = (r.rank() * width) + width / 2 + offset;
         long k = Math.floorDiv(atOrAfterMillis - phase + intervalMillis - 1, intervalMillis);
         return k * intervalMillis + phase;
+    }
+
+    /** One slot's width: the interval divided by the members rounded up as the interval's size is. */
+    private static long width(long intervalMillis, int members) {
+        return intervalMillis / sizeStep(members);
     }
 
     /**

@@ -15,14 +15,10 @@ final class PendingRegistryCheck {
     private PendingRegistryCheck() {
     }
 
-    /** {@code cheap}, a probe of the cheap hops only, said for what it is; a failure stands as it is. */
-    static TargetReport status(TargetReport cheap, Instant firstCheckAt) {
-        return status(cheap, firstCheckAt, null);
-    }
-
     /**
-     * ... and, with slots, when the fleet's previous slot was (rank r − 1's), said as scheduled: this node did not
-     * see that check, only knows when it was due.
+     * {@code cheap}, a probe of the cheap hops only, said for what it is (a failure stands as it is), and with slots
+     * when the fleet's previous slot was (rank r − 1's, else null), said as scheduled: this node did not see that
+     * check, only knows when it was due.
      */
     static TargetReport status(TargetReport cheap, Instant firstCheckAt, Instant fleetPreviousSlot) {
         if (!cheap.ok()) {
