@@ -56,6 +56,11 @@ public final class DiagnoseCommand implements Callable<Integer> {
             description = "Timeout of each phase, e.g. 2s or 500ms (default: ${DEFAULT-VALUE}).")
     String timeout;
 
+    @Option(names = "--pace", paramLabel = "DURATION",
+            description = "Least time between two requests to the registry's hosts, as the daemon paces a fleet's "
+                    + "checks (default: none).")
+    String pace;
+
     @Option(names = "--max-addresses", paramLabel = "N", defaultValue = "4",
             description = "Addresses probed per address family (default: ${DEFAULT-VALUE}).")
     int maxAddresses;
@@ -141,7 +146,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
         return new ProbeOptions(Durations.parse(timeout), maxAddresses, servers, resolvConf, hostsFile, caFiles,
                 ProbeOptions.DEFAULT_MAX_BODY_BYTES, proxies, logins, containerdCertsDir, !noTraceroute,
                 containerdVersion == null ? dev.pullpath.config.ContainerdVersion.ASSUMED
-                        : dev.pullpath.config.ContainerdVersion.parse(containerdVersion, "--containerd-version"));
+                        : dev.pullpath.config.ContainerdVersion.parse(containerdVersion, "--containerd-version"))
+                .withRegistryPace(pace == null ? Duration.ZERO : Durations.parse(pace));
     }
 
     public List<Target> parsedTargets() {

@@ -20,14 +20,15 @@ import java.util.List;
  * @param containerdCertsDir containerd's registry config directory (hosts.toml per registry), or null for none
  * @param traceroute    whether a connect that times out is followed by a TCP traceroute of that address
  * @param containerdVersion the containerd release whose reading of hosts.toml is modelled
- * @param registryHopGap a pause between the registry hops of one walk (the version check, the token, each login,
- *                      the manifest, the layer), so that a fleet's scheduled checks do not send their requests in
- *                      one burst; zero (the default, the CLI's, /probe's) for none. Never counted in a phase
+ * @param registryPace  the least time between the starts of two requests of one walk to the registry's hosts (the
+ *                      registry, its token realm, the layer host), so that a fleet's scheduled checks do not send
+ *                      their requests in one burst; zero (the default, the CLI's, /probe's) for none. Never counted
+ *                      in a phase's time or a hop's deadline
  */
 public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                            Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
                            CredentialSettings credentials, Path containerdCertsDir,
-                           boolean traceroute, ContainerdVersion containerdVersion, Duration registryHopGap) {
+                           boolean traceroute, ContainerdVersion containerdVersion, Duration registryPace) {
 
     public ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAddress> resolvers, Path resolvConf,
                         Path hostsFile, List<Path> caFiles, int maxBodyBytes, ProxySettings proxies,
@@ -89,7 +90,7 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
         proxies = proxies == null ? ProxySettings.none() : proxies;
         credentials = credentials == null ? CredentialSettings.NONE : credentials;
         containerdVersion = containerdVersion == null ? ContainerdVersion.ASSUMED : containerdVersion;
-        registryHopGap = registryHopGap == null || registryHopGap.isNegative() ? Duration.ZERO : registryHopGap;
+        registryPace = registryPace == null || registryPace.isNegative() ? Duration.ZERO : registryPace;
     }
 
     public static ProbeOptions defaults() {
@@ -99,32 +100,32 @@ public record ProbeOptions(Duration timeout, int maxAddresses, List<InetSocketAd
 
     public ProbeOptions withTimeout(Duration phaseTimeout) {
         return new ProbeOptions(phaseTimeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, credentials, containerdCertsDir, traceroute, containerdVersion, registryHopGap);
+                proxies, credentials, containerdCertsDir, traceroute, containerdVersion, registryPace);
     }
 
     public ProbeOptions withProxies(ProxySettings settings) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                settings, credentials, containerdCertsDir, traceroute, containerdVersion, registryHopGap);
+                settings, credentials, containerdCertsDir, traceroute, containerdVersion, registryPace);
     }
 
     /** The same options, modelling containerd {@code version}'s reading of hosts.toml. */
     public ProbeOptions withContainerdVersion(ContainerdVersion version) {
         return new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile, caFiles, maxBodyBytes,
-                proxies, credentials, containerdCertsDir, traceroute, version, registryHopGap);
+                proxies, credentials, containerdCertsDir, traceroute, version, registryPace);
     }
 
     /** The same options, with the traceroute after a timed-out connect allowed or not (the daemon rations it). */
     public ProbeOptions withTraceroute(boolean allowed) {
         return allowed == traceroute ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf, hostsFile,
                 caFiles, maxBodyBytes, proxies, credentials, containerdCertsDir, allowed, containerdVersion,
-                registryHopGap);
+                registryPace);
     }
 
-    /** The same options, pausing {@code gap} between the registry hops of a walk (the daemon's fleet checks). */
-    public ProbeOptions withRegistryHopGap(Duration gap) {
-        return gap.equals(registryHopGap) ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf,
+    /** The same options, {@code pace} apart between the requests of a walk (the daemon's fleet checks). */
+    public ProbeOptions withRegistryPace(Duration pace) {
+        return pace.equals(registryPace) ? this : new ProbeOptions(timeout, maxAddresses, resolvers, resolvConf,
                 hostsFile, caFiles, maxBodyBytes, proxies, credentials, containerdCertsDir, traceroute,
-                containerdVersion, gap);
+                containerdVersion, pace);
     }
 
     public long timeoutMillis() {

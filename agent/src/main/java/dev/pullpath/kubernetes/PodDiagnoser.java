@@ -284,7 +284,7 @@ final class PodDiagnoser implements AutoCloseable {
      */
     private CompletableFuture<Diagnosed> probe(PodImage image, Target target, List<String> secrets,
                                                RegistryAllowance.Grant grant) {
-        ProbeOptions probeOptions = grant.granted() ? config.get().probe().withRegistryHopGap(grant.hopGap())
+        ProbeOptions probeOptions = grant.granted() ? config.get().probe().withRegistryPace(grant.pace())
                 : config.get().probe();
         Depth depth = grant.granted() ? Depth.REGISTRY : Depth.TLS;
         Duration bound = PathProber.maxBound(probeOptions);

@@ -41,18 +41,18 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
 
     private CompletableFuture<PhaseResult<String>> check(Credential credential, HttpConnection registry,
                                                          Target target, String where, Dialer dialer) {
-        long start = System.nanoTime();
+        PhaseClock start = PhaseClock.start(dialer);
         String who = credential.describe();
         boolean expired = credential.expiresAt() != null && credential.expiresAt().isBefore(Instant.now());
         if (credential.username() == null) {
-            return CompletableFuture.completedFuture(PhaseResult.ok(Phase.AUTH, start, who + ": an identity token is "
+            return CompletableFuture.completedFuture(PhaseResult.ok(Phase.AUTH, start.nanos(), who + ": an identity token is "
                     + "exchanged at the realm (OAuth2); not checked by this release", "not checked"));
         }
         String basic = credential.basicAuthorization();
         CompletableFuture<PhaseResult<String>> bounded = new CompletableFuture<>();
         long budget = 2 * timeoutMillis;
-        Deadlines.bound(bounded, budget, () ->
-                PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
+        Deadlines.bound(bounded, budget, dialer.pace(), () ->
+                PhaseResult.failed(Phase.AUTH, start.nanos(), Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
                         + "login within " + budget + "ms (" + who + ")", "no answer"));
         connection(registry, target, dialer)
                 .thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), Map.of("Authorization", basic), timeoutMillis)
@@ -69,23 +69,23 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
                     if (error != null) {
                         Diagnosis d = RegistryProbe.failedExchange(error, where, "GET /v2/ with the stored login",
                                 timeoutMillis);
-                        return PhaseResult.failed(Phase.AUTH, start, expired ? Reason.AUTH_CREDENTIALS_EXPIRED
+                        return PhaseResult.failed(Phase.AUTH, start.nanos(), expired ? Reason.AUTH_CREDENTIALS_EXPIRED
                                 : d.reason(), who + ": " + d.summary(), "no answer");
                     }
                     String line = answer.statusLine() + RegistryProbe.bodyNote(answer);
                     String detail = who + ": GET /v2/ with it -> " + line;
                     if (expired) {
-                        return PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_CREDENTIALS_EXPIRED, where + ": "
+                        return PhaseResult.failed(Phase.AUTH, start.nanos(), Reason.AUTH_CREDENTIALS_EXPIRED, where + ": "
                                 + detail + " (the token expired " + credential.expiresAt() + ")", line);
                     }
                     int status = answer.status();
                     if (status == 400 || status == 401 || status == 403) {
-                        return PhaseResult.failed(Phase.AUTH, start, Reason.AUTH_CREDENTIALS_REJECTED, where + ": "
+                        return PhaseResult.failed(Phase.AUTH, start.nanos(), Reason.AUTH_CREDENTIALS_REJECTED, where + ": "
                                 + detail, line);
                     }
                     Diagnosis d = RegistryProbe.classify(answer, true);
-                    return d.ok() ? PhaseResult.ok(Phase.AUTH, start, detail, line)
-                            : PhaseResult.failed(Phase.AUTH, start, d.reason(), where + ": " + detail + ": "
+                    return d.ok() ? PhaseResult.ok(Phase.AUTH, start.nanos(), detail, line)
+                            : PhaseResult.failed(Phase.AUTH, start.nanos(), d.reason(), where + ": " + detail + ": "
                             + d.summary(), line);
                 })
                 .whenComplete((r, e) -> {
@@ -96,9 +96,10 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         return bounded;
     }
 
+    /** The connection for the next request, picked when the walk's pace lets it go. */
     private CompletableFuture<HttpConnection> connection(HttpConnection registry, Target target, Dialer dialer) {
-        return registry.isOpen() ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(target.host(), target.port());
+        return dialer.pace().turn().thenCompose(v -> registry.isOpen() ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(target.host(), target.port()));
     }
 
     /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */

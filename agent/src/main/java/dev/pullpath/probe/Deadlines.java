@@ -33,9 +33,63 @@ final class Deadlines {
      * timer is cancelled when {@code bounded} completes.
      */
     static <T> void bound(CompletableFuture<T> bounded, long millis, Supplier<T> onTimeout) {
-        ScheduledFuture<?> timer = TIMER.schedule(() -> {
-            bounded.complete(onTimeout.get());
-        }, millis, TimeUnit.MILLISECONDS);
-        bounded.whenComplete((v, e) -> timer.cancel(false));
+        bound(bounded, millis, RequestPace.NONE, onTimeout);
+    }
+
+    /**
+     * ... {@code millis} of the walk's own time: the pauses of its request {@code pace} while the hop runs do not
+     * count, so a paced hop has the same bound as an unpaced one.
+     */
+    static <T> void bound(CompletableFuture<T> bounded, long millis, RequestPace pace, Supplier<T> onTimeout) {
+        new PausingTimer(bounded, pace, () -> bounded.complete(onTimeout.get())).arm(millis * 1_000_000L);
+    }
+
+    /** Fails {@code bounded} with {@code error}'s exception unless it has completed within {@code millis}. */
+    static <T> void failAfter(CompletableFuture<T> bounded, long millis, Supplier<? extends Throwable> error) {
+        new PausingTimer(bounded, RequestPace.NONE, () -> bounded.completeExceptionally(error.get()))
+                .arm(millis * 1_000_000L);
+    }
+
+    /** A deadline that, when it falls, moves itself later by the pauses taken since it was set, until none were. */
+    private static final class PausingTimer {
+        private final CompletableFuture<?> bounded;
+        private final RequestPace pace;
+        private final Runnable expire;
+        private long pausedCounted;
+        private volatile ScheduledFuture<?> timer;
+
+        PausingTimer(CompletableFuture<?> bounded, RequestPace pace, Runnable expire) {
+            this.bounded = bounded;
+            this.pace = pace;
+            this.expire = expire;
+            this.pausedCounted = pace.pausedNanos();
+            bounded.whenComplete((v, e) -> {
+                ScheduledFuture<?> t = timer;
+                if (t != null) {
+                    t.cancel(false);
+                }
+            });
+        }
+
+        void arm(long nanos) {
+            if (bounded.isDone()) {
+                return;
+            }
+            timer = TIMER.schedule(this::fall, nanos, TimeUnit.NANOSECONDS);
+            if (bounded.isDone()) {
+                timer.cancel(false); // completed while the timer was being set
+            }
+        }
+
+        private void fall() {
+            long paused = pace.pausedNanos();
+            long more = paused - pausedCounted;
+            pausedCounted = paused;
+            if (more > 0) {
+                arm(more);
+            } else {
+                expire.run();
+            }
+        }
     }
 }

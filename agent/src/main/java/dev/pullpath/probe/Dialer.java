@@ -3,10 +3,18 @@ package dev.pullpath.probe;
 import dev.pullpath.diagnosis.Diagnosis;
 import java.util.concurrent.CompletableFuture;
 
-/** Opens an HTTP connection to another host of the path (a token realm), walking DNS, TCP and TLS for it. */
+/**
+ * Opens an HTTP connection to another host of the path (a token realm), walking DNS, TCP and TLS for it; and paces
+ * the walk's requests, wherever they go: every place that sends a request has the walk's dialer.
+ */
 @FunctionalInterface
 interface Dialer {
     CompletableFuture<HttpConnection> dial(String host, int port);
+
+    /** The walk's request pace: each request waits for {@code pace().turn()} before it picks its connection. */
+    default RequestPace pace() {
+        return RequestPace.NONE;
+    }
 
     /** A dial that failed at some hop: the diagnosis names the hop. */
     final class DialException extends RuntimeException {

@@ -73,7 +73,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
 
     /** The state of one run: the requests made so far, the connections opened to other hosts. */
     private final class Run {
-        final long start = System.nanoTime();
+        final PhaseClock start;
         final Request r;
         final Target registry;
         final Dialer dialer;
@@ -88,6 +88,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
             this.r = r;
             this.registry = ctx.target();
             this.dialer = ctx.dialer();
+            this.start = PhaseClock.start(dialer);
         }
 
         Evidence.Layer evidence() {
@@ -97,15 +98,15 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         }
 
         PhaseResult<Evidence.Layer> ok(String detail) {
-            return PhaseResult.ok(Phase.LAYER, start, detail, evidence());
+            return PhaseResult.ok(Phase.LAYER, start.nanos(), detail, evidence());
         }
 
         PhaseResult<Evidence.Layer> failed(Reason reason, String summary) {
             if (reason.ok()) { // a warning: the hop passed, not the way it should
-                return new PhaseResult<>(PhaseReport.of(Phase.LAYER, true, start, summary), evidence(),
+                return new PhaseResult<>(PhaseReport.of(Phase.LAYER, true, start.nanos(), summary), evidence(),
                         new Diagnosis(reason, summary));
             }
-            return PhaseResult.failed(Phase.LAYER, start, reason, summary, evidence());
+            return PhaseResult.failed(Phase.LAYER, start.nanos(), reason, summary, evidence());
         }
     }
 
@@ -123,7 +124,7 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         // answers (manifest, index, blob, redirects) must still end in time.
         long budget = BUDGET_TIMEOUTS * timeoutMillis;
         CompletableFuture<PhaseResult<Evidence.Layer>> bounded = new CompletableFuture<>();
-        Deadlines.bound(bounded, budget, () -> run.failed(Reason.REGISTRY_UNEXPECTED_RESPONSE,
+        Deadlines.bound(bounded, budget, run.dialer.pace(), () -> run.failed(Reason.REGISTRY_UNEXPECTED_RESPONSE,
                 (run.layerHost == null ? r.where() : LAYER_HOST + run.layerHost) + ": " + trail(run)
                         + ": the layer hop did not end within " + budget + "ms"));
         result.exceptionally(error -> {
@@ -278,7 +279,8 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         int port = next.getPort() < 0 ? Target.HTTPS_PORT : next.getPort();
         run.layerHost = authority(next);
         String who = LAYER_HOST + authority(next) + " (the registry's blob redirect)";
-        return connectionTo(run, host, port).thenCompose(c -> c.request(HttpMethod.GET, pathAndQuery, range,
+        return run.dialer.pace().turn().thenCompose(v -> connectionTo(run, host, port)).thenCompose(c -> c.request(
+                HttpMethod.GET, pathAndQuery, range,
                 timeoutMillis, BLOB_BOUND)).handle((answer, error) -> {
                     if (error != null) {
                         Diagnosis d = RegistryProbe.failedExchange(error, authority(next), "GET " + shown,

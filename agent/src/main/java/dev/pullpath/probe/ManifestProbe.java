@@ -64,7 +64,7 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     /** HEAD of the image's manifest, anonymously or with one stored login. */
     @Override
     public CompletableFuture<PhaseResult<String>> run(Request r, ProbeContext ctx) {
-        return check(r.image(), r.authorization(), r.who(), r.on().where());
+        return check(r.image(), r.authorization(), r.who(), r.on().where(), PhaseClock.start(ctx.dialer()));
     }
 
     /**
@@ -76,34 +76,33 @@ public final class ManifestProbe implements Hop<ManifestProbe.Request, String> {
     }
 
     private CompletableFuture<PhaseResult<String>> check(Image image, RegistryAuthorization authorization, String who,
-                                                         String where) {
-        long start = System.nanoTime();
+                                                         String where, PhaseClock start) {
         String as = authorization.withLogin() ? "with " + who : "anonymously";
         return authorization.request(HttpMethod.HEAD, image.path(), Map.of("Accept", ACCEPT)).handle((answer, error) -> {
             if (error != null) {
                 Diagnosis d = RegistryProbe.failedExchange(error, where, "HEAD " + image.path(), timeoutMillis);
-                return PhaseResult.failed(Phase.MANIFEST, start, d.reason(), d.summary(), "no answer");
+                return PhaseResult.failed(Phase.MANIFEST, start.nanos(), d.reason(), d.summary(), "no answer");
             }
             String line = "HEAD manifest of " + image + " " + as + authorization.described() + " -> "
                     + answer.statusLine();
             int status = answer.status();
             if (status == 200) {
                 String digest = answer.header("docker-content-digest");
-                return PhaseResult.ok(Phase.MANIFEST, start, line + (digest == null ? "" : ", " + digest),
+                return PhaseResult.ok(Phase.MANIFEST, start.nanos(), line + (digest == null ? "" : ", " + digest),
                         answer.statusLine());
             }
             if (status == 404) {
-                return PhaseResult.failed(Phase.MANIFEST, start, Reason.REGISTRY_NOT_FOUND, where + ": " + line
+                return PhaseResult.failed(Phase.MANIFEST, start.nanos(), Reason.REGISTRY_NOT_FOUND, where + ": " + line
                         + ": the image is not there (repository or tag)", answer.statusLine());
             }
             if (status == 400 || status == 401 || status == 403) {
                 Reason r = !authorization.withLogin() ? Reason.AUTH_ANONYMOUS_DENIED : Reason.AUTH_CREDENTIALS_REJECTED;
-                return PhaseResult.failed(Phase.MANIFEST, start, r, where + ": " + line + RegistryProbe.bodyNote(answer),
+                return PhaseResult.failed(Phase.MANIFEST, start.nanos(), r, where + ": " + line + RegistryProbe.bodyNote(answer),
                         answer.statusLine());
             }
             Diagnosis d = RegistryProbe.classify(answer, true);
-            return d.ok() ? PhaseResult.ok(Phase.MANIFEST, start, line, answer.statusLine())
-                    : PhaseResult.failed(Phase.MANIFEST, start, d.reason(), where + ": " + line + ": " + d.summary(),
+            return d.ok() ? PhaseResult.ok(Phase.MANIFEST, start.nanos(), line, answer.statusLine())
+                    : PhaseResult.failed(Phase.MANIFEST, start.nanos(), d.reason(), where + ": " + line + ": " + d.summary(),
                     answer.statusLine());
         });
     }

@@ -117,6 +117,7 @@ public final class PathProber implements AutoCloseable {
             Walk walk = new Walk(shared, options, depth, null, null, null);
             walk.image = depth.includes(Phase.MANIFEST) ? image : null;
             walk.logins = stores;
+            walk.pace = pace(options);
             return bounded(walk.probe(target), options, 1);
         }
         String problem = hosts.get().problem();
@@ -136,7 +137,8 @@ public final class PathProber implements AutoCloseable {
         }
         List<ContainerdHosts.Endpoint> route = hosts.get().endpoints();
         String ignored = hosts.get().ignored();
-        return bounded(probeRoute(target, options, depth, image, stores, route, trusts, 0, new ArrayList<>())
+        return bounded(probeRoute(target, options, depth, image, stores, pace(options), route, trusts, 0,
+                new ArrayList<>())
                 .thenApply(report -> ignored == null ? report : PathVerdicts.withIgnoredHostsFile(report, ignored,
                         target)), options, route.size());
     }
@@ -155,15 +157,31 @@ public final class PathProber implements AutoCloseable {
         return bound(options, options.containerdCertsDir() == null ? 1 : ContainerdHosts.MAX_HOSTS);
     }
 
-    /** {@link #bound(java.time.Duration, int)}, plus the pauses between registry hops the options ask for. */
+    /** {@link #bound(java.time.Duration, int)}, plus the pauses of the request pace the options ask for. */
     static java.time.Duration bound(ProbeOptions options, int hosts) {
-        return bound(options.timeout(), hosts).plus(options.registryHopGap().multipliedBy(
-                (long) RegistryExchange.MAX_GAPS * hosts));
+        return bound(options.timeout(), hosts).plus(options.registryPace().multipliedBy(
+                (long) RegistryExchange.MAX_REQUESTS * hosts));
+    }
+
+    /** One pace for all the hosts of a probe's pull path: a mirror's requests and the server's follow each other. */
+    private RequestPace pace(ProbeOptions options) {
+        return RequestPace.of(options.registryPace(), transport.group());
     }
 
     private static CompletableFuture<TargetReport> bounded(CompletableFuture<TargetReport> probe, ProbeOptions options,
                                                            int hosts) {
-        return probe.orTimeout(bound(options, hosts).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        CompletableFuture<TargetReport> bounded = new CompletableFuture<>();
+        long millis = bound(options, hosts).toMillis();
+        Deadlines.failAfter(bounded, millis, () -> new java.util.concurrent.TimeoutException(
+                "the probe did not end within " + millis + "ms"));
+        probe.whenComplete((r, e) -> {
+            if (e != null) {
+                bounded.completeExceptionally(e);
+            } else {
+                bounded.complete(r);
+            }
+        });
+        return bounded;
     }
 
     /**
@@ -172,19 +190,20 @@ public final class PathProber implements AutoCloseable {
      */
     private CompletableFuture<TargetReport> probeRoute(Target target, ProbeOptions options, Depth depth,
                                                        ManifestProbe.Image image, CredentialStores stores,
-                                                       List<ContainerdHosts.Endpoint> route,
+                                                       RequestPace pace, List<ContainerdHosts.Endpoint> route,
                                                        List<Trust> trusts, int index, List<TargetReport> tried) {
         ContainerdHosts.Endpoint endpoint = route.get(index);
         Walk walk = new Walk(shared, options, depth, endpoint, trusts.get(index), namespaceFor(endpoint, target));
         walk.image = depth.includes(Phase.MANIFEST) ? image : null;
         walk.logins = stores;
+        walk.pace = pace;
         return walk.probe(endpoint.target(target.name())).thenCompose(report -> {
             tried.add(report);
             if (report.ok() || index + 1 >= route.size()) {
                 return CompletableFuture.completedFuture(routeReport(target, route, tried));
             }
-            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, stores, route,
-                    trusts, index + 1, tried), blocking).thenCompose(java.util.function.Function.identity());
+            return CompletableFuture.supplyAsync(() -> probeRoute(target, options, depth, image, stores, pace,
+                    route, trusts, index + 1, tried), blocking).thenCompose(java.util.function.Function.identity());
         });
     }
 

@@ -125,12 +125,15 @@ final class RegistryAuthorization {
         if (h != null) {
             all.put("Authorization", h);
         }
-        return connection().thenCompose(c -> bodyBound < 0
+        return dialer.pace().turn().thenCompose(v -> connection()).thenCompose(c -> bodyBound < 0
                 ? c.request(method, api ? c.api(path) : path, all, timeoutMillis)
                 : c.request(method, api ? c.api(path) : path, all, timeoutMillis, bodyBound));
     }
 
-    /** The registry's connection while it is open, else one dialed for these requests (closed by {@link #close}). */
+    /**
+     * The registry's connection while it is open, else one dialed for these requests (closed by {@link #close}):
+     * picked after the walk's pace, so one the registry closed while the walk paused is not reused.
+     */
     private CompletableFuture<HttpConnection> connection() {
         if (registry.isOpen()) {
             return CompletableFuture.completedFuture(registry);

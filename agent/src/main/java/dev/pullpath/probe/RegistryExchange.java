@@ -28,10 +28,12 @@ import java.util.concurrent.CompletableFuture;
  */
 final class RegistryExchange {
     /**
-     * The most pauses one exchange makes with a registry hop gap: before the token, each of at most four logins,
-     * the manifest, each login's manifest, and the layer.
+     * The most requests one walk sends the hosts of its path (each paced, at most, by the options' registry pace):
+     * {@code /v2/}; the token and {@code /v2/} with it; each of at most four logins, with its token; the manifest
+     * HEAD with its token, and each login's; the layer hop's manifests, blob, redirects and layer host. A bound, not
+     * a count: the probe's overall deadline allows this many paces.
      */
-    static final int MAX_GAPS = 11;
+    static final int MAX_REQUESTS = 48;
 
     private final Walk w;
 
@@ -76,7 +78,7 @@ final class RegistryExchange {
             if (!check.ok() || check.value().bearer() == null || !w.depth.includes(Phase.TOKEN)) {
                 return CompletableFuture.completedFuture(afterHttp);
             }
-            return afterGap(http, () -> w.token.run(new TokenProbe.Challenged(check.value().bearer(), on), ctx))
+            return w.token.run(new TokenProbe.Challenged(check.value().bearer(), on), ctx)
                     .thenApply(t -> afterHttp.then(t, afterHttp.http(), t.value()));
         }).thenCompose(p -> w.depth.includes(Phase.AUTH) && p.phases().stream().anyMatch(ph -> ph.phase() == Phase.HTTP
                 && ph.ok()) ? withCredentials(p, http, target, where)
@@ -94,7 +96,7 @@ final class RegistryExchange {
         RegistryProbe.OnConnection on = new RegistryProbe.OnConnection(http, where);
         ProbeContext ctx = w.ctx.forTarget(target);
         for (dev.pullpath.credentials.Credential c : usable) {
-            chain = chain.thenCompose(p -> afterGap(http, () -> w.auth.run(new AuthProbe.WithLogin(c, on), ctx))
+            chain = chain.thenCompose(p -> w.auth.run(new AuthProbe.WithLogin(c, on), ctx)
                     .thenApply(a -> {
                 w.checked.put(c, a.value() == null ? "" : a.value());
                 // The worst login decides: a client holding it pulls with it.
@@ -126,8 +128,8 @@ final class RegistryExchange {
         java.util.concurrent.atomic.AtomicReference<RegistryAuthorization> pulling =
                 new java.util.concurrent.atomic.AtomicReference<>();
         List<RegistryAuthorization> made = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(anonymous));
-        CompletableFuture<AddressPath> chain = afterGap(http, () -> w.manifest.run(new ManifestProbe.Request(
-                w.image, anonymous, "anonymous", on), ctx)).thenApply(m -> {
+        CompletableFuture<AddressPath> chain = w.manifest.run(new ManifestProbe.Request(
+                w.image, anonymous, "anonymous", on), ctx).thenApply(m -> {
                     if (m.ok()) {
                         pulling.set(anonymous);
                     }
@@ -138,8 +140,8 @@ final class RegistryExchange {
                 .limit(4).toList()) {
             RegistryAuthorization login = authorization(c.basicAuthorization(), http, target);
             made.add(login);
-            chain = chain.thenCompose(p -> afterGap(http, () -> w.manifest.run(new ManifestProbe.Request(w.image,
-                    login, c.describe(), on), ctx)).thenApply(m -> {
+            chain = chain.thenCompose(p -> w.manifest.run(new ManifestProbe.Request(w.image,
+                    login, c.describe(), on), ctx).thenApply(m -> {
                         if (m.ok() && (pulling.get() == null || !pulling.get().withLogin())) {
                             pulling.set(login);
                         }
@@ -160,34 +162,13 @@ final class RegistryExchange {
         if (!w.depth.includes(Phase.LAYER) || pulling == null || !p.diagnosis().ok()) {
             return CompletableFuture.completedFuture(p);
         }
-        return afterGap(http, () -> w.layers.run(new LayerProbe.Request(w.image, pulling, where), ctx)).thenApply(l -> {
+        return w.layers.run(new LayerProbe.Request(w.image, pulling, where), ctx).thenApply(l -> {
             w.layer = l.value();
             AddressPath next = p.then(l, p.http(), p.token());
             boolean keepWarning = l.diagnosis().reason() == Reason.OK && p.diagnosis().reason() != Reason.OK;
             return keepWarning ? new AddressPath(next.address(), next.phases(), p.diagnosis(), next.session(),
                     next.connection(), next.http(), next.token()) : next;
         });
-    }
-
-    /**
-     * {@code hop}, after the options' registry hop gap (none unless the daemon's fleet cadence asks for it): the
-     * requests of one check spread over tens of seconds instead of one, and the pause is in no phase's time. On the
-     * connection's event loop, where the hop would have started anyway.
-     */
-    private <T> CompletableFuture<T> afterGap(HttpConnection http, java.util.function.Supplier<CompletableFuture<T>> hop) {
-        long gap = w.options.registryHopGap().toMillis();
-        if (gap <= 0) {
-            return hop.get();
-        }
-        CompletableFuture<Void> paused = new CompletableFuture<>();
-        try {
-            http.channel().eventLoop().schedule(() -> paused.complete(null), gap,
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            paused.completeExceptionally(e); // the prober is closing
-        }
-        // thenCompose runs the hop on the event loop that ends the pause, and turns a throw into a failed future.
-        return paused.thenCompose(v -> hop.get());
     }
 
     private RegistryAuthorization authorization(String login, HttpConnection http, Target target) {

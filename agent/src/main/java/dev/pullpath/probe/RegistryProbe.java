@@ -37,19 +37,20 @@ public final class RegistryProbe implements Hop<RegistryProbe.OnConnection, Regi
     /** {@code GET /v2/} on the connection the TLS hop opened; {@code where} names the address in the evidence. */
     @Override
     public CompletableFuture<PhaseResult<Check>> run(OnConnection on, ProbeContext ctx) {
-        return check(on.connection(), on.where());
+        return check(on.connection(), on.where(), ctx.dialer());
     }
 
     /** An HTTP connection of the path and the address it goes to, as the registry hops' evidence names it. */
     record OnConnection(HttpConnection connection, String where) {
     }
 
-    private CompletableFuture<PhaseResult<Check>> check(HttpConnection connection, String address) {
-        long start = System.nanoTime();
-        return connection.get(connection.api(V2), Map.of(), timeoutMillis).handle((response, error) -> {
+    private CompletableFuture<PhaseResult<Check>> check(HttpConnection connection, String address, Dialer dialer) {
+        PhaseClock start = PhaseClock.start(dialer);
+        return dialer.pace().turn().thenCompose(v -> connection.get(connection.api(V2), Map.of(), timeoutMillis))
+                .handle((response, error) -> {
             if (error != null) {
                 Diagnosis d = failedExchange(error, address, "GET /v2/", timeoutMillis);
-                return PhaseResult.failed(Phase.HTTP, start, d.reason(), d.summary(),
+                return PhaseResult.failed(Phase.HTTP, start.nanos(), d.reason(), d.summary(),
                         new Check(new Evidence.Http(address, connection.protocol(), null, null, null, null), null));
             }
             List<AuthChallenge> challenges = AuthChallenge.parse(response.all("www-authenticate"));
@@ -63,17 +64,17 @@ public final class RegistryProbe implements Hop<RegistryProbe.OnConnection, Regi
                     safe(shown.param("service")), safe(shown.param("scope"))));
             String line = "GET /v2/ -> " + response.statusLine() + " (" + response.protocol() + ")";
             if (response.status() == 401 && bearer != null) {
-                return PhaseResult.ok(Phase.HTTP, start, line + ", Bearer challenge, realm " + safe(bearer.param("realm"))
+                return PhaseResult.ok(Phase.HTTP, start.nanos(), line + ", Bearer challenge, realm " + safe(bearer.param("realm"))
                         + serviceText(bearer), new Check(evidence, bearer));
             }
             if (response.status() == 401 && basic != null) {
-                return PhaseResult.ok(Phase.HTTP, start, line + ", Basic challenge" + (basic.param("realm") == null ? ""
+                return PhaseResult.ok(Phase.HTTP, start.nanos(), line + ", Basic challenge" + (basic.param("realm") == null ? ""
                         : ", realm " + safe(basic.param("realm"))) + ": the registry wants credentials",
                         new Check(evidence, null));
             }
             Diagnosis d = classify(response, false);
-            return d.ok() ? PhaseResult.ok(Phase.HTTP, start, line + ", " + d.summary(), new Check(evidence, null))
-                    : PhaseResult.failed(Phase.HTTP, start, d.reason(), address + ": " + line + ": " + d.summary(),
+            return d.ok() ? PhaseResult.ok(Phase.HTTP, start.nanos(), line + ", " + d.summary(), new Check(evidence, null))
+                    : PhaseResult.failed(Phase.HTTP, start.nanos(), d.reason(), address + ": " + line + ": " + d.summary(),
                     new Check(evidence, null));
         });
     }

@@ -52,12 +52,12 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
 
     private CompletableFuture<PhaseResult<Evidence.Token>> fetch(AuthChallenge challenge, HttpConnection registry,
                                                                  Target target, String address, Dialer dialer) {
-        long start = System.nanoTime();
+        PhaseClock start = PhaseClock.start(dialer);
         long budget = 2 * timeoutMillis;
         String shown = RegistryProbe.safe(challenge.param("realm"));
         CompletableFuture<PhaseResult<Evidence.Token>> bounded = new CompletableFuture<>();
-        Deadlines.bound(bounded, budget, () ->
-                PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED, "token realm " + shown
+        Deadlines.bound(bounded, budget, dialer.pace(), () ->
+                PhaseResult.failed(Phase.TOKEN, start.nanos(), Reason.AUTH_TOKEN_FAILED, "token realm " + shown
                         + ": no token and authorized /v2/ answer within " + budget + "ms",
                         new Evidence.Token(shown, null, null, null)));
         unbounded(start, challenge, registry, target, address, dialer).whenComplete((r, e) -> {
@@ -65,14 +65,14 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
                 bounded.complete(r);
             } else {
                 Diagnosis d = unwrap(e, shown, "token request");
-                bounded.complete(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED, "token realm "
+                bounded.complete(PhaseResult.failed(Phase.TOKEN, start.nanos(), Reason.AUTH_TOKEN_FAILED, "token realm "
                         + shown + ": " + d.summary(), new Evidence.Token(shown, null, null, null)));
             }
         });
         return bounded;
     }
 
-    private CompletableFuture<PhaseResult<Evidence.Token>> unbounded(long start, AuthChallenge challenge,
+    private CompletableFuture<PhaseResult<Evidence.Token>> unbounded(PhaseClock start, AuthChallenge challenge,
                                                                      HttpConnection registry, Target target,
                                                                      String address, Dialer dialer) {
         String realmText = challenge.param("realm");
@@ -80,13 +80,13 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
         try {
             realm = new URI(realmText);
         } catch (URISyntaxException e) {
-            return done(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED,
+            return done(PhaseResult.failed(Phase.TOKEN, start.nanos(), Reason.AUTH_TOKEN_FAILED,
                     "the challenge's realm '" + Redaction.snippet(realmText, 120) + "' is not a URL",
                     new Evidence.Token(Redaction.snippet(realmText, 200), null, null, null)));
         }
         String shownRealm = Redaction.snippet(realm.toString(), 200);
         if (!"https".equalsIgnoreCase(realm.getScheme()) || realm.getHost() == null) {
-            return done(PhaseResult.failed(Phase.TOKEN, start, Reason.AUTH_TOKEN_FAILED,
+            return done(PhaseResult.failed(Phase.TOKEN, start.nanos(), Reason.AUTH_TOKEN_FAILED,
                     "the token realm " + shownRealm + " is not an https URL; pullpath does not send token "
                             + "requests in clear text", new Evidence.Token(shownRealm, null, null, null)));
         }
@@ -113,7 +113,7 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
     private record Retried(BoundedResponse response, Throwable error) {
     }
 
-    private CompletableFuture<PhaseResult<Evidence.Token>> fresh(long start, AuthChallenge challenge, URI realm,
+    private CompletableFuture<PhaseResult<Evidence.Token>> fresh(PhaseClock start, AuthChallenge challenge, URI realm,
                                                                  String shownRealm, TokenCache.Key key, HttpConnection registry,
                                                                  Target target, String address, Dialer dialer) {
         int realmPort = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
@@ -123,7 +123,7 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
                     String tokenStatus = response.statusLine();
                     Diagnosis refused = judgeTokenResponse(response, shownRealm);
                     if (refused != null) {
-                        return done(PhaseResult.failed(Phase.TOKEN, start, refused.reason(), refused.summary(),
+                        return done(PhaseResult.failed(Phase.TOKEN, start.nanos(), refused.reason(), refused.summary(),
                                 new Evidence.Token(shownRealm, tokenStatus, null, null)));
                     }
                     JsonNode body = parse(response);
@@ -142,36 +142,38 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
                     Diagnosis d = unwrap(error, realm.getHost() + ":" + realmPort, "GET " + realm.getRawPath());
                     Reason reason = d.reason() == Reason.REGISTRY_RATE_LIMITED || d.reason() == Reason.REGISTRY_SERVER_ERROR
                             ? d.reason() : Reason.AUTH_TOKEN_FAILED;
-                    return PhaseResult.failed(Phase.TOKEN, start, reason, "token realm " + shownRealm + ": "
+                    return PhaseResult.failed(Phase.TOKEN, start.nanos(), reason, "token realm " + shownRealm + ": "
                             + d.summary(), new Evidence.Token(shownRealm, null, null, null));
                 });
     }
 
     /** Judges {@code /v2/} as answered with the token. */
-    private PhaseResult<Evidence.Token> judgeRetry(long start, Retried retried, String address, String shownRealm,
+    private PhaseResult<Evidence.Token> judgeRetry(PhaseClock start, Retried retried, String address, String shownRealm,
                                                    String tokenStatus, Long expiresIn, String detail) {
         if (retried.error != null) {
             Diagnosis d = unwrap(retried.error, address, "GET /v2/ with the anonymous token");
-            return PhaseResult.failed(Phase.TOKEN, start, d.reason(), d.summary(),
+            return PhaseResult.failed(Phase.TOKEN, start.nanos(), d.reason(), d.summary(),
                     new Evidence.Token(shownRealm, tokenStatus, expiresIn, null));
         }
         BoundedResponse retry = retried.response;
         Diagnosis d = RegistryProbe.classify(retry, true);
         Evidence.Token evidence = new Evidence.Token(shownRealm, tokenStatus, expiresIn, retry.statusLine());
         String full = detail + "; GET /v2/ with it -> " + retry.statusLine();
-        return d.ok() ? PhaseResult.ok(Phase.TOKEN, start, full, evidence)
-                : PhaseResult.failed(Phase.TOKEN, start, d.reason(), address + ": " + full + ": " + d.summary(),
+        return d.ok() ? PhaseResult.ok(Phase.TOKEN, start.nanos(), full, evidence)
+                : PhaseResult.failed(Phase.TOKEN, start.nanos(), d.reason(), address + ": " + full + ": " + d.summary(),
                 evidence);
     }
 
     private CompletableFuture<BoundedResponse> retryWithToken(HttpConnection registry, Target target, Dialer dialer,
                                                               String token) {
         Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
-        if (registry.isOpen()) {
-            return registry.get(registry.api(RegistryProbe.V2), auth, timeoutMillis);
-        }
-        return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), auth,
-                timeoutMillis).whenComplete((r, e) -> conn.close()));
+        return dialer.pace().turn().thenCompose(v -> {
+            if (registry.isOpen()) {
+                return registry.get(registry.api(RegistryProbe.V2), auth, timeoutMillis);
+            }
+            return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2),
+                    auth, timeoutMillis).whenComplete((r, e) -> conn.close()));
+        });
     }
 
     /** Null when the realm issued a token; otherwise why not. */

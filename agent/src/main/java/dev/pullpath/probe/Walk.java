@@ -57,6 +57,8 @@ final class Walk {
     final java.util.Map<dev.pullpath.credentials.Credential, String> checked =
             new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The pace of this probe's requests (one for all the hosts of its pull path: set by the prober). */
+    RequestPace pace = RequestPace.NONE;
     /** Set when the probe starts: what its hops share. */
     ProbeContext ctx;
     final AddressWalk addresses = new AddressWalk(this);
@@ -97,7 +99,18 @@ final class Walk {
     CompletableFuture<TargetReport> probe(Target target) {
         Instant checkedAt = Instant.now();
         authority = target.authority();
-        ctx = new ProbeContext(options, depth, target, options.timeoutMillis(), this::dial);
+        RequestPace walkPace = pace;
+        ctx = new ProbeContext(options, depth, target, options.timeoutMillis(), new Dialer() {
+            @Override
+            public CompletableFuture<HttpConnection> dial(String host, int port) {
+                return Walk.this.dial(host, port);
+            }
+
+            @Override
+            public RequestPace pace() {
+                return walkPace;
+            }
+        });
         if (depth.includes(Phase.AUTH)) {
             credentials = logins.find(target.authority());
         }

@@ -32,8 +32,8 @@ public final class FleetCadence {
     /** This node's rank among the fleet's members, null until a source that knows it answered (then kept). */
     private volatile FleetRank rank;
 
-    /** Between the registry hops of one check, when a check's requests in one burst would outrun the budget. */
-    static final Duration HOP_GAP = Duration.ofSeconds(10);
+    /** The window the fleet's requests are held to twice the budget over. */
+    static final Duration WINDOW = Duration.ofSeconds(10);
 
     public FleetCadence(double budget, FleetSize size) {
         this.budget = budget;
@@ -142,13 +142,20 @@ public final class FleetCadence {
     }
 
     /**
-     * The pause between the registry hops of one check (version check, token, logins, manifest, layer): none for a
-     * fleet of one or a budget that a check's burst fits in (its requests at most twice the budget over 10 s), else
-     * {@link #HOP_GAP}, so that one check puts at most one hop's requests (four, the layer's) in any 10 s instead of
-     * all of them in one second. The check then takes about half a minute longer; its phases' times are unchanged.
+     * The least time between two requests of one check (version check, token, logins, manifest, layer, the layer
+     * host): none for a fleet of one or a budget that a whole check fits in (its requests at most twice the budget
+     * over {@link #WINDOW}); else the window divided by the requests twice the budget allows in it, with
+     * {@link #HEADROOM}: 5.5 s at 0.1 requests/s, so one check puts at most two requests in any 10 s. Slots are
+     * {@code HEADROOM × requests / budget} wide, so a check paced so (its requests over about half its slot) ends
+     * before the next node's begins. The check takes longer; its phases' times and deadlines are unchanged.
      */
-    public Duration hopGap(int requestsPerCheck) {
-        return size.nodes() > 1 && requestsPerCheck > 2 * budget * 10 ? HOP_GAP : Duration.ZERO;
+    public Duration requestPace(int requestsPerCheck) {
+        double allowed = 2 * budget * WINDOW.toSeconds();
+        if (size.nodes() <= 1 || requestsPerCheck <= allowed) {
+            return Duration.ZERO;
+        }
+        long perWindow = Math.max(1, (long) Math.floor(allowed + 1e-9));
+        return Duration.ofMillis(Math.round(HEADROOM * WINDOW.toMillis() / perWindow));
     }
 
     /**

@@ -300,7 +300,7 @@ public final class ProbeScheduler implements AutoCloseable {
             Depth depth = Depth.of(target.kind(), registryDue);
             CompletableFuture<TargetReport> probe;
             try {
-                ProbeOptions options = registryDue ? options(target).withRegistryHopGap(fleet.hopGap(
+                ProbeOptions options = registryDue ? options(target).withRegistryPace(fleet.requestPace(
                         RequestsPerCheck.of(target, lastFull))) : options(target);
                 // The target's image (image:, or public.ecr.aws's default) adds the manifest and layer hops when the
                 // registry hops are due; PathProber drops it at a cheaper depth.

@@ -34,12 +34,12 @@ public final class RegistryAllowance {
      * What a pod diagnosis may do about a registry's hops now.
      *
      * @param granted    whether it runs them (it borrowed this node's next check of the registry)
-     * @param hopGap     granted: the pause between its registry hops, the one the check it replaces would take
+     * @param pace       granted: the least time between its requests, the pace of the check it replaces
      * @param spentUntil refused: when the allowance comes back
      * @param lastCheck  the scheduler's last check of the registry that reached it (the most recent of its targets),
      *                   or null: quoted, never taken as the diagnosis's own
      */
-    public record Grant(boolean granted, Duration hopGap, Instant spentUntil, TargetReport lastCheck) {
+    public record Grant(boolean granted, Duration pace, Instant spentUntil, TargetReport lastCheck) {
         /** A fleet of one shares no budget: every diagnosis walks the whole path, as before the budget reached it. */
         static final Grant ALONE = new Grant(true, Duration.ZERO, null, null);
     }
@@ -70,7 +70,7 @@ public final class RegistryAllowance {
         borrowedAt = now;
         owed = nextCheck != null;
         int requests = scheduled.stream().mapToInt(s -> s.schedule().requestsPerCheck()).max().orElse(WALK);
-        return new Grant(true, fleet.hopGap(Math.max(requests, WALK)), null, last);
+        return new Grant(true, fleet.requestPace(Math.max(requests, WALK)), null, last);
     }
 
     /** Called when one of the registry's checks is due: true (once per borrow) when it is to be skipped. */

@@ -161,7 +161,7 @@ class RealClientAgreementTest {
         return (p.pulled() ? "pulled" : "failed at " + p.failedAt()) + " (" + p.took().toMillis() + " ms)";
     }
 
-    private JsonNode diagnose(Route path) throws Exception {
+    private JsonNode diagnose(Route path, String... extra) throws Exception {
         Path logins = noLogins;
         if (path.creds() != null) {
             String auth = Base64.getEncoder().encodeToString(path.creds().getBytes(StandardCharsets.UTF_8));
@@ -177,9 +177,11 @@ class RealClientAgreementTest {
         if (path.noProxy() != null) {
             args.addAll(List.of("--no-proxy", path.noProxy()));
         }
+        args.addAll(List.of(extra));
         args.add(path.registry());
         Netns.Result r = lab.net().client().pullpath(Duration.ofSeconds(90), args.toArray(String[]::new));
         JsonNode json = JSON.readTree(r.out().strip());
+        assertTrue(json != null && json.has("ok"), () -> "one report: " + r.out() + r.err());
         assertEquals(json.get("ok").asBoolean() ? 0 : 1, r.exitCode(), () -> "exit code follows ok: " + r.err());
         return json;
     }
@@ -294,6 +296,37 @@ class RealClientAgreementTest {
     void registryLogins(String auth, String login, String expected) throws Exception {
         String registry = auth.startsWith("Basic") ? RealPullLab.BASIC : RealPullLab.BEARER;
         agree(auth + ", " + login + " login", expected, pull(registry).login(login(login)));
+    }
+
+    @Test
+    @DisplayName("a fleet's paced check (--pace 3s) at a registry that closes connections idle for 2 s → none/ok: "
+            + "its requests 3 s apart, connections the registry closed during a pause dialed again, no pause in a "
+            + "phase's time")
+    void pacedCheckAtARegistryThatClosesIdleConnections() throws Exception {
+        int before = lab.requests().size();
+        JsonNode report = diagnose(pull(RealPullLab.BEARER), "--pace", "3s");
+        List<String[]> sent = lab.requests().subList(before, lab.requests().size()).stream()
+                .map(l -> l.split(" ")).toList();
+        Outcomes.assertOutcome("none/ok", report);
+        // The token, /v2/ with it, the manifest HEAD, its GET, the blob's 307 and the CDN's GET at least.
+        assertTrue(sent.size() >= 6, "requests: " + lab.requests().subList(before, lab.requests().size()));
+        for (int i = 1; i < sent.size(); i++) {
+            // nginx logs an answer when it is sent: the starts are 3 s apart, the answers take milliseconds.
+            double gap = Double.parseDouble(sent.get(i)[4]) - Double.parseDouble(sent.get(i - 1)[4]);
+            assertTrue(gap >= 2.5, "request " + i + " came " + gap + " s after the one before: " + String.join(" ",
+                    sent.get(i)));
+        }
+        List<String[]> toRegistry = sent.stream().filter(f -> f[0].equals(RealPullLab.BEARER)).toList();
+        long connections = toRegistry.stream().map(f -> f[5]).distinct().count();
+        assertTrue(connections * 2 >= toRegistry.size(), "each pause outlasts the registry's idle timeout ("
+                + RealPullLab.BEARER_IDLE_SECONDS + " s): " + connections + " connections for " + toRegistry.size()
+                + " requests");
+        for (JsonNode phase : report.get("phases")) {
+            assertTrue(phase.get("durationMs").asDouble() < 2500, "a pause in the phase's time: " + phase);
+        }
+        System.out.println("paced check (3 s) at " + RealPullLab.BEARER + ": " + sent.size() + " requests, "
+                + connections + " connections to the registry for " + toRegistry.size() + " of them; phases "
+                + report.get("phases").findValuesAsText("durationMs"));
     }
 
     @Test

@@ -126,12 +126,12 @@ public final class FleetSimulation {
         System.out.printf(Locale.ROOT, "%d agents behind %d NAT addresses, budget %.3f req/s per registry for the "
                         + "fleet, %d requests per check (public.ecr.aws with its default image), cheap hops every %s%n",
                 s.nodes(), s.nats(), s.budget(), StubRegistry.WITH_IMAGE, Durations.format(s.interval()));
-        Duration gap = new dev.pullpath.schedule.FleetCadence(s.budget(), dev.pullpath.schedule.FleetSize.configured(
-                s.nodes(), java.time.Instant.EPOCH)).hopGap(StubRegistry.WITH_IMAGE);
+        Duration pace = new dev.pullpath.schedule.FleetCadence(s.budget(), dev.pullpath.schedule.FleetSize.configured(
+                s.nodes(), java.time.Instant.EPOCH)).requestPace(StubRegistry.WITH_IMAGE);
         System.out.printf(Locale.ROOT, "targets: mean <= %.3f, worst 10 s <= %.3f (2x budget), per NAT mean <= 0.1 "
-                + "req/s; one check: %d requests in 4 hops of 1, 2, 3 and 4, %d ms apart within a hop, %s between "
-                + "hops%n%n", s.budget(), 2 * s.budget(), StubRegistry.WITH_IMAGE, StubRegistry.GAP_MILLIS,
-                gap.isZero() ? "no pause" : Durations.format(gap));
+                + "req/s; one check: %d requests (4 hops of 1, 2, 3 and 4), each starting %s after the one before%n%n",
+                s.budget(), 2 * s.budget(), StubRegistry.WITH_IMAGE, pace.toMillis() > StubRegistry.GAP_MILLIS
+                        ? Durations.format(pace) + " (the request pace)" : StubRegistry.GAP_MILLIS + " ms");
         System.out.printf(Locale.ROOT, "%-32s %-6s %8s %10s %9s %10s %10s %11s %9s%n", "scenario (virtual window)",
                 "where", "requests", "mean req/s", "worst 1 s", "worst 10 s", "worst 60 s", "worst 10 min",
                 "worst 1 h");

@@ -20,9 +20,9 @@ import java.util.concurrent.CompletableFuture;
  * records the requests the real walk sends to the registry's address (and the layer host's), as seen from the node's
  * NAT address, hop by hop as {@code RegistryExchange} sends them: {@code GET /v2/}; the token and {@code /v2/} with
  * it; with an image, the manifest HEAD, its token and the HEAD again; the manifest GETs (index, platform), the blob
- * GET and the layer host's GET. Within a hop the requests are {@link #GAP_MILLIS} apart, between hops the options'
- * registry hop gap (the scheduler's). While the registry rate-limits, the first {@code GET /v2/} is answered 429 and
- * the check ends there.
+ * GET and the layer host's GET. Each request starts {@link #GAP_MILLIS} after the one before, or the options' registry
+ * pace after it when that is longer (the scheduler's, as {@code RequestPace} holds the real walk's requests). While
+ * the registry rate-limits, the first {@code GET /v2/} is answered 429 and the check ends there.
  */
 final class StubRegistry implements Prober {
     /** Between two requests of one check: a round trip to a CDN edge and back. */
@@ -64,17 +64,11 @@ final class StubRegistry implements Prober {
             return CompletableFuture.completedFuture(report(target, new Diagnosis(Reason.REGISTRY_RATE_LIMITED,
                     "stub: 429"), List.of(DNS, CONNECT, TLS, LIMITED), http));
         }
-        // The hops as the walk sends them, the options' registry hop gap between two hops.
-        int[] hops = depth == Depth.HTTP ? new int[] {1} : image == null ? new int[] {1, 2} : new int[] {1, 2, 3, 4};
-        long at = now;
-        for (int h = 0; h < hops.length; h++) {
-            if (h > 0) {
-                at += options.registryHopGap().toMillis();
-            }
-            for (int i = 0; i < hops[h]; i++) {
-                log.add(at);
-                at += GAP_MILLIS;
-            }
+        // The requests as the walk sends them, one after the other, the options' registry pace apart.
+        int requests = depth == Depth.HTTP ? 1 : image == null ? WITHOUT_IMAGE : WITH_IMAGE;
+        long step = Math.max(GAP_MILLIS, options.registryPace().toMillis());
+        for (int i = 0; i < requests; i++) {
+            log.add(now + i * step);
         }
         return CompletableFuture.completedFuture(report(target, Diagnosis.OK, List.of(DNS, CONNECT, TLS, HTTP), null));
     }

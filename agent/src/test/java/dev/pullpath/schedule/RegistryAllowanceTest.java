@@ -36,8 +36,8 @@ class RegistryAllowanceTest {
         List<RegistryAllowance.Scheduled> reg = List.of(target(T0.plus(Duration.ofHours(20)), Reason.OK));
         RegistryAllowance.Grant first = a.borrow(T0, fleet, reg);
         assertTrue(first.granted());
-        assertEquals(Duration.ofSeconds(10), first.hopGap(), "paced as the check it replaces: 10 requests > 2 s of "
-                + "budget × 10");
+        assertEquals(Duration.ofMillis(5500), first.pace(), "paced as the check it replaces: 10 requests > the 2 "
+                + "that twice the budget allows in 10 s, so 10 s / 2 with 10 % headroom");
         assertEquals(Reason.OK, first.lastCheck().outcome());
 
         RegistryAllowance.Grant second = a.borrow(T0.plusSeconds(60), fleet, reg);

@@ -31,6 +31,8 @@ public final class RealPullLab implements AutoCloseable {
     public static final String BASIC = "basic.test";
     /** Distribution with token auth: anonymous pulls get a token, a stale login is refused (ECR Public's way). */
     public static final String BEARER = "bearer.test";
+    /** How long {@link #BEARER}'s nginx keeps an idle connection open. */
+    public static final int BEARER_IDLE_SECONDS = 2;
     public static final String CDN = "cdn.test";
     /** A layer host the lab's resolver answers NXDOMAIN for (and no hosts file names). */
     public static final String UNRESOLVABLE_CDN = "layers.nowhere.test";
@@ -161,13 +163,16 @@ public final class RealPullLab implements AutoCloseable {
         Path dir = Files.createDirectories(work.resolve("nginx"));
         StringBuilder conf = new StringBuilder("user root;\nworker_processes 1;\ndaemon off;\npid " + dir.resolve("pid")
                 + ";\nerror_log " + dir.resolve("error.log") + " info;\nevents { worker_connections 64; }\nhttp {\n"
-                + "  log_format hosts '$server_name $request_method $request_uri $status';\n"
+                + "  log_format hosts '$server_name $request_method $request_uri $status $msec $connection';\n"
                 + "  access_log " + dir.resolve("access.log") + " hosts;\n"
                 + "  client_body_temp_path " + dir + "/body; proxy_temp_path " + dir + "/proxy;\n"
                 + "  fastcgi_temp_path " + dir + "/fcgi; uwsgi_temp_path " + dir + "/uwsgi; scgi_temp_path " + dir
                 + "/scgi;\n  client_max_body_size 0;\n");
         conf.append(front(REGISTRY, REGISTRY_ADDRESS, 5000, "")).append(front(BASIC, BASIC_ADDRESS, 5001, ""))
-                .append(front(BEARER, BEARER_ADDRESS, 5002, "    location /token { proxy_pass http://127.0.0.1:5100; }\n"));
+                .append(front(BEARER, BEARER_ADDRESS, 5002, "    location /token { proxy_pass http://127.0.0.1:5100; }\n"
+                        // A registry that closes a connection idle for 2 s (nginx's default is 75 s): a client that
+                        // waits between its requests must notice and dial again, as Go's client does.
+                        + "    keepalive_timeout " + BEARER_IDLE_SECONDS + "s;\n"));
         // The CDN: blobs by digest, Range honoured by nginx's static module; 403 with S3's body while denied.
         conf.append("  server {\n    listen ").append(CDN_ADDRESS).append(":443 ssl;\n    server_name ").append(CDN)
                 .append(";\n").append(tls(CDN))
@@ -225,7 +230,10 @@ public final class RealPullLab implements AutoCloseable {
         }
     }
 
-    /** The requests nginx has answered so far, one line each: server name, method, path, status. */
+    /**
+     * The requests nginx has answered so far, one line each: server name, method, path, status, when the answer
+     * was logged (seconds since the epoch, with milliseconds) and the connection's serial number.
+     */
     public List<String> requests() throws IOException {
         Path log = work.resolve("nginx/access.log");
         return Files.exists(log) ? Files.readAllLines(log) : List.of();

@@ -15,24 +15,27 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A fleet's check spreads its requests: a pause between the registry hops, in no phase's time. */
-class RegistryHopGapTest {
+/** A fleet's check spreads its requests: a pace between them, in no phase's time. */
+class RequestPaceTest {
     @TempDir
     Path dir;
 
     @Test
-    @DisplayName("with a 700 ms hop gap the token hop starts 700 ms after /v2/, the walk still passes, and the token "
-            + "phase does not count the pause; without one, no pause")
-    void theGapSeparatesTheHops() throws Exception {
-        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath hop gap CA");
+    @DisplayName("with a 700 ms pace the token request and /v2/ with the token each start 700 ms after the request "
+            + "before, the walk still passes, and the token phase (two requests) does not count the pauses; without a "
+            + "pace, no pause")
+    void thePaceSeparatesTheRequests() throws Exception {
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath request pace CA");
              PathProber prober = new PathProber(lab.probeOptions(Duration.ofSeconds(2), 4), 1)) {
             Target target = lab.registryByAddress();
             ProbeOptions options = lab.probeOptions(Duration.ofSeconds(2), 4);
             walk(prober, target, options); // warm: the first walk loads TLS and the JIT's first tiers
             long plain = walk(prober, target, options);
-            long paced = walk(prober, target, options.withRegistryHopGap(Duration.ofMillis(700)));
-            assertTrue(paced - plain >= 650, "the pause: " + plain + " ms without, " + paced + " ms with");
-            TargetReport r = prober.probe(target, options.withRegistryHopGap(Duration.ofMillis(700)), Depth.REGISTRY)
+            long paced = walk(prober, target, options.withRegistryPace(Duration.ofMillis(700)));
+            // The pace is between the starts of requests: the two paced ones start 1,400 ms after the first.
+            assertTrue(paced >= 1400 && paced - plain >= 1000, "two paces: " + plain + " ms without, " + paced
+                    + " ms with");
+            TargetReport r = prober.probe(target, options.withRegistryPace(Duration.ofMillis(700)), Depth.REGISTRY)
                     .get(20, TimeUnit.SECONDS);
             assertTrue(r.ok(), r.diagnosis().summary());
             PhaseReport token = r.phases().stream().filter(p -> p.phase() == Phase.TOKEN).findFirst().orElseThrow();
