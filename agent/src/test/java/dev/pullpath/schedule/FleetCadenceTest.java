@@ -66,4 +66,23 @@ class FleetCadenceTest {
         FleetCadence c = new FleetCadence(10, FleetSize.configured(3, T0));
         assertEquals(Duration.ofMinutes(5), c.interval(Duration.ofMinutes(5), 10));
     }
+
+    @Test
+    @DisplayName("the request pace: 5.5 s at 0.1 req/s (two requests per 10 s); 11 s when twice the budget allows "
+            + "less than one per 10 s; none when a whole check fits in twice the budget over 10 s, or alone")
+    void thePaceHoldsACheckToTwiceTheBudgetOverTenSeconds() {
+        FleetCadence c = new FleetCadence(0.1, new FleetSize(5_000, FleetSize.KUBERNETES, T0));
+        assertEquals(Duration.ofMillis(5_500), c.requestPace(10));
+        assertEquals(Duration.ofMillis(5_500), c.requestPace(3), "a check without an image, 3 requests > 2");
+        assertEquals(Duration.ZERO, c.requestPace(2), "two requests fit in 10 s");
+        c.budget(0.03);
+        assertEquals(Duration.ofMillis(11_000), c.requestPace(10));
+        c.budget(0.2);
+        assertEquals(Duration.ofMillis(2_750), c.requestPace(10), "four per 10 s");
+        c.budget(0.5);
+        assertEquals(Duration.ZERO, c.requestPace(10), "10 requests = twice 0.5 req/s over 10 s");
+        c.budget(0.1);
+        c.size(FleetSize.configured(1, T0));
+        assertEquals(Duration.ZERO, c.requestPace(10), "a fleet of one has nobody to burst with");
+    }
 }
