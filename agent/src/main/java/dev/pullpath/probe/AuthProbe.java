@@ -54,17 +54,18 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         Deadlines.bound(bounded, budget, dialer.pace(), () ->
                 PhaseResult.failed(Phase.AUTH, start.nanos(), Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
                         + "login within " + budget + "ms (" + who + ")", "no answer"));
-        connection(registry, target, dialer)
-                .thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2), Map.of("Authorization", basic), timeoutMillis)
-                        .thenCompose(first -> {
-                            List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
-                            AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer")
-                                    && c.param("realm") != null).findFirst().orElse(null);
-                            if (first.status() != 401 || bearer == null) {
-                                return CompletableFuture.completedFuture(first);
-                            }
-                            return viaRealm(bearer, basic, conn, target, dialer);
-                        }))
+        dialer.send(() -> connection(registry, target, dialer), conn -> conn.get(conn.api(RegistryProbe.V2),
+                        Map.of("Authorization", basic), timeoutMillis).thenApply(first -> new Answered(conn, first)))
+                .thenCompose(answered -> {
+                    BoundedResponse first = answered.response();
+                    List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
+                    AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer")
+                            && c.param("realm") != null).findFirst().orElse(null);
+                    if (first.status() != 401 || bearer == null) {
+                        return CompletableFuture.completedFuture(first);
+                    }
+                    return viaRealm(bearer, basic, answered.connection(), target, dialer);
+                })
                 .handle((answer, error) -> {
                     if (error != null) {
                         Diagnosis d = RegistryProbe.failedExchange(error, where, "GET /v2/ with the stored login",
@@ -96,10 +97,15 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         return bounded;
     }
 
-    /** The connection for the next request, picked when the walk's pace lets it go. */
-    private CompletableFuture<HttpConnection> connection(HttpConnection registry, Target target, Dialer dialer) {
-        return dialer.pace().turn().thenCompose(v -> registry.isOpen() ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(target.host(), target.port()));
+    /** The connection for the next request, picked when the walk's pace lets it go ({@link Dialer#send}). */
+    private static CompletableFuture<HttpConnection> connection(HttpConnection registry, Target target,
+                                                                Dialer dialer) {
+        return registry.isOpen() ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(target.host(), target.port());
+    }
+
+    /** An answer and the connection that carried it (the realm's request may go on it). */
+    private record Answered(HttpConnection connection, BoundedResponse response) {
     }
 
     /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */
@@ -109,8 +115,8 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
             if (result.token() == null) {
                 return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
             }
-            return connection(registry, target, dialer).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2),
-                    Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
+            return dialer.send(() -> connection(registry, target, dialer), conn -> conn.get(
+                    conn.api(RegistryProbe.V2), Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
         });
     }
 }

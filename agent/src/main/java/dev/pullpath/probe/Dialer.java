@@ -2,6 +2,8 @@ package dev.pullpath.probe;
 
 import dev.pullpath.diagnosis.Diagnosis;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Opens an HTTP connection to another host of the path (a token realm), walking DNS, TCP and TLS for it; and paces
@@ -14,6 +16,16 @@ interface Dialer {
     /** The walk's request pace: each request waits for {@code pace().turn()} before it picks its connection. */
     default RequestPace pace() {
         return RequestPace.NONE;
+    }
+
+    /**
+     * One request of the walk: after its turn in the pace, on the connection {@code pick} gives then; sent once more
+     * on a new pick, at once, when that connection was a reused one the server closed before answering (see
+     * {@link HttpConnection#retryingReused}).
+     */
+    default <T> CompletableFuture<T> send(Supplier<CompletableFuture<HttpConnection>> pick,
+                                          Function<HttpConnection, CompletableFuture<T>> request) {
+        return pace().turn().thenCompose(v -> HttpConnection.retryingReused(() -> pick.get().thenCompose(request)));
     }
 
     /** A dial that failed at some hop: the diagnosis names the hop. */

@@ -145,12 +145,13 @@ final class HttpConnection {
             }
         });
         channel.eventLoop().execute(() -> {
+            collector.expect(response, bodyBound);
             if (!channel.isActive()) {
                 request.release();
-                response.completeExceptionally(new java.nio.channels.ClosedChannelException());
+                response.completeExceptionally(collector.beforeAnswer() ? new ReusedConnectionClosed("closed")
+                        : new java.nio.channels.ClosedChannelException());
                 return;
             }
-            collector.expect(response, bodyBound);
             send(request, response, timeoutMillis);
         });
         return result;
@@ -166,12 +167,45 @@ final class HttpConnection {
         response.whenComplete((r, e) -> timer.cancel(false));
         channel.writeAndFlush(request).addListener(written -> {
             if (!written.isSuccess()) {
-                response.completeExceptionally(written.cause());
+                response.completeExceptionally(collector.beforeAnswer()
+                        ? new ReusedConnectionClosed("failed the write: " + written.cause()) : written.cause());
             }
         });
     }
 
     void close() {
         channel.close();
+    }
+
+    /**
+     * A keep-alive connection the server closed (or reset) before any byte of the answer to a request that was not
+     * its first: the server's idle timeout crossed the request. A closed connection to whoever does not retry.
+     */
+    static final class ReusedConnectionClosed extends java.nio.channels.ClosedChannelException {
+        private static final long serialVersionUID = 1L;
+        private final String how;
+
+        ReusedConnectionClosed(String how) {
+            this.how = how;
+        }
+
+        @Override
+        public String getMessage() {
+            return "a reused connection " + how + " before any answer";
+        }
+    }
+
+    /**
+     * {@code send} once more, on a connection it picks anew, when its reused connection was closed before any
+     * answer ({@link ReusedConnectionClosed}): Go's transport retries a GET or HEAD so (its shouldRetryRequest), and
+     * so does the puller. A walk that waits between its requests (its pace) meets servers' idle timeouts; without
+     * this, it would report a failure no pull meets. Once: the retry's connection is new, its failure stands.
+     */
+    static <T> CompletableFuture<T> retryingReused(java.util.function.Supplier<CompletableFuture<T>> send) {
+        return send.get().exceptionallyCompose(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            return cause instanceof ReusedConnectionClosed ? send.get() : CompletableFuture.failedFuture(e);
+        });
     }
 }

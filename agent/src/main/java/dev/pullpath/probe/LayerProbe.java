@@ -279,9 +279,8 @@ public final class LayerProbe implements Hop<LayerProbe.Request, Evidence.Layer>
         int port = next.getPort() < 0 ? Target.HTTPS_PORT : next.getPort();
         run.layerHost = authority(next);
         String who = LAYER_HOST + authority(next) + " (the registry's blob redirect)";
-        return run.dialer.pace().turn().thenCompose(v -> connectionTo(run, host, port)).thenCompose(c -> c.request(
-                HttpMethod.GET, pathAndQuery, range,
-                timeoutMillis, BLOB_BOUND)).handle((answer, error) -> {
+        return run.dialer.send(() -> connectionTo(run, host, port), c -> c.request(HttpMethod.GET, pathAndQuery,
+                range, timeoutMillis, BLOB_BOUND)).handle((answer, error) -> {
                     if (error != null) {
                         Diagnosis d = RegistryProbe.failedExchange(error, authority(next), "GET " + shown,
                                 timeoutMillis);

@@ -71,12 +71,10 @@ final class RealmToken {
         String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
                 + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(bearer, pullScope);
         // The connection is picked after the walk's pace: one the registry closed meanwhile is not reused.
-        CompletableFuture<HttpConnection> realmConn = dialer.pace().turn().thenCompose(v ->
-                host.equals(target.host()) && port == target.port() && registry.isOpen()
-                        ? CompletableFuture.completedFuture(registry) : dialer.dial(host, port));
         Map<String, String> headers = authorization == null ? Map.of() : Map.of("Authorization", authorization);
-        return realmConn.thenCompose(conn -> conn.get(path, headers, timeoutMillis)
-                .whenComplete((r, e) -> {
+        return dialer.send(() -> host.equals(target.host()) && port == target.port() && registry.isOpen()
+                ? CompletableFuture.completedFuture(registry) : dialer.dial(host, port),
+                conn -> conn.get(path, headers, timeoutMillis).whenComplete((r, e) -> {
                     if (conn != registry) {
                         conn.close();
                     }

@@ -125,7 +125,7 @@ final class RegistryAuthorization {
         if (h != null) {
             all.put("Authorization", h);
         }
-        return dialer.pace().turn().thenCompose(v -> connection()).thenCompose(c -> bodyBound < 0
+        return dialer.send(this::connection, c -> bodyBound < 0
                 ? c.request(method, api ? c.api(path) : path, all, timeoutMillis)
                 : c.request(method, api ? c.api(path) : path, all, timeoutMillis, bodyBound));
     }

@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * truncated and closes the stream, so a peer that sends forever costs at most the bound.
  */
 final class ResponseCollector extends ChannelInboundHandlerAdapter {
+    /** Whether the pending request is not the connection's first (a keep-alive connection reused). */
+    private boolean reused;
     private final String protocol;
     private final int maxBody;
     private int limit;
@@ -39,6 +41,9 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
 
     /** ... with a bound of its own for this response's body (a manifest's, a blob's few bytes). */
     void expect(CompletableFuture<BoundedResponse> future, int bound) {
+        if (pending != null && pending.isDone() && head != null) {
+            reused = true; // the connection answered a request before this one
+        }
         this.limit = bound;
         this.pending = future;
         this.head = null;
@@ -99,7 +104,8 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (pending != null && !pending.isDone()) {
-            pending.completeExceptionally(cause);
+            pending.completeExceptionally(cause instanceof java.io.IOException && beforeAnswer()
+                    ? new HttpConnection.ReusedConnectionClosed(cause.toString()) : cause);
         }
         ctx.close();
     }
@@ -107,9 +113,15 @@ final class ResponseCollector extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (pending != null && !pending.isDone()) {
-            pending.completeExceptionally(new ClosedChannelException());
+            pending.completeExceptionally(beforeAnswer() ? new HttpConnection.ReusedConnectionClosed("closed")
+                    : new ClosedChannelException());
         }
         ctx.fireChannelInactive();
+    }
+
+    /** True when this connection had answered before and nothing of the pending answer came yet. */
+    boolean beforeAnswer() {
+        return reused && head == null;
     }
 
     /** The peer sent something that is not HTTP, or HTTP beyond the bounds (header too long, bad chunking). */

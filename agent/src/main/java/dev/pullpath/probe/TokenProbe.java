@@ -167,13 +167,13 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
     private CompletableFuture<BoundedResponse> retryWithToken(HttpConnection registry, Target target, Dialer dialer,
                                                               String token) {
         Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
-        return dialer.pace().turn().thenCompose(v -> {
-            if (registry.isOpen()) {
-                return registry.get(registry.api(RegistryProbe.V2), auth, timeoutMillis);
-            }
-            return dialer.dial(target.host(), target.port()).thenCompose(conn -> conn.get(conn.api(RegistryProbe.V2),
-                    auth, timeoutMillis).whenComplete((r, e) -> conn.close()));
-        });
+        return dialer.send(() -> registry.isOpen() ? CompletableFuture.completedFuture(registry)
+                : dialer.dial(target.host(), target.port()), conn -> conn.get(conn.api(RegistryProbe.V2), auth,
+                timeoutMillis).whenComplete((r, e) -> {
+                    if (conn != registry) {
+                        conn.close();
+                    }
+                }));
     }
 
     /** Null when the realm issued a token; otherwise why not. */

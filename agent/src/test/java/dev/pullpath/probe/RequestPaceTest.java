@@ -1,5 +1,6 @@
 package dev.pullpath.probe;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pullpath.config.ProbeOptions;
@@ -40,6 +41,31 @@ class RequestPaceTest {
             assertTrue(r.ok(), r.diagnosis().summary());
             PhaseReport token = r.phases().stream().filter(p -> p.phase() == Phase.TOKEN).findFirst().orElseThrow();
             assertTrue(token.durationMs() < 600, "the token phase without the pause: " + token.durationMs() + " ms");
+        }
+    }
+
+    @Test
+    @DisplayName("a registry closing each reused connection instead of answering (its keep-alive timeout crossing the "
+            + "request) → each such request goes once more on a new connection, as Go's transport does, and the walk "
+            + "passes; the registry saw every closed request again")
+    void aReusedConnectionClosedBeforeAnswerIsRetriedOnANewOne() throws Exception {
+        try (LoopbackLab lab = LoopbackLab.byAddress(dir, "CN=pullpath reused connection CA");
+             PathProber prober = new PathProber(lab.probeOptions(Duration.ofSeconds(2), 4), 1)) {
+            Target target = lab.registryByAddress();
+            ProbeOptions options = lab.probeOptions(Duration.ofSeconds(2), 4);
+            walk(prober, target, options);
+            int plainRequests = lab.registry().requests().size();
+            int handshakes = lab.registry().handshakes();
+            lab.registry().clearRequests();
+            lab.registry().closeReusedConnections(1000);
+            TargetReport r = prober.probe(target, options, Depth.REGISTRY).get(20, TimeUnit.SECONDS);
+            assertTrue(r.ok(), r.diagnosis().summary());
+            int closed = lab.registry().closedUnanswered();
+            assertTrue(closed >= 1, "the walk reused a connection at least once");
+            assertEquals(plainRequests + closed, lab.registry().requests().size(),
+                    "each closed request went once more: " + lab.registry().requests());
+            assertTrue(lab.registry().handshakes() - handshakes >= 1 + closed,
+                    "a new connection for each retry: " + (lab.registry().handshakes() - handshakes));
         }
     }
 

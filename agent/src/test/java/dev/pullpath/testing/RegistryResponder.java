@@ -147,6 +147,10 @@ public final class RegistryResponder implements AutoCloseable {
     private volatile String tokenBody;
     private volatile long hugeBodyBytes = 8L << 20;
     private volatile boolean connectionClose;
+    private final java.util.concurrent.atomic.AtomicInteger closeReused = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger closedUnanswered =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private static final io.netty.util.AttributeKey<Integer> CARRIED = io.netty.util.AttributeKey.valueOf("carried");
     private final Set<String> manifests = ConcurrentHashMap.newKeySet();
     private static final java.util.regex.Pattern MANIFEST_PATH =
             java.util.regex.Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
@@ -352,6 +356,21 @@ public final class RegistryResponder implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Close, without a byte of answer, the next {@code n} requests that arrive on an HTTP/1.1 connection that already
+     * carried one: a server whose keep-alive timeout fires as the client reuses the connection (the race Go's
+     * transport retries).
+     */
+    public RegistryResponder closeReusedConnections(int n) {
+        closeReused.set(n);
+        return this;
+    }
+
+    /** How many requests {@link #closeReusedConnections} closed unanswered. */
+    public int closedUnanswered() {
+        return closedUnanswered.get();
+    }
+
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
@@ -510,6 +529,15 @@ public final class RegistryResponder implements AutoCloseable {
                     authorization != null, scheme(authorization), req.headers().get(HttpHeaderNames.HOST),
                     req.headers().names().stream().map(n -> n.toLowerCase(java.util.Locale.ROOT))
                             .collect(java.util.stream.Collectors.toUnmodifiableSet())));
+            if (!(ctx.channel() instanceof Http2StreamChannel)) {
+                Integer carried = ctx.channel().attr(CARRIED).get();
+                ctx.channel().attr(CARRIED).set(carried == null ? 1 : carried + 1);
+                if (carried != null && closeReused.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    closedUnanswered.incrementAndGet();
+                    ctx.close();
+                    return;
+                }
+            }
             String path = new QueryStringDecoder(req.uri()).path();
             if (path.equals("/token") || path.equals("/token/")) {
                 token(ctx, req);
