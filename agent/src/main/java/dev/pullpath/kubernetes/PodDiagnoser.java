@@ -6,6 +6,7 @@ import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.Target;
 import dev.pullpath.credentials.CredentialStores;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Deadlines;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
 import dev.pullpath.schedule.RegistryAllowance;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -292,13 +292,13 @@ final class PodDiagnoser implements AutoCloseable {
                 ? CompletableFuture.completedFuture(PullSecrets.Found.NONE)
                 : CompletableFuture.supplyAsync(() -> PullSecrets.read(client, secrets, image.toString(),
                         target.authority()), secretReader);
-        return read.thenCompose(found -> {
+        return Deadlines.within(read.thenCompose(found -> {
             PathProber p = prober.get();
             CredentialStores node = p.credentialStores(probeOptions.credentials());
             CredentialStores logins = found.credentials().isEmpty() ? node : node.plus(found.credentials());
             return p.probe(target, probeOptions, depth, image.image(), logins)
                     .thenApply(report -> new Diagnosed(report, found, grant));
-        }).orTimeout(bound.toMillis() + API_READ_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        }), bound.toMillis() + API_READ_BOUND.toMillis(), "the diagnosis");
     }
 
     /** The most the secrets' reads add to a diagnosis (the client's own request timeout is 10 s per secret). */

@@ -11,8 +11,9 @@ import java.util.function.Supplier;
  * did this before, but its timer is never cancelled: every probe left a task that fired 10 s later and woke a
  * common-pool thread to run it, so the pool's workers never went idle at a cadence of seconds (bench/cadence.sh).
  * Here the deadline is cancelled as soon as the work ends, and the one timer thread exits when nothing is pending.
+ * {@code orTimeout} is not used either: its JDK timer thread, once started, never exits.
  */
-final class Deadlines {
+public final class Deadlines {
     private static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "pullpath-deadline");
         t.setDaemon(true);
@@ -48,6 +49,24 @@ final class Deadlines {
     static <T> void failAfter(CompletableFuture<T> bounded, long millis, Supplier<? extends Throwable> error) {
         new PausingTimer(bounded, RequestPace.NONE, () -> bounded.completeExceptionally(error.get()))
                 .arm(millis * 1_000_000L);
+    }
+
+    /**
+     * {@code work}'s outcome, or a {@code TimeoutException} naming {@code what} unless it ends within {@code millis}:
+     * {@code CompletableFuture.orTimeout} on this class's timer (work itself is left to end on its own).
+     */
+    public static <T> CompletableFuture<T> within(CompletableFuture<T> work, long millis, String what) {
+        CompletableFuture<T> bounded = new CompletableFuture<>();
+        failAfter(bounded, millis, () -> new java.util.concurrent.TimeoutException(what + " did not end within "
+                + millis + "ms"));
+        work.whenComplete((r, e) -> {
+            if (e != null) {
+                bounded.completeExceptionally(e);
+            } else {
+                bounded.complete(r);
+            }
+        });
+        return bounded;
     }
 
     /** A deadline that, when it falls, moves itself later by the pauses taken since it was set, until none were. */

@@ -24,7 +24,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
@@ -215,8 +214,8 @@ public final class DnsProbe implements Hop<String, DnsProbe.Resolution> {
             long sent = System.nanoTime();
             String serverText = hostPort(server);
             // dnsjava notices its own timeouts only when its selector wakes (once a second): hold the share here.
-            return resolver.sendAsync(query, executor).toCompletableFuture()
-                    .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).handle((response, error) -> {
+            return Deadlines.within(resolver.sendAsync(query, executor).toCompletableFuture(),
+                    Math.max(1, timeout.toMillis()), "the query").handle((response, error) -> {
                 double ms = PhaseReport.millisSince(sent);
                 if (error != null) {
                     QueryOutcome outcome = classify(error);

@@ -170,18 +170,7 @@ public final class PathProber implements AutoCloseable {
 
     private static CompletableFuture<TargetReport> bounded(CompletableFuture<TargetReport> probe, ProbeOptions options,
                                                            int hosts) {
-        CompletableFuture<TargetReport> bounded = new CompletableFuture<>();
-        long millis = bound(options, hosts).toMillis();
-        Deadlines.failAfter(bounded, millis, () -> new java.util.concurrent.TimeoutException(
-                "the probe did not end within " + millis + "ms"));
-        probe.whenComplete((r, e) -> {
-            if (e != null) {
-                bounded.completeExceptionally(e);
-            } else {
-                bounded.complete(r);
-            }
-        });
-        return bounded;
+        return Deadlines.within(probe, bound(options, hosts).toMillis(), "the probe");
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.config.TargetKind;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Deadlines;
 import dev.pullpath.probe.PathProber;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -59,9 +59,9 @@ final class OnDemandProbes {
         try {
             // Never a traceroute on demand: a scraper calling /probe in a loop must not make this node send ICMP-
             // provoking SYNs at its pace; the schedule's own probes trace, rationed.
-            result = prober.probe(target.target(), options.withTraceroute(false),
-                            OnDemandDepth.of(target, configured, configured ? lastFull.get() : null), null)
-                    .orTimeout(PathProber.maxBound(options).toMillis(), TimeUnit.MILLISECONDS)
+            result = Deadlines.within(prober.probe(target.target(), options.withTraceroute(false),
+                            OnDemandDepth.of(target, configured, configured ? lastFull.get() : null), null),
+                            PathProber.maxBound(options).toMillis(), "the probe")
                     .thenApply(r -> configured && target.kind() == TargetKind.REGISTRY
                             ? r.withRegistryHopsOf(lastFull.get()) : r);
         } catch (RuntimeException e) {

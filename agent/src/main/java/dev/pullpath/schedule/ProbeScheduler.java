@@ -5,6 +5,7 @@ import dev.pullpath.config.ProbeOptions;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.diagnosis.Phase;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.Deadlines;
 import dev.pullpath.probe.Depth;
 import dev.pullpath.probe.PathProber;
 import java.time.Clock;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,10 +304,10 @@ public final class ProbeScheduler implements AutoCloseable {
                         RequestsPerCheck.of(target, lastFull))) : options(target);
                 // The target's image (image:, or public.ecr.aws's default) adds the manifest and layer hops when the
                 // registry hops are due; PathProber drops it at a cheaper depth.
-                probe = prober.probe(target.target(), options.withTraceroute(options.traceroute() && tracingAllowed()),
-                        depth, target.image() == null ? null : dev.pullpath.probe.ManifestProbe.parse(target.image(),
-                                target.target().host())).orTimeout(PathProber.maxBound(options).toMillis(),
-                        TimeUnit.MILLISECONDS);
+                probe = Deadlines.within(prober.probe(target.target(), options.withTraceroute(options.traceroute()
+                        && tracingAllowed()), depth, target.image() == null ? null
+                        : dev.pullpath.probe.ManifestProbe.parse(target.image(), target.target().host())),
+                        PathProber.maxBound(options).toMillis(), "the probe");
             } catch (RuntimeException e) {
                 probe = CompletableFuture.failedFuture(e);
             }
