@@ -54,6 +54,8 @@ public final class Agent implements AutoCloseable {
     private volatile AgentConfig config;
     /** The node condition, Events and pod diagnoses; null unless kubernetes.enabled (then fabric8 is never loaded). */
     private volatile AutoCloseable kubernetes;
+    /** One API server client for the reporter and the fleet's discovery, made when the first of them starts. */
+    private final dev.pullpath.kubernetes.ApiClient kubeApi = new dev.pullpath.kubernetes.ApiClient();
     /** The fleet size's discovery and its sources (a fabric8 client among them), null when only configured. */
     private final java.util.List<AutoCloseable> fleetDiscovery = new java.util.ArrayList<>();
 
@@ -91,7 +93,7 @@ public final class Agent implements AutoCloseable {
         this.http = server;
         if (config.kubernetes().enabled()) {
             try {
-                kubernetes = dev.pullpath.kubernetes.KubernetesReporter.start(config, board, () -> prober,
+                kubernetes = dev.pullpath.kubernetes.KubernetesReporter.start(kubeApi, config, board, () -> prober,
                         () -> this.config, scheduler::borrowRegistryCheck, metrics.registry());
             } catch (RuntimeException e) {
                 // No in-cluster configuration (no token, no KUBERNETES_SERVICE_HOST): probing goes on without it.
@@ -119,7 +121,7 @@ public final class Agent implements AutoCloseable {
         if (options.service() != null && (options.daemonSet() != null || config.kubernetes().enabled())) {
             try {
                 dev.pullpath.kubernetes.EndpointSliceMembers slices = dev.pullpath.kubernetes.EndpointSliceMembers
-                        .inCluster(options.namespace(), options.service(), config.node(), clock);
+                        .inCluster(kubeApi, options.namespace(), options.service(), config.node(), clock);
                 fleetDiscovery.add(slices);
                 sources.add(slices);
             } catch (RuntimeException e) {
@@ -129,7 +131,7 @@ public final class Agent implements AutoCloseable {
         }
         if (options.daemonSet() != null) {
             try {
-                dev.pullpath.kubernetes.DaemonSetSize ds = dev.pullpath.kubernetes.DaemonSetSize.inCluster(
+                dev.pullpath.kubernetes.DaemonSetSize ds = dev.pullpath.kubernetes.DaemonSetSize.inCluster(kubeApi,
                         options.namespace(), options.daemonSet());
                 fleetDiscovery.add(ds);
                 sources.add(ds);

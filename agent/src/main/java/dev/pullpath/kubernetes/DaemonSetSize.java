@@ -3,7 +3,6 @@ package dev.pullpath.kubernetes;
 import dev.pullpath.schedule.FleetSize;
 import dev.pullpath.schedule.FleetSizeWatch;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.OptionalInt;
 
@@ -15,28 +14,35 @@ import java.util.OptionalInt;
  */
 public final class DaemonSetSize implements FleetSizeWatch.Source, AutoCloseable {
     private final KubernetesClient client;
+    private final Runnable release;
     private final String namespace;
     private final String name;
 
+    /** With a client of its own, closed with it. */
     DaemonSetSize(KubernetesClient client, String namespace, String name) {
+        this(client, client::close, namespace, name);
+    }
+
+    private DaemonSetSize(KubernetesClient client, Runnable release, String namespace, String name) {
         this.client = client;
+        this.release = release;
         this.namespace = namespace;
         this.name = name;
     }
 
     /**
-     * With the in-cluster configuration, bounded as the reporter's client is; a null {@code namespace} is the
+     * On the agent's shared client (the in-cluster configuration, bounded as the reporter's); a null {@code namespace} is the
      * client's own (the projected ServiceAccount's {@code namespace} file).
      */
-    public static DaemonSetSize inCluster(String namespace, String name) {
-        KubernetesClient client = KubernetesReporter.client(Config.autoConfigure(null));
+    public static DaemonSetSize inCluster(ApiClient api, String namespace, String name) {
+        KubernetesClient client = api.acquire();
         String ns = namespace != null ? namespace : client.getNamespace();
         if (ns == null) {
-            client.close();
+            api.release();
             throw new IllegalStateException("no namespace for daemonset " + name + ": set fleet.namespace or "
                     + "POD_NAMESPACE");
         }
-        return new DaemonSetSize(client, ns, name);
+        return new DaemonSetSize(client, api::release, ns, name);
     }
 
     @Override
@@ -56,6 +62,6 @@ public final class DaemonSetSize implements FleetSizeWatch.Source, AutoCloseable
 
     @Override
     public void close() {
-        client.close();
+        release.run();
     }
 }

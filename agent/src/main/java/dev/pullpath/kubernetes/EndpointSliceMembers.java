@@ -4,7 +4,6 @@ import dev.pullpath.schedule.FleetRank;
 import dev.pullpath.schedule.FleetSizeWatch;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -31,14 +30,22 @@ public final class EndpointSliceMembers implements FleetSizeWatch.Source, AutoCl
     private static final Logger LOG = LoggerFactory.getLogger(EndpointSliceMembers.class);
 
     private final KubernetesClient client;
+    private final Runnable release;
     private final String namespace;
     private final String service;
     private final String node;
     private final Clock clock;
     private String lastProblem;
 
+    /** With a client of its own, closed with it. */
     EndpointSliceMembers(KubernetesClient client, String namespace, String service, String node, Clock clock) {
+        this(client, client::close, namespace, service, node, clock);
+    }
+
+    private EndpointSliceMembers(KubernetesClient client, Runnable release, String namespace, String service,
+                                 String node, Clock clock) {
         this.client = client;
+        this.release = release;
         this.namespace = namespace;
         this.service = service;
         this.node = node;
@@ -46,18 +53,19 @@ public final class EndpointSliceMembers implements FleetSizeWatch.Source, AutoCl
     }
 
     /**
-     * With the in-cluster configuration; {@code service} may be the Service's DNS name (its first label is the
+     * On the agent's shared client; {@code service} may be the Service's DNS name (its first label is the
      * Service's name), a null {@code namespace} is the client's own.
      */
-    public static EndpointSliceMembers inCluster(String namespace, String service, String node, Clock clock) {
-        KubernetesClient client = KubernetesReporter.client(Config.autoConfigure(null));
+    public static EndpointSliceMembers inCluster(ApiClient api, String namespace, String service, String node,
+                                                 Clock clock) {
+        KubernetesClient client = api.acquire();
         String ns = namespace != null ? namespace : client.getNamespace();
         if (ns == null) {
-            client.close();
+            api.release();
             throw new IllegalStateException("no namespace for service " + service + ": set fleet.namespace or "
                     + "POD_NAMESPACE");
         }
-        return new EndpointSliceMembers(client, ns, serviceName(service), node, clock);
+        return new EndpointSliceMembers(client, api::release, ns, serviceName(service), node, clock);
     }
 
     /** {@code pullpath} of {@code pullpath.pullpath.svc.cluster.local}. */
@@ -124,6 +132,6 @@ public final class EndpointSliceMembers implements FleetSizeWatch.Source, AutoCl
 
     @Override
     public void close() {
-        client.close();
+        release.run();
     }
 }

@@ -58,6 +58,7 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
     private final KubernetesClient client;
+    private final Runnable release;
     private final String node;
     private final KubernetesOptions options;
     private final Clock clock;
@@ -87,7 +88,16 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
     KubernetesReporter(KubernetesClient client, String node, KubernetesOptions options, Supplier<PathProber> prober,
                        Supplier<AgentConfig> config, Function<Target, RegistryAllowance.Grant> registryChecks,
                        PrometheusRegistry registry, Clock clock, Duration eventSpacing) {
+        this(client, client::close, node, options, prober, config, registryChecks, registry, clock, eventSpacing);
+    }
+
+    /** ... with {@code release} run when it is closed, instead of closing the client it does not own. */
+    private KubernetesReporter(KubernetesClient client, Runnable release, String node, KubernetesOptions options,
+                               Supplier<PathProber> prober, Supplier<AgentConfig> config,
+                               Function<Target, RegistryAllowance.Grant> registryChecks, PrometheusRegistry registry,
+                               Clock clock, Duration eventSpacing) {
         this.client = client;
+        this.release = release;
         this.node = node;
         this.options = options;
         this.clock = clock;
@@ -105,18 +115,18 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
     }
 
     /**
-     * The daemon's reporter: the in-cluster configuration (the projected ServiceAccount token, re-read by the client
-     * when it rotates), started. Called only with {@code kubernetes.enabled}: until then no fabric8 class is loaded.
+     * The daemon's reporter on the agent's shared client (the in-cluster configuration, the projected ServiceAccount
+     * token, re-read by the client when it rotates), started. Called only with {@code kubernetes.enabled}: until then no fabric8 class is loaded.
      * {@code registryChecks} is the scheduler's {@code borrowRegistryCheck}: pod diagnoses run a registry's hops
      * within this node's share of the fleet's budget.
      */
-    public static KubernetesReporter start(AgentConfig config, StatusBoard board, Supplier<PathProber> prober,
-                                           Supplier<AgentConfig> current,
+    public static KubernetesReporter start(ApiClient api, AgentConfig config, StatusBoard board,
+                                           Supplier<PathProber> prober, Supplier<AgentConfig> current,
                                            Function<Target, RegistryAllowance.Grant> registryChecks,
                                            PrometheusRegistry registry) {
-        KubernetesClient client = client(Config.autoConfigure(null));
-        KubernetesReporter reporter = new KubernetesReporter(client, config.node(), config.kubernetes(), prober,
-                current, registryChecks, registry, Clock.systemUTC(), Duration.ofMinutes(1));
+        KubernetesClient client = api.acquire();
+        KubernetesReporter reporter = new KubernetesReporter(client, api::release, config.node(), config.kubernetes(),
+                prober, current, registryChecks, registry, Clock.systemUTC(), Duration.ofMinutes(1));
         board.listen(reporter);
         reporter.start();
         LOG.info("Kubernetes: condition {} on node {} (heartbeat {}), Events, and diagnoses of failed pulls of "
@@ -332,6 +342,6 @@ public final class KubernetesReporter implements StatusBoard.Listener, AutoClose
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        client.close();
+        release.run();
     }
 }

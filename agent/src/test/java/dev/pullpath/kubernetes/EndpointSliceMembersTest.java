@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 class EndpointSliceMembersTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-12-03T12:00:00Z"), ZoneOffset.UTC);
 
-    private static EndpointSlice slice(String name, String service, String... nodes) {
+    static EndpointSlice slice(String name, String service, String... nodes) {
         EndpointSliceBuilder b = new EndpointSliceBuilder().withNewMetadata().withName(name).withNamespace("pullpath")
                 .addToLabels("kubernetes.io/service-name", service).endMetadata().withAddressType("IPv4");
         int i = 1;
