@@ -46,7 +46,7 @@ public final class Deadlines {
     }
 
     /** Fails {@code bounded} with {@code error}'s exception unless it has completed within {@code millis}. */
-    static <T> void failAfter(CompletableFuture<T> bounded, long millis, Supplier<? extends Throwable> error) {
+    private static <T> void failAfter(CompletableFuture<T> bounded, long millis, Supplier<? extends Throwable> error) {
         new PausingTimer(bounded, RequestPace.NONE, () -> bounded.completeExceptionally(error.get()))
                 .arm(millis * 1_000_000L);
     }

@@ -28,6 +28,20 @@ interface Dialer {
         return pace().turn().thenCompose(v -> HttpConnection.retryingReused(() -> pick.get().thenCompose(request)));
     }
 
+    /**
+     * One request, {@link #send sent} on {@code open} while it is open (null: none to reuse), else on a connection to
+     * {@code host:port} dialed for it and closed when the request ends.
+     */
+    default <T> CompletableFuture<T> sendOnce(HttpConnection open, String host, int port,
+                                              Function<HttpConnection, CompletableFuture<T>> request) {
+        return send(() -> open != null && open.isOpen() ? CompletableFuture.completedFuture(open) : dial(host, port),
+                conn -> request.apply(conn).whenComplete((r, e) -> {
+                    if (conn != open) {
+                        conn.close();
+                    }
+                }));
+    }
+
     /** A dial that failed at some hop: the diagnosis names the hop. */
     final class DialException extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -7,7 +7,6 @@ import java.net.PortUnreachableException;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import org.xbill.DNS.Message;
 
@@ -74,7 +73,7 @@ final class DnsAnswers {
     }
 
     static QueryOutcome classify(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable t = Futures.cause(error);
         if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
             return QueryOutcome.TIMEOUT;
         }
@@ -85,7 +84,7 @@ final class DnsAnswers {
     }
 
     static String describe(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable t = Futures.cause(error);
         if (t instanceof PortUnreachableException) {
             return "ICMP port unreachable (nothing listens on the DNS port)";
         }

@@ -203,9 +203,7 @@ final class HttpConnection {
      */
     static <T> CompletableFuture<T> retryingReused(java.util.function.Supplier<CompletableFuture<T>> send) {
         return send.get().exceptionallyCompose(e -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                    ? e.getCause() : e;
-            return cause instanceof ReusedConnectionClosed ? send.get() : CompletableFuture.failedFuture(e);
+            return Futures.cause(e) instanceof ReusedConnectionClosed ? send.get() : CompletableFuture.failedFuture(e);
         });
     }
 }

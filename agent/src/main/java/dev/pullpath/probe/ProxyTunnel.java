@@ -103,8 +103,7 @@ public final class ProxyTunnel implements Hop<ProxyTunnel.ToProxy, Evidence.Prox
         });
         return answer.handle((a, error) -> {
             if (error != null) {
-                Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable t = Futures.cause(error);
                 Reason reason = t instanceof java.util.concurrent.TimeoutException ? Reason.PROXY_TIMEOUT
                         : Reason.PROXY_DENIED;
                 String summary = reason == Reason.PROXY_TIMEOUT

@@ -70,15 +70,11 @@ final class RealmToken {
         int port = realm.getPort() < 0 ? Target.HTTPS_PORT : realm.getPort();
         String path = (realm.getRawPath() == null || realm.getRawPath().isEmpty() ? "/" : realm.getRawPath())
                 + (realm.getRawQuery() == null ? "?" : "?" + realm.getRawQuery() + "&") + query(bearer, pullScope);
-        // The connection is picked after the walk's pace: one the registry closed meanwhile is not reused.
         Map<String, String> headers = authorization == null ? Map.of() : Map.of("Authorization", authorization);
-        return dialer.send(() -> host.equals(target.host()) && port == target.port() && registry.isOpen()
-                ? CompletableFuture.completedFuture(registry) : dialer.dial(host, port),
-                conn -> conn.get(path, headers, timeoutMillis).whenComplete((r, e) -> {
-                    if (conn != registry) {
-                        conn.close();
-                    }
-                })).thenApply(answer -> {
+        // The registry's connection only for a realm on the registry's own host and port.
+        boolean registryHost = host.equals(target.host()) && port == target.port();
+        return dialer.sendOnce(registryHost ? registry : null, host, port, conn -> conn.get(path, headers,
+                timeoutMillis)).thenApply(answer -> {
                     if (answer.status() == 200 && !answer.truncated()) {
                         try {
                             JsonNode body = JSON.readTree(answer.body());

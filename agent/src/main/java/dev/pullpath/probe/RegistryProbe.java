@@ -129,8 +129,7 @@ public final class RegistryProbe implements Hop<RegistryProbe.OnConnection, Regi
      * host of the path (a token realm) that failed at some hop, which then names that hop.
      */
     static Diagnosis failedExchange(Throwable error, String address, String what, long timeoutMillis) {
-        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
+        Throwable t = Futures.cause(error);
         if (t instanceof Dialer.DialException dial) {
             return dial.diagnosis();
         }

@@ -167,13 +167,8 @@ public final class TokenProbe implements Hop<TokenProbe.Challenged, Evidence.Tok
     private CompletableFuture<BoundedResponse> retryWithToken(HttpConnection registry, Target target, Dialer dialer,
                                                               String token) {
         Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
-        return dialer.send(() -> registry.isOpen() ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(target.host(), target.port()), conn -> conn.get(conn.api(RegistryProbe.V2), auth,
-                timeoutMillis).whenComplete((r, e) -> {
-                    if (conn != registry) {
-                        conn.close();
-                    }
-                }));
+        return dialer.sendOnce(registry, target.host(), target.port(), conn -> conn.get(conn.api(RegistryProbe.V2),
+                auth, timeoutMillis));
     }
 
     /** Null when the realm issued a token; otherwise why not. */
