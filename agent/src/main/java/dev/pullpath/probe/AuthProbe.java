@@ -54,7 +54,10 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         Deadlines.bound(bounded, budget, dialer.pace(), () ->
                 PhaseResult.failed(Phase.AUTH, start.nanos(), Reason.AUTH_TOKEN_FAILED, where + ": no answer with the stored "
                         + "login within " + budget + "ms (" + who + ")", "no answer"));
-        dialer.send(() -> connection(registry, target, dialer), conn -> conn.get(conn.api(RegistryProbe.V2),
+        // The hop's requests share one connection when the registry's is gone, closed when the hop ends.
+        RegistryConnection connection = new RegistryConnection(registry, target, dialer);
+        bounded.whenComplete((r, e) -> connection.close());
+        dialer.send(connection::get, conn -> conn.get(conn.api(RegistryProbe.V2),
                         Map.of("Authorization", basic), timeoutMillis).thenApply(first -> new Answered(conn, first)))
                 .thenCompose(answered -> {
                     BoundedResponse first = answered.response();
@@ -64,7 +67,7 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
                     if (first.status() != 401 || bearer == null) {
                         return CompletableFuture.completedFuture(first);
                     }
-                    return viaRealm(bearer, basic, answered.connection(), target, dialer);
+                    return viaRealm(bearer, basic, answered.connection(), connection, target, dialer);
                 })
                 .handle((answer, error) -> {
                     if (error != null) {
@@ -97,25 +100,18 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         return bounded;
     }
 
-    /** The connection for the next request, picked when the walk's pace lets it go ({@link Dialer#send}). */
-    private static CompletableFuture<HttpConnection> connection(HttpConnection registry, Target target,
-                                                                Dialer dialer) {
-        return registry.isOpen() ? CompletableFuture.completedFuture(registry)
-                : dialer.dial(target.host(), target.port());
-    }
-
     /** An answer and the connection that carried it (the realm's request may go on it). */
     private record Answered(HttpConnection connection, BoundedResponse response) {
     }
 
     /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */
-    private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic, HttpConnection registry,
-                                                        Target target, Dialer dialer) {
-        return RealmToken.fetch(bearer, basic, registry, target, dialer, timeoutMillis).thenCompose(result -> {
+    private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic, HttpConnection answered,
+                                                        RegistryConnection connection, Target target, Dialer dialer) {
+        return RealmToken.fetch(bearer, basic, answered, target, dialer, timeoutMillis).thenCompose(result -> {
             if (result.token() == null) {
                 return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
             }
-            return dialer.send(() -> connection(registry, target, dialer), conn -> conn.get(
+            return dialer.send(connection::get, conn -> conn.get(
                     conn.api(RegistryProbe.V2), Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
         });
     }

@@ -20,13 +20,12 @@ import java.util.concurrent.CompletableFuture;
 final class RegistryAuthorization {
     private final String repository;
     private final String login;
-    private final HttpConnection registry;
+    private final RegistryConnection connection;
     private final Target target;
     private final Dialer dialer;
     private final long timeoutMillis;
     private volatile String header;
     private volatile String scheme = "anonymous";
-    private volatile HttpConnection dialed;
 
     /**
      * @param login a stored login as its Basic value, or null for anonymous access
@@ -35,7 +34,7 @@ final class RegistryAuthorization {
                           long timeoutMillis) {
         this.repository = repository;
         this.login = login;
-        this.registry = registry;
+        this.connection = new RegistryConnection(registry, target, dialer);
         this.target = target;
         this.dialer = dialer;
         this.timeoutMillis = timeoutMillis;
@@ -90,7 +89,7 @@ final class RegistryAuthorization {
                     .findFirst().orElse(null);
             boolean basic = challenges.stream().anyMatch(c -> c.is("Basic"));
             if (bearer != null) {
-                return connection().thenCompose(c -> RealmToken.fetch(bearer, pullScope(), login, c, target, dialer,
+                return connection.get().thenCompose(c -> RealmToken.fetch(bearer, pullScope(), login, c, target, dialer,
                         timeoutMillis)).thenCompose(token -> {
                             if (token.token() == null) {
                                 return CompletableFuture.completedFuture(token.answer());
@@ -125,38 +124,13 @@ final class RegistryAuthorization {
         if (h != null) {
             all.put("Authorization", h);
         }
-        return dialer.send(this::connection, c -> bodyBound < 0
+        return dialer.send(connection::get, c -> bodyBound < 0
                 ? c.request(method, api ? c.api(path) : path, all, timeoutMillis)
                 : c.request(method, api ? c.api(path) : path, all, timeoutMillis, bodyBound));
     }
 
-    /**
-     * The registry's connection while it is open, else one dialed for these requests (closed by {@link #close}):
-     * picked after the walk's pace, so one the registry closed while the walk paused is not reused.
-     */
-    private CompletableFuture<HttpConnection> connection() {
-        if (registry.isOpen()) {
-            return CompletableFuture.completedFuture(registry);
-        }
-        HttpConnection d = dialed;
-        if (d != null && d.isOpen()) {
-            return CompletableFuture.completedFuture(d);
-        }
-        return dialer.dial(target.host(), target.port()).thenApply(c -> {
-            HttpConnection old = dialed;
-            dialed = c;
-            if (old != null) {
-                old.close();
-            }
-            return c;
-        });
-    }
-
     /** Closes a connection this dialed itself; the registry's own stays with its owner. */
     void close() {
-        HttpConnection d = dialed;
-        if (d != null) {
-            d.close();
-        }
+        connection.close();
     }
 }

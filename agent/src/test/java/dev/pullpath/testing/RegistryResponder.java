@@ -147,6 +147,8 @@ public final class RegistryResponder implements AutoCloseable {
     private volatile String tokenBody;
     private volatile long hugeBodyBytes = 8L << 20;
     private volatile boolean connectionClose;
+    private volatile int requestsPerConnection;
+    private final AtomicInteger openConnections = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger closeReused = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger closedUnanswered =
             new java.util.concurrent.atomic.AtomicInteger();
@@ -207,6 +209,8 @@ public final class RegistryResponder implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            openConnections.incrementAndGet();
+                            ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
                             // SniHandler reads SNI from the ClientHello itself (a resumed session would report
                             // the original handshake's names) and swaps itself for an SslHandler built from
                             // whatever context is current when the client connects.
@@ -354,6 +358,20 @@ public final class RegistryResponder implements AutoCloseable {
     public RegistryResponder connectionClose(boolean close) {
         this.connectionClose = close;
         return this;
+    }
+
+    /**
+     * Close each HTTP/1.1 connection after its {@code n}th answer, which says {@code Connection: close}: nginx's
+     * {@code keepalive_requests}, a load balancer's request limit. 0: no limit.
+     */
+    public RegistryResponder requestsPerConnection(int n) {
+        this.requestsPerConnection = n;
+        return this;
+    }
+
+    /** Connections accepted and not yet closed, by either side. */
+    public int openConnections() {
+        return openConnections.get();
     }
 
     /**
@@ -720,7 +738,9 @@ public final class RegistryResponder implements AutoCloseable {
         for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
             h.add(extraHeaders[i], extraHeaders[i + 1]);
         }
-        if (connectionClose) {
+        int limit = requestsPerConnection;
+        Integer carried = ctx.channel().attr(CARRIED).get();
+        if (connectionClose || limit > 0 && carried != null && carried >= limit) {
             // HttpServerKeepAliveHandler closes the connection once this response is written.
             h.set(HttpHeaderNames.CONNECTION, "close");
         }
