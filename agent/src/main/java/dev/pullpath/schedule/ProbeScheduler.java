@@ -158,10 +158,11 @@ public final class ProbeScheduler implements AutoCloseable {
         if (fleet.size().nodes() == 1) {
             return RegistryAllowance.Grant.ALONE;
         }
+        String authority = registry.authority();
         var scheduled = jobs.values().stream().filter(j -> !j.cancelled && j.target.kind() == dev.pullpath.config
-                .TargetKind.REGISTRY && j.target.target().authority().equals(registry.authority()))
+                .TargetKind.REGISTRY && j.authority.equals(authority))
                 .map(Job::scheduled).toList();
-        return allowances.computeIfAbsent(registry.authority(), a -> new RegistryAllowance())
+        return allowances.computeIfAbsent(authority, a -> new RegistryAllowance())
                 .borrow(clock.instant(), fleet, scheduled);
     }
 
@@ -194,6 +195,8 @@ public final class ProbeScheduler implements AutoCloseable {
     /** One target's schedule and the state its probes carry forward. */
     private final class Job implements Admission.Probe {
         final TargetConfig target;
+        /** The registry's host:port, built once: the schedule compares and looks it up several times a probe. */
+        final String authority;
         volatile boolean cancelled;
         private SchedulerTimer.Scheduled next;
         private RegistryCadence registry;
@@ -208,6 +211,7 @@ public final class ProbeScheduler implements AutoCloseable {
          */
         Job(TargetConfig target) {
             this.target = target;
+            this.authority = target.target().authority();
             this.registry = RegistryCadence.starting(this::registryInterval, clock.instant(), random,
                     fleet.size().nodes() == 1 ? target.interval().multipliedBy(2) : FleetCadence.LONGEST)
                     .slotted(this::slot, clock.instant(), fleet.rankWithin());
@@ -215,7 +219,7 @@ public final class ProbeScheduler implements AutoCloseable {
 
         /** This node's slot for the target's registry at or after {@code t}; null while the rank is unknown. */
         private Instant slot(Instant t, Duration interval) {
-            return fleet.slotAtOrAfter(t, interval, target.target().authority());
+            return fleet.slotAtOrAfter(t, interval, authority);
         }
 
         /**
@@ -225,8 +229,7 @@ public final class ProbeScheduler implements AutoCloseable {
         Duration registryInterval() {
             int requests = 0;
             for (Job j : jobs.values()) {
-                if (j.target.kind() == target.kind() && j.target.target().authority().equals(target.target()
-                        .authority()) && !j.cancelled) {
+                if (j.target.kind() == target.kind() && j.authority.equals(authority) && !j.cancelled) {
                     requests += RequestsPerCheck.of(j.target, j.lastFull);
                 }
             }
@@ -260,7 +263,7 @@ public final class ProbeScheduler implements AutoCloseable {
          * walked another image (and perhaps the pod's logins), whose verdict (a missing tag) is not this target's.
          */
         private boolean borrowed() {
-            RegistryAllowance a = allowances.get(target.target().authority());
+            RegistryAllowance a = allowances.get(authority);
             if (a == null || !a.repay()) {
                 return false;
             }

@@ -37,14 +37,13 @@ class LoginCheckConnectionsTest {
     Path dir;
     private LoopbackLab lab;
     private PathProber prober;
-    private Target target;
     private ProbeOptions options;
 
     @BeforeEach
     void aTokenRegistryOverHttp1AndAStoredLogin() throws Exception {
         lab = LoopbackLab.byAddress(dir, "CN=pullpath login connections CA");
         lab.registry().mode(RegistryResponder.Mode.BEARER).alpn(List.of("http/1.1")).basicLogin(LOGIN);
-        target = lab.registryByAddress();
+        Target target = lab.registryByAddress();
         String auth = Base64.getEncoder().encodeToString(LOGIN.getBytes(StandardCharsets.UTF_8));
         Path docker = Files.writeString(dir.resolve("config.json"),
                 "{\"auths\":{\"" + target.authority() + "\":{\"auth\":\"" + auth + "\"}}}");
@@ -92,7 +91,7 @@ class LoginCheckConnectionsTest {
     }
 
     private TargetReport probe() throws Exception {
-        TargetReport r = prober.probe(target, options, Depth.REGISTRY).get(20, TimeUnit.SECONDS);
+        TargetReport r = prober.probe(lab.registryByAddress(), options, Depth.REGISTRY).get(20, TimeUnit.SECONDS);
         assertTrue(r.ok(), r.diagnosis().summary());
         assertTrue(r.phases().stream().anyMatch(p -> p.phase() == Phase.AUTH && p.ok()),
                 "the login check ran and passed: " + r.phases());
