@@ -6,6 +6,7 @@ import dev.pullpath.config.Target;
 import dev.pullpath.config.TargetConfig;
 import dev.pullpath.config.TargetKind;
 import dev.pullpath.diagnosis.TargetReport;
+import dev.pullpath.probe.EventLoops;
 import dev.pullpath.schedule.ProbeScheduler;
 import dev.pullpath.schedule.StatusBoard;
 import io.netty.bootstrap.ServerBootstrap;
@@ -19,9 +20,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -40,7 +40,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -88,13 +87,13 @@ public final class AgentHttpServer implements AutoCloseable {
     }
 
     public static AgentHttpServer start(InetSocketAddress listen, Sources sources) {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pullpath-http", true),
-                NioIoHandler.newFactory());
+        EventLoopGroup group = EventLoops.group(1, "pullpath-http");
         Routes routes = new Routes(sources);
         AtomicInteger connections = new AtomicInteger();
         java.util.Map<java.net.InetAddress, AtomicInteger> perSource = new java.util.concurrent.ConcurrentHashMap<>();
         try {
-            Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            Channel ch = new ServerBootstrap().group(group)
+                    .channel(EventLoops.EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 64)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override

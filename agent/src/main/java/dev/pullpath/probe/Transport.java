@@ -8,15 +8,10 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,13 +25,10 @@ public final class Transport implements AutoCloseable {
     private final Bootstrap bootstrap;
 
     public Transport(int threads) {
-        // epoll on Linux: its sockets expose their descriptor, which the ICMP error queue is read from.
-        boolean epoll = Epoll.isAvailable() && !Boolean.getBoolean("pullpath.nio");
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("pullpath-io", true),
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.group = EventLoops.group(threads, "pullpath-io");
         this.bootstrap = new Bootstrap()
                 .group(group)
-                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .channel(EventLoops.EPOLL ? EpollSocketChannel.class : NioSocketChannel.class)
                 // No ALLOCATOR option: Netty's default allocator, so the image's -Dio.netty.allocator.type
                 // decides (a pooled allocator named here ignored it and kept its arenas, about 6 MiB).
                 .option(ChannelOption.TCP_NODELAY, true)
