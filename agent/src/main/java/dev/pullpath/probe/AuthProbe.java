@@ -58,16 +58,15 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         RegistryConnection connection = new RegistryConnection(registry, target, dialer);
         bounded.whenComplete((r, e) -> connection.close());
         dialer.send(connection::get, conn -> conn.get(conn.api(RegistryProbe.V2),
-                        Map.of("Authorization", basic), timeoutMillis).thenApply(first -> new Answered(conn, first)))
-                .thenCompose(answered -> {
-                    BoundedResponse first = answered.response();
+                        Map.of("Authorization", basic), timeoutMillis))
+                .thenCompose(first -> {
                     List<AuthChallenge> challenges = AuthChallenge.parse(first.all("www-authenticate"));
                     AuthChallenge bearer = challenges.stream().filter(c -> c.is("Bearer")
                             && c.param("realm") != null).findFirst().orElse(null);
                     if (first.status() != 401 || bearer == null) {
                         return CompletableFuture.completedFuture(first);
                     }
-                    return viaRealm(bearer, basic, answered.connection(), connection, target, dialer);
+                    return viaRealm(bearer, basic, connection, target, dialer);
                 })
                 .handle((answer, error) -> {
                     if (error != null) {
@@ -100,19 +99,19 @@ public final class AuthProbe implements Hop<AuthProbe.WithLogin, String> {
         return bounded;
     }
 
-    /** An answer and the connection that carried it (the realm's request may go on it). */
-    private record Answered(HttpConnection connection, BoundedResponse response) {
-    }
-
-    /** Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. */
-    private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic, HttpConnection answered,
+    /**
+     * Basic to the token realm, then /v2/ with the token it gives: what a client does on a Bearer challenge. A realm
+     * on the registry's host is asked on the hop's connection, as {@link RegistryAuthorization} asks it.
+     */
+    private CompletableFuture<BoundedResponse> viaRealm(AuthChallenge bearer, String basic,
                                                         RegistryConnection connection, Target target, Dialer dialer) {
-        return RealmToken.fetch(bearer, basic, answered, target, dialer, timeoutMillis).thenCompose(result -> {
-            if (result.token() == null) {
-                return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
-            }
-            return dialer.send(connection::get, conn -> conn.get(
-                    conn.api(RegistryProbe.V2), Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
-        });
+        return connection.get().thenCompose(c -> RealmToken.fetch(bearer, basic, c, target, dialer, timeoutMillis))
+                .thenCompose(result -> {
+                    if (result.token() == null) {
+                        return CompletableFuture.completedFuture(result.answer()); // the realm's refusal is the answer
+                    }
+                    return dialer.send(connection::get, conn -> conn.get(conn.api(RegistryProbe.V2),
+                            Map.of("Authorization", "Bearer " + result.token()), timeoutMillis));
+                });
     }
 }

@@ -30,9 +30,9 @@ class RequestPaceTest {
     @BeforeEach
     void aRegistryOnLoopbackAndAWarmProber() throws Exception {
         lab = LoopbackLab.byAddress(dir, "CN=pullpath request pace CA");
-        prober = new PathProber(lab.probeOptions(Duration.ofSeconds(2), 4), 1);
-        target = lab.registryByAddress();
         options = lab.probeOptions(Duration.ofSeconds(2), 4);
+        prober = new PathProber(options, 1);
+        target = lab.registryByAddress();
         walk(options); // warm: the first walk loads TLS and the JIT's first tiers
     }
 
